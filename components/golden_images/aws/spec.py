@@ -1,0 +1,175 @@
+"""The ``aws`` section of a catalog image: how EC2 Image Builder bakes and distributes it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from golden_images.common import rules
+from golden_images.common.base import (
+    AwsAccountId,
+    AwsOrgArn,
+    AwsOuArn,
+    AwsRegion,
+    CatalogModel,
+    KmsKey,
+    context_value,
+)
+
+_SSM_PARAM = r"^/[A-Za-z0-9_.\-/]{1,1010}$"
+_SUBNET = r"^subnet-[0-9a-f]{8,17}$"
+_SG = r"^sg-[0-9a-f]{8,17}$"
+_SNS = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+_INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+
+
+class AwsParent(CatalogModel):
+    """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region), ``image_builder_arn``
+    (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a public AMI parameter such as
+    Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned)."""
+
+    ami: Annotated[str, Field(pattern=r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")] | None = None
+    image_builder_arn: str | None = None
+    ssm_parameter: Annotated[str, Field(pattern=_SSM_PARAM)] | None = None
+
+    @field_validator("image_builder_arn")
+    @classmethod
+    def _arn(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        version = rules.image_builder_arn_version(value)
+        if version is None:
+            raise ValueError(
+                f"{value!r} is not an Image Builder image ARN "
+                "(arn:aws:imagebuilder:<region>:<owner>:image/<name>/<version>)"
+            )
+        if rules.is_floating_reference(value) and context_value(info, "environment") == "prod":
+            raise ValueError(
+                f"prod needs a pinned parent, but {value!r} floats ({version}); use an exact version such as "
+                "2024.11.1"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AwsParent:
+        given = [k for k in ("ami", "image_builder_arn", "ssm_parameter") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "parent_choice",
+                "set exactly one of ami, image_builder_arn or ssm_parameter (got {given})",
+                {"given": ", ".join(given) or "none"},
+            )
+        return self
+
+
+class AwsSharing(CatalogModel):
+    """Who may launch the AMIs: account ids, organization ARNs, OU ARNs. Default: nobody else. Public
+    sharing is not expressible on purpose."""
+
+    accounts: tuple[AwsAccountId, ...] = ()
+    organizations: tuple[AwsOrgArn, ...] = ()
+    organizational_units: tuple[AwsOuArn, ...] = ()
+
+    def is_empty(self) -> bool:
+        """True when nothing is shared."""
+        return not (self.accounts or self.organizations or self.organizational_units)
+
+
+class AwsSchedule(CatalogModel):
+    """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default
+    ``Etc/UTC``) and the start condition (default: only when the cron matches *and* a dependency — parent
+    image or component — has an update)."""
+
+    cron: str
+    timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$")] = "Etc/UTC"
+    start_condition: Literal[
+        "EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+    ] = "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        problem = rules.cron_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class AwsRetention(CatalogModel):
+    """Lifecycle of baked AMIs: ``keep`` the newest N (default 5, 1-1000) and deprecate images older than
+    ``deprecate_after_days`` (default 90, 1-3650)."""
+
+    keep: Annotated[int, Field(ge=1, le=1000)] = 5
+    deprecate_after_days: Annotated[int, Field(ge=1, le=3650)] = 90
+
+
+class AwsSpec(CatalogModel):
+    """EC2 Image Builder settings. The pipeline runs in ``regions[0]`` (the build region) and distributes to
+    every region, each with its own customer-managed KMS key from ``kms_keys``.
+
+    Defaults: instance type ``t3.medium``, 30 GiB gp3 root volume, no subnet (default VPC), nothing shared,
+    no schedule (manual runs), keep 5 / deprecate after 90 days, no SNS topic, ``bake_on_up: false`` (``pulumi
+    up`` creates the pipeline but does not wait for a build), build timeout 180 minutes, SSM parameters under
+    ``/golden-images``.
+    """
+
+    regions: Annotated[tuple[AwsRegion, ...], Field(min_length=1)]
+    parent: AwsParent
+    kms_keys: dict[AwsRegion, KmsKey]
+    instance_types: Annotated[
+        tuple[Annotated[str, Field(pattern=_INSTANCE_TYPE)], ...], Field(min_length=1)
+    ] = ("t3.medium",)
+    subnet_id: Annotated[str, Field(pattern=_SUBNET)] | None = None
+    security_group_ids: tuple[Annotated[str, Field(pattern=_SG)], ...] = ()
+    sharing: AwsSharing = Field(default_factory=AwsSharing)
+    schedule: AwsSchedule | None = None
+    retention: AwsRetention = Field(default_factory=AwsRetention)
+    sns_topic_arn: Annotated[str, Field(pattern=_SNS)] | None = None
+    bake_on_up: bool = False
+    volume_size_gb: Annotated[int, Field(ge=8, le=16384)] = 30
+    root_device_name: Annotated[str, Field(pattern=r"^/dev/[a-z0-9]+$")] | None = None
+    build_timeout_minutes: Annotated[int, Field(ge=60, le=1440)] = 180
+    ssm_parameter_prefix: Annotated[str, Field(pattern=r"^(/[A-Za-z0-9_.-]+)+$")] = "/golden-images"
+
+    @field_validator("regions")
+    @classmethod
+    def _unique_regions(cls, regions: tuple[str, ...]) -> tuple[str, ...]:
+        dupes = sorted({r for r in regions if regions.count(r) > 1})
+        if dupes:
+            raise ValueError(f"region(s) {', '.join(dupes)} listed more than once")
+        return regions
+
+    @model_validator(mode="after")
+    def _cross(self, info: ValidationInfo) -> AwsSpec:
+        problems: list[str] = []
+        missing = [r for r in self.regions if r not in self.kms_keys]
+        if missing:
+            problems.append(
+                f"kms_keys has no key for region(s) {', '.join(missing)}; every distribution region needs its "
+                "own customer-managed KMS key"
+            )
+        extra = sorted(set(self.kms_keys) - set(self.regions))
+        if extra:
+            problems.append(f"kms_keys names region(s) {', '.join(extra)} that are not in regions")
+        if self.security_group_ids and self.subnet_id is None:
+            problems.append("security_group_ids needs subnet_id (Image Builder applies them to that subnet)")
+        environment = context_value(info, "environment")
+        pins: Any = context_value(info, "pins")
+        param = self.parent.ssm_parameter
+        if environment == "prod" and param is not None:
+            pin = pins.lookup(param, self.regions[0]) if pins is not None else None
+            if pin is None:
+                problems.append(
+                    f"prod needs a pinned parent, but parent.ssm_parameter {param!r} has no pin for "
+                    f"{self.regions[0]}; run 'golden-images pin --stack prod' and commit stacks/pins/prod.yaml"
+                )
+        if problems:
+            raise PydanticCustomError("aws_section", "{problems}", {"problems": "; ".join(problems)})
+        return self
+
+    @property
+    def build_region(self) -> str:
+        """The region the pipeline runs in: ``regions[0]``."""
+        return self.regions[0]

@@ -1,0 +1,1 @@
+"""azure platform: catalog section, pure renderers and the component."""

@@ -1,0 +1,106 @@
+"""Steps with their repository content resolved, the form every platform renderer consumes.
+
+Reading the files once here keeps renderers pure (no I/O) and lets the fingerprint hash exactly what the
+renderers embed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from golden_images.common.spec import FileStep, ImageSpec, PackagesStep, ScriptStep, ShellStep, Step
+
+Phase = Literal["provision", "validate", "test"]
+
+
+@dataclass(frozen=True)
+class ResolvedStep:
+    """A step ready to render. ``kind`` is shell|script|file|packages; ``content`` is the shell text (inline
+    or the script file's content), or the copied file's text; ``source`` the repo path for script/file."""
+
+    kind: str
+    name: str
+    content: str = ""
+    source: str | None = None
+    args: tuple[str, ...] = ()
+    destination: str | None = None
+    sha256: str | None = None
+    mode: str | None = None
+    owner: str | None = None
+    packages: tuple[str, ...] = ()
+
+    def identity(self) -> dict[str, object]:
+        """Everything that affects the built bytes, JSON-ready (used by the fingerprint)."""
+        return {
+            "kind": self.kind,
+            "content_sha256": hashlib.sha256(self.content.encode()).hexdigest(),
+            "args": list(self.args),
+            "destination": self.destination,
+            "sha256": self.sha256,
+            "mode": self.mode,
+            "owner": self.owner,
+            "packages": list(self.packages),
+        }
+
+
+@dataclass(frozen=True)
+class ResolvedSteps:
+    """All phases of an image with content resolved."""
+
+    provision: tuple[ResolvedStep, ...]
+    validate: tuple[ResolvedStep, ...]
+    test: tuple[ResolvedStep, ...]
+
+    def phases(self) -> tuple[tuple[Phase, tuple[ResolvedStep, ...]], ...]:
+        """``(phase, steps)`` pairs in build order."""
+        return (("provision", self.provision), ("validate", self.validate), ("test", self.test))
+
+    def files(self) -> tuple[ResolvedStep, ...]:
+        """Steps that carry a repository file (script or file), in order, for platforms that upload them."""
+        return tuple(s for _, steps in self.phases() for s in steps if s.source is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_text(path: Path, mtime_ns: int) -> str:
+    # Keyed on mtime so a long-lived process (benchmarks, tests) sees edits; content is cached otherwise.
+    del mtime_ns
+    return path.read_text(encoding="utf-8")
+
+
+def read_repo_text(root: Path, relative: str) -> str:
+    """Text of a repository file (cached by path and modification time)."""
+    path = root / relative
+    return _read_text(path, path.stat().st_mtime_ns)
+
+
+def _resolve(step: Step, index: int, phase: str, root: Path) -> ResolvedStep:
+    default_name = f"{phase}-{index + 1:02d}"
+    name = step.name or default_name
+    if isinstance(step, ShellStep):
+        return ResolvedStep(kind="shell", name=name, content=step.shell)
+    if isinstance(step, ScriptStep):
+        return ResolvedStep(
+            kind="script", name=step.name or f"{default_name}-{Path(step.script).stem}",
+            content=read_repo_text(root, step.script), source=step.script, args=step.args,
+        )
+    if isinstance(step, FileStep):
+        return ResolvedStep(
+            kind="file", name=step.name or f"{default_name}-{Path(step.file).name}",
+            content=read_repo_text(root, step.file), source=step.file, destination=step.destination,
+            sha256=step.sha256, mode=step.mode, owner=step.owner,
+        )
+    assert isinstance(step, PackagesStep)
+    return ResolvedStep(kind="packages", name=name, packages=step.packages)
+
+
+def resolve_steps(image: ImageSpec, root: Path) -> ResolvedSteps:
+    """Resolve every step of ``image`` against the repository at ``root``."""
+    return ResolvedSteps(
+        provision=tuple(_resolve(s, i, "provision", root) for i, s in enumerate(image.provision)),
+        validate=tuple(_resolve(s, i, "validate", root) for i, s in enumerate(image.validate_steps)),
+        test=tuple(_resolve(s, i, "test", root) for i, s in enumerate(image.tests)),
+    )

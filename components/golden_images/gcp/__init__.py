@@ -1,0 +1,1 @@
+"""gcp platform: catalog section, pure renderers and the component."""

@@ -1,0 +1,49 @@
+"""Data shared by the mock runner (producer) and the policy harness (consumer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource registration as the engine saw it.
+
+    ``inputs`` is the plain (deserialised) property map with the engine's camelCase keys; secrets are unwrapped
+    there but listed in ``secret_paths``. ``wire_inputs`` is the exact ``google.protobuf.Struct`` the SDK sent
+    (secret and unknown sentinels intact) — what the engine forwards to analyzers.
+    """
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    wire_inputs: Any = None
+    provider: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One policy violation reported by the analyzer protocol."""
+
+    policy: str
+    level: str  # "advisory" | "mandatory" | "remediate"
+    urn: str
+    message: str
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md ``violations[]`` shape."""
+        return {
+            "policy": self.policy,
+            "level": self.level,
+            "urn": self.urn,
+            "message": self.message,
+            "tags": list(self.tags),
+        }

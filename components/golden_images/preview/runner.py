@@ -1,0 +1,187 @@
+"""Run the Pulumi program for one stack under Pulumi's mocks and capture every registration.
+
+This is what ``pulumi preview`` would send to the engine, produced without the CLI, the engine or any cloud
+account: the program runs unchanged (``__main__.py`` via :mod:`runpy`), the stack's config comes from its
+stack file, and a capturing monitor records each ``RegisterResource`` call — type, name, parent, custom
+flag, the exact wire ``Struct`` (secret and unknown sentinels intact) and the decoded inputs.
+
+What mocks cannot show: provider-side validation and defaults, real ids/ARNs (mocks return deterministic
+placeholders), and anything the engine computes from state (diffs, replacements).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from golden_images.common.loader import read_stack_file
+from golden_images.preview.model import RegisteredResource
+
+#: Account id used in the placeholder ARNs the mocks return.
+MOCK_ACCOUNT = "123456789012"
+_SECRET_SIG = rpc._special_secret_sig  # the engine's marker for secret values on the wire
+
+
+def _arn(args: pulumi_mocks.MockResourceArgs) -> str:
+    """A deterministic, realistically shaped ARN for AWS resources (others get a name-derived id)."""
+    token = args.typ  # e.g. aws:imagebuilder/imageRecipe:ImageRecipe
+    service = token.split(":")[1].split("/")[0]
+    kind = token.rsplit(":", 1)[-1]
+    region = args.inputs.get("region") or "us-east-1"
+    name = args.inputs.get("name") or args.name
+    version = args.inputs.get("version")
+    kebab = "".join("-" + c.lower() if c.isupper() else c for c in kind).lstrip("-")
+    if service == "iam":
+        return f"arn:aws:iam::{MOCK_ACCOUNT}:{kebab}/{name}"
+    suffix = f"/{version}" if version else ""
+    return f"arn:aws:{service}:{region}:{MOCK_ACCOUNT}:{kebab}/{name}{suffix}"
+
+
+class PreviewMocks(pulumi.runtime.Mocks):
+    """Deterministic mocks: outputs echo the inputs, plus an id, ``name`` and (for AWS) an ``arn``."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        state = dict(args.inputs)
+        if args.typ.startswith("aws:"):
+            state.setdefault("arn", _arn(args))
+            state.setdefault("name", args.inputs.get("name") or f"{args.name}-mock")
+        else:
+            state.setdefault("name", args.inputs.get("name") or args.name)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root", "userId": "mock"}, None
+        return {}, None
+
+
+def _secret_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, Mapping):
+        if value.get(rpc._special_sig_key) == _SECRET_SIG:
+            return [path or "."]
+        return [p for k, v in value.items() for p in _secret_paths(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """A :class:`MockMonitor` that also records each registration in engine terms."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        from google.protobuf import json_format
+
+        wire = json_format.MessageToDict(request.object)
+        inputs = rpc.deserialize_properties(request.object)
+        state = self.resources[response.urn].state if response.urn in self.resources else {}
+        self.registrations.append(
+            RegisteredResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=dict(inputs),
+                wire_inputs=request.object,
+                provider=request.provider,
+                outputs=dict(state),
+                secret_paths=tuple(_secret_paths(wire)),
+            )
+        )
+        return response
+
+
+@dataclass
+class ProgramRun:
+    """The outcome of one mocked program run."""
+
+    stack: str
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
+    """The stack file's config as the engine passes it to a program: every value JSON-encoded unless it is a
+    plain string; ``secure:`` values (which need the stack's secrets provider to decrypt) become a placeholder
+    marked secret so the program still sees a secret where one belongs."""
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in read_stack_file(stack_file).items():
+        full = key if ":" in key else f"golden-images:{key}"
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            config[full] = "offline-preview-placeholder-secret"
+            secret_keys.append(full)
+        elif isinstance(value, str):
+            config[full] = value
+        else:
+            config[full] = json.dumps(value)
+    return config, secret_keys
+
+
+def run_program(
+    root: Path,
+    stack: str,
+    *,
+    stack_file: Path | None = None,
+    project: str = "golden-images",
+    preview: bool = True,
+) -> ProgramRun:
+    """Run ``<root>/__main__.py`` for ``stack`` under mocks and return every registration and the stack's
+    exported outputs. ``stack_file`` defaults to ``<root>/stacks/Pulumi.<stack>.yaml``.
+
+    Exceptions raised by the program (for example :class:`pulumi.RunError` for an invalid catalog) propagate
+    unchanged after the runtime has been drained.
+    """
+    stack_file = stack_file or root / "stacks" / f"Pulumi.{stack}.yaml"
+    config, secret_keys = stack_config(stack_file)
+
+    # One fresh event loop and runtime per run: the SDK keeps per-loop state and a root Stack resource.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.ROOT.set(None)
+    set_all_config(config, secret_keys)
+    monitor = CapturingMonitor(PreviewMocks())
+    pulumi.runtime.set_mocks(PreviewMocks(), project=project, stack=stack, preview=preview, monitor=monitor)
+    outputs: dict[str, Any] = {}
+
+    def program() -> None:
+        cwd = os.getcwd()
+        os.chdir(root)  # Pulumi runs programs from the project directory
+        try:
+            runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        finally:
+            os.chdir(cwd)
+
+    try:
+        settings.SETTINGS.rpc_manager.clear()
+        settings.SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(program))
+        stack_resource = settings.get_root_resource()
+        if stack_resource is not None:
+            stack_outputs = getattr(stack_resource, "outputs", {}) or {}
+            resolved = _sync_await(pulumi.Output.from_input(stack_outputs).future())
+            outputs = dict(resolved or {})
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return ProgramRun(stack=stack, resources=monitor.registrations, outputs=outputs)

@@ -1,0 +1,1 @@
+"""proxmox platform: catalog section, pure renderers and the component."""
