@@ -1,0 +1,455 @@
+"""EC2 Image Builder: customer KMS keys, encrypted recipe volumes and distributions, sharing, versions, tags,
+build hygiene."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from golden_images.common.rules import (
+    is_aws_account_id,
+    is_aws_org_arn,
+    is_aws_ou_arn,
+    is_customer_kms_key,
+    is_floating_reference,
+    is_public_group,
+    is_semver,
+    is_truthy_flag,
+)
+
+from . import tagging
+from .base import Ctx, config_strings, resource_policy
+from .props import UNKNOWN, Props, is_mapping, text
+
+COMPONENT: Final = "aws:imagebuilder/component:Component"
+CONTAINER_RECIPE: Final = "aws:imagebuilder/containerRecipe:ContainerRecipe"
+WORKFLOW: Final = "aws:imagebuilder/workflow:Workflow"
+IMAGE_RECIPE: Final = "aws:imagebuilder/imageRecipe:ImageRecipe"
+DISTRIBUTION: Final = "aws:imagebuilder/distributionConfiguration:DistributionConfiguration"
+INFRASTRUCTURE: Final = "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration"
+PIPELINE: Final = "aws:imagebuilder/imagePipeline:ImagePipeline"
+IMAGE: Final = "aws:imagebuilder/image:Image"
+TAGGABLE: Final = (
+    COMPONENT,
+    CONTAINER_RECIPE,
+    WORKFLOW,
+    IMAGE_RECIPE,
+    DISTRIBUTION,
+    INFRASTRUCTURE,
+    PIPELINE,
+    IMAGE,
+)
+
+#: Config of the sharing-target policies (AMI launch permissions and distributions). Empty = no sharing at all.
+SHARING_CONFIG: Final[dict[str, Any]] = {
+    "allowedAccountIds": {
+        "type": "array",
+        "items": {"type": "string", "pattern": r"^\d{12}$"},
+        "default": [],
+        "description": "AWS account ids images may be shared with or copied to.",
+    },
+    "allowedOrganizationArns": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "AWS Organizations organization ARNs images may be shared with.",
+    },
+    "allowedOrganizationalUnitArns": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "AWS Organizations OU ARNs images may be shared with.",
+    },
+}
+
+
+def _key_problem(ctx: Ctx, key: Any, where: str) -> Iterable[str]:
+    if key is UNKNOWN or is_customer_kms_key(key):
+        return
+    if text(key) is None:
+        yield (
+            f"{ctx.label} sets no KMS key for {where}, so AWS encrypts it with an AWS-managed key; set kmsKeyId "
+            f"to a customer-managed KMS key ARN."
+        )
+    else:
+        yield (
+            f"{ctx.label} uses the AWS-managed key '{key}' for {where}, which cannot be restricted or shared; set "
+            f"kmsKeyId to a customer-managed KMS key ARN."
+        )
+
+
+def _own_kms_key(ctx: Ctx) -> Iterable[str]:
+    yield from _key_problem(ctx, ctx.props("kmsKeyId"), "its document")
+
+
+def _ebs_mappings(ctx: Ctx, props: Props, mappings: Any, where: str, require: bool) -> Iterable[str]:
+    if mappings is UNKNOWN:
+        return
+    ebs_seen = False
+    for index, mapping in enumerate(props.items(mappings)):
+        if mapping is UNKNOWN:
+            ebs_seen = True
+            continue
+        if not is_mapping(mapping):
+            continue
+        ebs = props.get(mapping, "ebs")
+        if ebs is None and (text(props.get(mapping, "noDevice")) or text(props.get(mapping, "virtualName"))):
+            continue  # suppressed device or instance-store volume: nothing persisted in the image
+        ebs_seen = True
+        device = props.get(mapping, "deviceName")
+        label = f"{where} {device!r}" if isinstance(device, str) else f"{where} #{index + 1}"
+        if ebs is UNKNOWN:
+            continue
+        encrypted = props.get(ebs, "encrypted")
+        if encrypted is not UNKNOWN and not is_truthy_flag(encrypted):
+            shown = "not set" if encrypted is None else repr(encrypted)
+            yield (
+                f"{ctx.label} does not explicitly encrypt {label} (encrypted is {shown}; it is a string and "
+                f"'false' means false); set ebs.encrypted to \"true\" with a customer-managed kmsKeyId."
+            )
+        yield from _key_problem(ctx, props.get(ebs, "kmsKeyId"), label)
+    if require and not ebs_seen:
+        yield (
+            f"{ctx.label} has no explicit EBS block device mappings, so its volumes inherit the parent image's "
+            f"encryption; add a mapping for the root device with ebs.encrypted \"true\" and a customer-managed "
+            f"kmsKeyId."
+        )
+
+
+def _recipe_ebs(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    if ctx.type == IMAGE_RECIPE:
+        yield from _ebs_mappings(ctx, props, props("blockDeviceMappings"), "block device", require=True)
+    else:
+        config = props("instanceConfiguration")
+        yield from _ebs_mappings(
+            ctx, props, props.get(config, "blockDeviceMappings"), "build instance block device", require=False
+        )
+
+
+def _distribution_keys(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    distributions = props("distributions")
+    for dist in props.items(distributions):
+        if not is_mapping(dist):
+            continue
+        region = props.get(dist, "region")
+        where = f"region '{region}'" if isinstance(region, str) else "a distribution region"
+        ami = props.get(dist, "amiDistributionConfiguration")
+        if ami is UNKNOWN:
+            continue
+        if ami is None and props.get(dist, "containerDistributionConfiguration") is not None:
+            continue  # container-only distribution: no AMI is produced there
+        yield from _key_problem(ctx, props.get(ami, "kmsKeyId"), f"the AMI it distributes to {where}")
+
+
+def _distribution_public(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    for dist in props.items(props("distributions")):
+        region = props.get(dist, "region")
+        where = f"region '{region}'" if isinstance(region, str) else "a distribution region"
+        groups = props.get(dist, "amiDistributionConfiguration", "launchPermission", "userGroups")
+        if any(is_public_group(g) for g in props.strings(groups)):
+            yield (
+                f"{ctx.label} makes the AMI it distributes to {where} public (launchPermission.userGroups "
+                f"contains 'all'); remove 'all' and share with allow-listed accounts or organizations only."
+            )
+
+
+def sharing_target_problems(
+    ctx: Ctx, values: Iterable[Any], kind: str, allowed_key: str, valid: Any, where: str
+) -> Iterable[str]:
+    """Violations for sharing targets not on the ``allowed_key`` allow-list (empty list = no sharing)."""
+    allowed = config_strings(ctx.config, allowed_key)
+    for value in values:
+        if value is UNKNOWN or not isinstance(value, str):
+            continue
+        if value in allowed:
+            continue
+        shape = "" if valid(value) else f" (it is not even a valid {kind})"
+        yield (
+            f"{ctx.label} shares {where} with {kind} '{value}'{shape}, which is not on the {allowed_key} "
+            f"allow-list; remove it or add it to the policy config."
+        )
+
+
+def _distribution_targets(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    for dist in props.items(props("distributions")):
+        region = props.get(dist, "region")
+        where = f"the AMI in region '{region}'" if isinstance(region, str) else "a distributed AMI"
+        ami = props.get(dist, "amiDistributionConfiguration")
+        perm = props.get(ami, "launchPermission")
+        yield from sharing_target_problems(
+            ctx, props.strings(props.get(perm, "userIds")), "account", "allowedAccountIds", is_aws_account_id, where
+        )
+        yield from sharing_target_problems(
+            ctx,
+            props.strings(props.get(ami, "targetAccountIds")),
+            "account",
+            "allowedAccountIds",
+            is_aws_account_id,
+            where + " (copied via targetAccountIds)",
+        )
+        yield from sharing_target_problems(
+            ctx,
+            props.strings(props.get(perm, "organizationArns")),
+            "organization",
+            "allowedOrganizationArns",
+            is_aws_org_arn,
+            where,
+        )
+        yield from sharing_target_problems(
+            ctx,
+            props.strings(props.get(perm, "organizationalUnitArns")),
+            "organizational unit",
+            "allowedOrganizationalUnitArns",
+            is_aws_ou_arn,
+            where,
+        )
+
+
+def _semver(ctx: Ctx) -> Iterable[str]:
+    version = ctx.props("version")
+    if version is UNKNOWN or is_semver(version):
+        return
+    yield (
+        f"{ctx.label} has version {version!r}, which is not semantic MAJOR.MINOR.PATCH (for example 1.4.2); "
+        f"derive it from the golden image version."
+    )
+
+
+def _pinned(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    parent = props("parentImage")
+    if is_floating_reference(parent):
+        yield (
+            f"{ctx.label} builds from the floating parent image '{parent}', so prod images change without a "
+            f"code change; pin the parent to an exact version (AMI id or full Image Builder image ARN)."
+        )
+    for component in props.items(props("components")):
+        arn = props.get(component, "componentArn")
+        if is_floating_reference(arn):
+            yield (
+                f"{ctx.label} uses the floating component version '{arn}'; pin the component ARN to an exact "
+                f"MAJOR.MINOR.PATCH version."
+            )
+
+
+def _tags(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    yield from tagging.map_problems(ctx, props("tags"))
+    if ctx.type == DISTRIBUTION:
+        for dist in props.items(props("distributions")):
+            ami = props.get(dist, "amiDistributionConfiguration")
+            if ami is UNKNOWN or ami is None:
+                continue
+            region = props.get(dist, "region")
+            where = f"AMI tags (amiTags) for region '{region}'" if isinstance(region, str) else "AMI tags (amiTags)"
+            yield from tagging.map_problems(ctx, props.get(ami, "amiTags"), where)
+
+
+def _imdsv2(ctx: Ctx) -> Iterable[str]:
+    tokens = ctx.props("instanceMetadataOptions", "httpTokens")
+    if tokens is UNKNOWN or tokens == "required":
+        return
+    yield (
+        f"{ctx.label} lets build instances use IMDSv1 (httpTokens is {tokens!r}); set "
+        f"instanceMetadataOptions.httpTokens to 'required'."
+    )
+
+
+def _terminate(ctx: Ctx) -> Iterable[str]:
+    value = ctx.props("terminateInstanceOnFailure")
+    if value is UNKNOWN or is_truthy_flag(value):
+        return
+    yield (
+        f"{ctx.label} keeps failed build instances running (terminateInstanceOnFailure is {value!r}); set "
+        f"terminateInstanceOnFailure to true."
+    )
+
+
+def _tests(ctx: Ctx) -> Iterable[str]:
+    # Image Builder runs tests unless told not to: only an explicit false (bool or string) is a violation.
+    value = ctx.props("imageTestsConfiguration", "imageTestsEnabled")
+    if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
+        yield (
+            f"{ctx.label} disables image tests; remove imageTestsEnabled false so every image is tested "
+            f"before distribution."
+        )
+
+
+def _scanning(ctx: Ctx) -> Iterable[str]:
+    # Scanning (Inspector) is off unless enabled, so an absent block is a violation.
+    value = ctx.props("imageScanningConfiguration", "imageScanningEnabled")
+    if value is UNKNOWN or is_truthy_flag(value):
+        return
+    yield (
+        f"{ctx.label} does not scan its images for vulnerabilities; set "
+        f"imageScanningConfiguration.imageScanningEnabled to true."
+    )
+
+
+POLICIES = [
+    resource_policy(
+        name="aws-imagebuilder-component-kms-key",
+        description="Image Builder components and workflows are encrypted with a customer-managed KMS key.",
+        concern="encryption",
+        severity="high",
+        types=(COMPONENT, WORKFLOW),
+        check=_own_kms_key,
+        remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-containerrecipe-kms-key",
+        description="Image Builder container recipes are encrypted with a customer-managed KMS key.",
+        concern="encryption",
+        severity="high",
+        types=(CONTAINER_RECIPE,),
+        check=_own_kms_key,
+        remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-recipe-ebs-encrypted",
+        description=(
+            "Every Image Builder recipe block device is explicitly encrypted with a customer-managed KMS key."
+        ),
+        concern="encryption",
+        severity="critical",
+        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+        check=_recipe_ebs,
+        remediation=(
+            'Add blockDeviceMappings for every device with ebs.encrypted "true" (a string) and ebs.kmsKeyId '
+            "set to a customer-managed key; do not rely on the parent image's encryption."
+        ),
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-distribution-kms-key",
+        description="Every Image Builder distribution region encrypts its AMI with a customer-managed KMS key.",
+        concern="encryption",
+        severity="critical",
+        types=(DISTRIBUTION,),
+        check=_distribution_keys,
+        remediation=(
+            "Set amiDistributionConfiguration.kmsKeyId in every distributions[] entry to a customer-managed key "
+            "in that region (KMS keys are regional; a multi-region key replica works)."
+        ),
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-distribution-not-public",
+        description="Image Builder distributions never make AMIs public.",
+        concern="sharing",
+        severity="critical",
+        types=(DISTRIBUTION,),
+        check=_distribution_public,
+        remediation="Remove 'all' from launchPermission.userGroups in every distribution.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-distribution-allowed-targets",
+        description="Image Builder distributions share or copy AMIs only to allow-listed accounts, orgs and OUs.",
+        concern="sharing",
+        severity="high",
+        types=(DISTRIBUTION,),
+        check=_distribution_targets,
+        remediation=(
+            "Remove launch permissions and targetAccountIds that are not allow-listed, or add the targets to "
+            "allowedAccountIds / allowedOrganizationArns / allowedOrganizationalUnitArns in the policy config."
+        ),
+        config=SHARING_CONFIG,
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-component-version-semver",
+        description="Image Builder components and workflows carry a semantic MAJOR.MINOR.PATCH version.",
+        concern="version",
+        severity="medium",
+        types=(COMPONENT, WORKFLOW),
+        check=_semver,
+        remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-recipe-version-semver",
+        description="Image Builder image and container recipes carry a semantic MAJOR.MINOR.PATCH version.",
+        concern="version",
+        severity="medium",
+        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+        check=_semver,
+        remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-recipe-parent-pinned",
+        description="In prod, Image Builder recipes pin their parent image and component versions.",
+        concern="version",
+        severity="high",
+        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+        check=_pinned,
+        remediation=(
+            "Replace x.x.x / latest / ssm: parent references and wildcard component ARNs with exact versions."
+        ),
+        prod_only=True,
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-resource-required-tags",
+        description=(
+            "Image Builder resources and the AMIs they distribute (amiTags) carry the required golden-image tags."
+        ),
+        concern="tagging",
+        severity="medium",
+        types=TAGGABLE,
+        check=_tags,
+        remediation=(
+            "Tag the resource (and every distribution's amiTags) with the canonical golden-image tag map: "
+            "owner, cost-center, environment, managed-by, golden-image, image-version."
+        ),
+        config=tagging.TAG_CONFIG,
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-infrastructure-imdsv2",
+        description="Image Builder build instances require IMDSv2 (httpTokens: required).",
+        concern="hygiene",
+        severity="high",
+        types=(INFRASTRUCTURE,),
+        check=_imdsv2,
+        remediation="Set instanceMetadataOptions.httpTokens to 'required'.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-infrastructure-terminate-on-failure",
+        description="Image Builder terminates build instances when a build fails.",
+        concern="hygiene",
+        severity="medium",
+        types=(INFRASTRUCTURE,),
+        check=_terminate,
+        remediation="Set terminateInstanceOnFailure to true.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-pipeline-image-tests",
+        description="Image Builder pipelines and images keep image tests enabled.",
+        concern="hygiene",
+        severity="medium",
+        types=(PIPELINE, IMAGE),
+        check=_tests,
+        remediation="Remove imageTestsConfiguration.imageTestsEnabled false (tests run by default).",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-pipeline-image-scanning",
+        description="Image Builder pipelines and images scan every image for vulnerabilities.",
+        concern="hygiene",
+        severity="high",
+        types=(PIPELINE, IMAGE),
+        check=_scanning,
+        remediation="Set imageScanningConfiguration.imageScanningEnabled to true (it is off by default).",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+]

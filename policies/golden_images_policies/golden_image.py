@@ -1,0 +1,129 @@
+"""Our own component resources: GoldenImage and the four platform components.
+
+The engine calls ``Analyze`` for component resources too, with the props the component registered, so the
+catalog rules (semver, tags, LTS base OS in prod) are enforced on any stack using the components.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from golden_images.common.rules import is_semver, is_truthy_flag
+
+from . import tagging
+from .base import Ctx, resource_policy
+from .props import UNKNOWN, is_mapping, text
+
+GOLDEN_IMAGE: Final = "golden-images:index:GoldenImage"
+PLATFORM_COMPONENTS: Final = (
+    "golden-images:index:AwsGoldenImage",
+    "golden-images:index:AzureGoldenImage",
+    "golden-images:index:GcpGoldenImage",
+    "golden-images:index:ProxmoxGoldenTemplate",
+)
+ALL_COMPONENTS: Final = (GOLDEN_IMAGE, *PLATFORM_COMPONENTS)
+
+#: LTS releases per OS family allowed as prod base images (families are matched case-insensitively).
+DEFAULT_LTS_RELEASES: Final[dict[str, list[str]]] = {
+    "ubuntu": ["20.04", "22.04", "24.04"],
+    "debian": ["11", "12", "13"],
+    "rhel": ["8", "9", "10"],
+    "rocky": ["8", "9", "10"],
+    "almalinux": ["8", "9", "10"],
+    "amazon-linux": ["2023"],
+    "windows-server": ["2019", "2022", "2025"],
+}
+
+LTS_CONFIG: Final[dict[str, Any]] = {
+    "ltsReleases": {
+        "type": "object",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "default": DEFAULT_LTS_RELEASES,
+        "description": "Per OS family, the long-term-support releases allowed as prod base images.",
+    },
+}
+
+
+def _semver(ctx: Ctx) -> Iterable[str]:
+    version = ctx.props("version")
+    if version is UNKNOWN or is_semver(version):
+        return
+    yield (
+        f"{ctx.label} has version {version!r}, which is not semantic MAJOR.MINOR.PATCH; set the catalog "
+        f"version to MAJOR.MINOR.PATCH (no 'v' prefix, no suffix), for example 1.4.2."
+    )
+
+
+def _tags(ctx: Ctx) -> Iterable[str]:
+    yield from tagging.map_problems(ctx, ctx.props("tags"))
+    environment = ctx.props("environment")
+    if isinstance(environment, str) and environment != ctx.env:
+        yield (
+            f"{ctx.label} is built for environment '{environment}' but deployed by a {ctx.env} stack; deploy it "
+            f"from the {environment} stack or change its environment."
+        )
+
+
+def _lts(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    os_info = props("os")
+    if os_info is UNKNOWN:
+        return
+    if not is_mapping(os_info):
+        yield f"{ctx.label} declares no base OS (os); declare family, release and lts so prod can be checked."
+        return
+    family, release, lts = (props.get(os_info, k) for k in ("family", "release", "lts"))
+    if lts is not UNKNOWN and not is_truthy_flag(lts):
+        yield (
+            f"{ctx.label} is built on a non-LTS base OS ({family!r} {release!r}); prod images must use an LTS "
+            f"release."
+        )
+    if UNKNOWN in (family, release) or text(family) is None:
+        return
+    raw = ctx.config.get("ltsReleases")
+    table: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    allowed = next((v for k, v in table.items() if isinstance(k, str) and k.lower() == family.lower()), None)
+    releases = [r for r in allowed if isinstance(r, str)] if isinstance(allowed, list | tuple) else []
+    if release not in releases:
+        yield (
+            f"{ctx.label} uses {family} release {release!r}, which is not an allowed LTS release for prod "
+            f"(allowed: {', '.join(releases) or 'none configured'}); use an LTS release or add it to ltsReleases."
+        )
+
+
+POLICIES = [
+    resource_policy(
+        name="golden-image-version-semver",
+        description="Golden images and their platform components carry a semantic MAJOR.MINOR.PATCH version.",
+        concern="version",
+        severity="high",
+        types=ALL_COMPONENTS,
+        check=_semver,
+        remediation="Set the image version in the catalog to MAJOR.MINOR.PATCH, for example 1.4.2.",
+        extra_tags=("golden-image",),
+    ),
+    resource_policy(
+        name="golden-image-os-lts-in-prod",
+        description="In prod, golden images are built on a long-term-support OS release.",
+        concern="version",
+        severity="high",
+        types=(GOLDEN_IMAGE,),
+        check=_lts,
+        remediation="Use an LTS base release (for example Ubuntu 24.04) or extend ltsReleases in the policy config.",
+        config=LTS_CONFIG,
+        prod_only=True,
+        extra_tags=("golden-image",),
+    ),
+    resource_policy(
+        name="golden-image-required-tags",
+        description="Golden images carry the required tags, with environment equal to the stack's environment.",
+        concern="tagging",
+        severity="medium",
+        types=ALL_COMPONENTS,
+        check=_tags,
+        remediation="Set the catalog tags: owner, cost-center, environment, managed-by, golden-image, image-version.",
+        config=tagging.TAG_CONFIG,
+        extra_tags=("golden-image",),
+    ),
+]

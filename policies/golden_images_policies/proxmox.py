@@ -1,0 +1,136 @@
+"""Proxmox VE templates: disks on attested-encrypted datastores, flat tags carrying the required keys.
+
+Only templates (``template: true``) are golden images; ordinary VMs on the same provider are left alone.
+Proxmox tags are a flat list. The tag renderer encodes each ``key: value`` pair as ``<key>.<value>`` (``_`` is also
+accepted as the separator), lower-case, in ``[a-z0-9_][a-z0-9_+.-]*``, sorted because PVE sorts them (an unsorted
+list shows a diff on every preview).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from golden_images.common.rules import is_proxmox_tag, is_truthy_flag
+
+from . import tagging
+from .base import Ctx, config_strings, resource_policy
+from .props import UNKNOWN
+
+VM_LEGACY: Final = "proxmoxve:index/vmLegacy:VmLegacy"
+VM: Final = "proxmoxve:index/vm:Vm"
+_SEPARATORS: Final = (".", "_")
+
+DATASTORE_CONFIG: Final[dict[str, Any]] = {
+    "encryptedDatastores": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "default": [],
+        "description": (
+            "Datastores the operator attests are encrypted at rest (LUKS, ZFS native encryption, encrypted "
+            "Ceph OSDs). Empty: no datastore is trusted, every template fails."
+        ),
+    },
+}
+
+
+def _is_template(ctx: Ctx) -> bool:
+    return is_truthy_flag(ctx.props("template"))
+
+
+def _datastores(ctx: Ctx) -> Iterable[tuple[str, Any]]:
+    props = ctx.props
+    for index, disk in enumerate(props.items(props("disks"))):
+        interface = props.get(disk, "interface")
+        label = f"disk {interface!r}" if isinstance(interface, str) else f"disk #{index + 1}"
+        yield label, props.get(disk, "datastoreId")
+    for block, label in (("efiDisk", "EFI disk"), ("tpmState", "TPM state"), ("initialization", "cloud-init drive")):
+        value = props(block)
+        if value is not None and value is not UNKNOWN:
+            yield label, props.get(value, "datastoreId")
+
+
+def _encrypted_datastores(ctx: Ctx) -> Iterable[str]:
+    if not _is_template(ctx):
+        return
+    allowed = config_strings(ctx.config, "encryptedDatastores")
+    for label, datastore in _datastores(ctx):
+        if datastore is UNKNOWN:
+            continue
+        if isinstance(datastore, str) and datastore in allowed:
+            continue
+        shown = repr(datastore) if datastore is not None else "the provider default (local-lvm)"
+        yield (
+            f"{ctx.label} keeps its {label} on datastore {shown}, which is not on the encrypted-datastore "
+            f"allow-list (encryption there is attested, not enforced); move it to an encrypted datastore or "
+            f"attest the datastore in encryptedDatastores."
+        )
+
+
+def _split(tag: str, required: list[str]) -> tuple[str, str] | None:
+    for key in sorted(required, key=len, reverse=True):
+        for sep in _SEPARATORS:
+            if tag.startswith(key + sep) and len(tag) > len(key) + 1:
+                return key, tag[len(key) + 1 :]
+    return None
+
+
+def _tags(ctx: Ctx) -> Iterable[str]:
+    if not _is_template(ctx):
+        return
+    props = ctx.props
+    tags = props("tags")
+    if tags is UNKNOWN:
+        return
+    values = props.strings(tags)
+    known = [t for t in values if isinstance(t, str)]
+    bad = [t for t in known if not is_proxmox_tag(t)]
+    if bad:
+        yield (
+            f"{ctx.label} has tags {', '.join(repr(b) for b in bad)} outside the flat encoding "
+            f"[a-z0-9_][a-z0-9_+.-]*; render tags with the golden-images Proxmox tag renderer."
+        )
+    if known == values and known != sorted(known):
+        yield f"{ctx.label} lists its tags unsorted; PVE sorts tags, so sort them to avoid a diff on every preview."
+    required = config_strings(ctx.config, "requiredTagKeys")
+    pairs: list[tuple[Any, Any]] = []
+    for tag in values:
+        if tag is UNKNOWN:
+            continue
+        split = _split(tag, required) if isinstance(tag, str) else None
+        if split is not None:
+            pairs.append(split)
+    # An unknown tag could carry any key: only report what is certain.
+    if any(t is UNKNOWN for t in values):
+        found = {k for k, _ in pairs}
+        pairs.extend((k, UNKNOWN) for k in required if k not in found)
+    yield from tagging.pair_problems(ctx, pairs, "tags")
+
+
+POLICIES = [
+    resource_policy(
+        name="proxmox-ve-template-encrypted-datastore",
+        description="Proxmox templates keep every disk on a datastore attested as encrypted.",
+        concern="encryption",
+        severity="high",
+        types=(VM_LEGACY,),
+        check=_encrypted_datastores,
+        remediation=(
+            "Place disks, EFI disk, TPM state and the cloud-init drive on a datastore listed in "
+            "encryptedDatastores (record the mechanism and evidence with the operator)."
+        ),
+        config=DATASTORE_CONFIG,
+        extra_tags=("proxmox",),
+    ),
+    resource_policy(
+        name="proxmox-ve-template-required-tags",
+        description="Proxmox templates carry the required golden-image tags in the flat, sorted encoding.",
+        concern="tagging",
+        severity="medium",
+        types=(VM_LEGACY, VM),
+        check=_tags,
+        remediation="Render tags as sorted '<key>.<value>' strings with the golden-images Proxmox tag renderer.",
+        config=tagging.TAG_CONFIG,
+        extra_tags=("proxmox",),
+    ),
+]

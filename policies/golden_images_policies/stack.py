@@ -1,0 +1,73 @@
+"""Stack-wide rules: how many major versions of one image may live side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from golden_images.common.rules import semver_major
+from pulumi_policy import StackValidationArgs
+
+from .base import stack_policy
+from .golden_image import ALL_COMPONENTS
+from .props import UNKNOWN, Props
+
+MAJORS_CONFIG: Final[dict[str, Any]] = {
+    "maxConcurrentMajors": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 3,
+        "description": "Most distinct MAJOR versions of one image that may exist in a stack at once.",
+    },
+}
+
+
+def _identity(props: Props) -> tuple[Any, Any]:
+    """``(image name, version)`` from a component's inputs or its version-record outputs."""
+    name, version = props("imageName"), props("version")
+    for record_key in ("record", "versionRecord"):
+        record = props(record_key)
+        if name is None:
+            name = props.get(record, "name")
+        if version is None:
+            version = props.get(record, "version")
+    return name, version
+
+
+def _max_majors(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
+    limit = config.get("maxConcurrentMajors")
+    limit = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1 else 3
+    majors: dict[str, dict[int, str]] = {}
+    for resource in args.resources:
+        if resource.resource_type not in ALL_COMPONENTS:
+            continue
+        name, version = _identity(Props(resource.props))
+        major = semver_major(version)
+        if not isinstance(name, str) or name is UNKNOWN or major is None:
+            continue
+        majors.setdefault(name, {}).setdefault(major, resource.urn)
+    for name, found in sorted(majors.items()):
+        if len(found) <= limit:
+            continue
+        ordered = sorted(found)
+        oldest = ordered[: len(found) - limit]
+        yield (
+            f"Golden image '{name}' has {len(found)} concurrent major versions ({', '.join(map(str, ordered))}), "
+            f"more than the limit of {limit}; retire major version(s) {', '.join(map(str, oldest))} or raise "
+            f"maxConcurrentMajors.",
+            found[ordered[0]],
+        )
+
+
+POLICIES = [
+    stack_policy(
+        name="golden-image-stack-max-concurrent-majors",
+        description="A stack keeps at most maxConcurrentMajors major versions of each golden image.",
+        concern="version",
+        severity="medium",
+        check=_max_majors,
+        remediation="Retire the oldest major versions (deprecate, then remove) or raise maxConcurrentMajors.",
+        config=MAJORS_CONFIG,
+        extra_tags=("golden-image",),
+    ),
+]
