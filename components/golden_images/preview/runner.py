@@ -118,6 +118,8 @@ class ProgramRun:
     stack: str
     resources: list[RegisteredResource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    error: pulumi.RunError | None = None
+    """The program's own refusal (an invalid catalog), with nothing registered before it."""
 
 
 def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
@@ -149,8 +151,8 @@ def run_program(
     """Run ``<root>/__main__.py`` for ``stack`` under mocks and return every registration and the stack's
     exported outputs. ``stack_file`` defaults to ``<root>/stacks/Pulumi.<stack>.yaml``.
 
-    Exceptions raised by the program (for example :class:`pulumi.RunError` for an invalid catalog) propagate
-    unchanged after the runtime has been drained.
+    A :class:`pulumi.RunError` raised by the program (an invalid catalog) is returned in
+    :attr:`ProgramRun.error`; any other exception propagates after the runtime has been drained.
     """
     stack_file = stack_file or root / "stacks" / f"Pulumi.{stack}.yaml"
     config, secret_keys = stack_config(stack_file)
@@ -163,6 +165,7 @@ def run_program(
     monitor = CapturingMonitor(PreviewMocks())
     pulumi.runtime.set_mocks(PreviewMocks(), project=project, stack=stack, preview=preview, monitor=monitor)
     outputs: dict[str, Any] = {}
+    error: pulumi.RunError | None = None
 
     def program() -> None:
         cwd = os.getcwd()
@@ -175,7 +178,10 @@ def run_program(
     try:
         settings.SETTINGS.rpc_manager.clear()
         settings.SETTINGS.outputs.clear()
-        _sync_await(run_pulumi_func(program))
+        try:
+            _sync_await(run_pulumi_func(program))
+        except pulumi.RunError as exc:
+            error = exc
         stack_resource = settings.get_root_resource()
         if stack_resource is not None:
             stack_outputs = getattr(stack_resource, "outputs", {}) or {}
@@ -184,4 +190,4 @@ def run_program(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-    return ProgramRun(stack=stack, resources=monitor.registrations, outputs=outputs)
+    return ProgramRun(stack=stack, resources=monitor.registrations, outputs=outputs, error=error)

@@ -1,0 +1,140 @@
+"""``golden-images`` command line: offline preview (and, registered from :mod:`golden_images.tools`, the
+day-2 AWS commands).
+
+Exit codes of ``preview``: 0 — no mandatory policy violation; 1 — at least one; 2 — bad input (invalid
+catalog, missing stack file, unreadable policy config).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from golden_images.common.loader import CatalogError, load_catalog_file
+from golden_images.preview.model import Violation
+
+app = typer.Typer(
+    name="golden-images",
+    help="Golden machine images with Pulumi: offline preview with policies, and day-2 AWS tools.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+_err = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Golden machine images with Pulumi: offline preview with policies, and day-2 AWS tools."""
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding ``Pulumi.yaml`` (the project root)."""
+    for candidate in (start, *start.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    raise typer.BadParameter(f"no Pulumi.yaml in {start} or any parent; run inside the project or pass --root")
+
+
+def default_policy_config(root: Path, stack: str) -> Path | None:
+    """``policies/config/<stack>.json`` when it exists (dev and staging relax levels); ``None`` otherwise,
+    which means prod-grade strictness, as with ``pulumi preview`` without ``--policy-pack-config``."""
+    path = root / "policies" / "config" / f"{stack.split('/')[-1]}.json"
+    return path if path.is_file() else None
+
+
+def _bad_input(as_json: bool, stack: str, errors: list[dict[str, str]]) -> None:
+    if as_json:
+        print(json.dumps({"stack": stack, "errors": errors, "resources": [], "violations": []}, indent=2))
+    else:
+        _err.print(f"[red]invalid input for stack {stack} ({len(errors)} problem(s)):[/]")
+        for e in errors:
+            _err.print(f"  - {e['file']}: {e['path']}: {e['message']}" if e["path"] else f"  - {e['file']}: {e['message']}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def preview(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) to preview: dev, staging, prod.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable result.")] = False,
+    policy_pack: Annotated[
+        Path | None, typer.Option("--policy-pack", help="Policy pack directory (default: <root>/policies).")
+    ] = None,
+    policy_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy-config",
+            help="Policy pack config JSON, as for --policy-pack-config (default: policies/config/<stack>.json "
+            "if present, else none = prod-grade).",
+        ),
+    ] = None,
+    no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy evaluation.")] = False,
+    stack_file: Annotated[
+        Path | None, typer.Option("--stack-file", help="Stack file (default: <root>/stacks/Pulumi.<stack>.yaml).")
+    ] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Project root (default: nearest Pulumi.yaml).")] = None,
+) -> None:
+    """Run the program for STACK under Pulumi mocks, evaluate the policy pack through the engine's analyzer
+    protocol, and print the resources, version records and violations."""
+    from golden_images.preview.present import render, to_json
+    from golden_images.preview.runner import run_program
+
+    project_root = (root or find_root(Path.cwd())).resolve()
+    file = (stack_file or project_root / "stacks" / f"Pulumi.{stack}.yaml").resolve()
+    try:
+        load_catalog_file(file, root=project_root, stack=stack)
+    except CatalogError as exc:
+        _bad_input(as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues])
+
+    run = run_program(project_root, stack, stack_file=file)
+    if run.error is not None:  # the program refused its config after our pre-check (should not happen)
+        _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": str(run.error)}])
+    violations: list[Violation] = []
+    pack_dir: Path | None = None
+    if not no_policy:
+        from golden_images.preview.harness import PolicyHarness, PolicyHarnessError, load_policy_config
+
+        pack_dir = (policy_pack or project_root / "policies").resolve()
+        config_file = policy_config or default_policy_config(project_root, stack)
+        config: dict[str, Any] | None = None
+        try:
+            if config_file is not None:
+                config = load_policy_config(config_file)
+            with PolicyHarness(pack_dir, project="golden-images", stack=stack, config=config) as harness:
+                violations = harness.analyze(run.resources)
+        except PolicyHarnessError as exc:
+            _bad_input(as_json, stack, [{"file": str(config_file or pack_dir), "path": "", "message": str(exc)}])
+
+    pack_label = str(pack_dir) if pack_dir is not None else None
+    if as_json:
+        print(json.dumps(to_json(stack, run.resources, violations, run.outputs, pack_label), indent=2, default=str))
+    else:
+        render(Console(), stack, run.resources, violations, run.outputs, pack_label)
+    if any(v.level == "mandatory" for v in violations):
+        raise typer.Exit(1)
+
+
+def _register_tools() -> None:
+    try:
+        from golden_images.tools.commands import register
+    except ModuleNotFoundError as exc:  # the day-2 tools are optional while they are being built
+        if exc.name != "golden_images.tools.commands":
+            raise
+        return
+    register(app)
+
+
+_register_tools()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
