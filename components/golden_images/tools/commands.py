@@ -1,0 +1,299 @@
+"""Typer commands ``pin``, ``audit`` and ``cleanup``, registered on the ``golden-images`` app.
+
+Exit codes (all three): 0 clean; 1 findings at/above ``--fail-on`` (audit), a newer base image
+(``pin --check``), a failed region or a failed action; 2 bad input (unknown region, bad option value,
+unreadable stack or allow-list file, unknown AWS profile).
+
+Human output goes to stdout as rich tables, progress bars to stderr (only on a terminal); ``--json`` and
+``--markdown`` print exactly one document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped,unused-ignore]
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from golden_images.common.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_aws_region
+from golden_images.tools import report as render
+from golden_images.tools.audit import AllowList, AuditConfig, Severity, run_audit
+from golden_images.tools.aws import DEFAULT_MAX_ATTEMPTS, ClientFactory
+from golden_images.tools.cleanup import CleanupPolicy, run_cleanup
+from golden_images.tools.pin import PinResult, StackError, pin_stack
+
+#: Tests replace this to inject botocore event hooks into every client the commands create.
+factory_hooks: list[Any] = []
+
+_out = Console()
+_err = Console(stderr=True)
+
+RegionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--region",
+        "-r",
+        help="Region to act on; repeat or comma-separate. Default: AWS_REGION / the profile's region.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document for machines.")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE).")]
+AttemptsOpt = Annotated[
+    int, typer.Option("--max-attempts", min=1, help="Attempts per AWS call (adaptive retries).")
+]
+ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Regions processed at once.")]
+
+
+def _fail_input(message: str) -> typer.Exit:
+    _err.print(f"[red]error:[/] {message}")
+    return typer.Exit(2)
+
+
+def _factory(profile: str | None, max_attempts: int, pool: int = 16) -> ClientFactory:
+    factory = ClientFactory(
+        profile=profile, max_attempts=max_attempts, max_pool_connections=pool, hooks=list(factory_hooks)
+    )
+    try:
+        _ = factory.session
+    except BotoCoreError as exc:  # ProfileNotFound and friends: bad input
+        raise _fail_input(str(exc)) from None
+    return factory
+
+
+def _regions(values: Sequence[str] | None, factory: ClientFactory) -> list[str]:
+    regions = [r.strip() for v in values or () for r in v.split(",") if r.strip()]
+    if not regions:
+        default = factory.default_region
+        if not default:
+            raise _fail_input("no region: pass --region or set AWS_REGION")
+        regions = [default]
+    bad = [r for r in regions if not is_aws_region(r)]
+    if bad:
+        raise _fail_input(f"not an AWS region: {', '.join(bad)}")
+    return list(dict.fromkeys(regions))
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on stderr (one task per region) when stderr is a terminal."""
+    if not enabled or not _err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(region: str, done: int, total: int) -> None:
+            if region not in tasks:
+                tasks[region] = progress.add_task(f"{label} {region}", total=total or 1)
+            progress.update(tasks[region], completed=done if total else 1, total=total or 1)
+
+        yield update
+
+
+def _allow_list(accounts: Sequence[str], orgs: Sequence[str], file: Path | None) -> AllowList:
+    account_set = set(accounts)
+    org_set: set[str] = set()
+    ou_set: set[str] = set()
+    targets = list(orgs)
+    if file is not None:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise _fail_input(f"allow-list file {file}: {exc}") from None
+        if not isinstance(data, dict) or not set(data) <= {
+            "accounts",
+            "organizations",
+            "organizational_units",
+        }:
+            raise _fail_input(
+                f"allow-list file {file}: expected an object with "
+                "accounts, organizations, organizational_units"
+            )
+        for key in ("accounts", "organizations", "organizational_units"):
+            if not isinstance(data.get(key, []), list):
+                raise _fail_input(f"allow-list file {file}: {key} must be a list")
+        account_set.update(str(a) for a in data.get("accounts", []))
+        targets += [str(o) for o in data.get("organizations", []) + data.get("organizational_units", [])]
+    bad_accounts = sorted(a for a in account_set if not is_aws_account_id(a))
+    if bad_accounts:
+        raise _fail_input(f"not a 12-digit account id: {', '.join(bad_accounts)}")
+    for target in targets:
+        if is_aws_org_arn(target):
+            org_set.add(target)
+        elif is_aws_ou_arn(target):
+            ou_set.add(target)
+        else:
+            raise _fail_input(f"not an organization or OU ARN: {target}")
+    return AllowList(frozenset(account_set), frozenset(org_set), frozenset(ou_set))
+
+
+def audit(  # noqa: PLR0917 (typer maps parameters to options)
+    region: RegionOpt = None,
+    as_json: JsonOpt = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the quarterly Markdown report.")
+    ] = False,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on", help="Exit 1 on findings at/above: critical, high, medium, low, info, none."
+        ),
+    ] = "high",
+    max_age_days: Annotated[
+        int, typer.Option("--max-age-days", min=0, help="Older images need a deprecation time.")
+    ] = 90,
+    keep: Annotated[int, typer.Option("--keep", min=0, help="Newest versions per image never 'unused'.")] = 3,
+    allowed_account: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-account", help="Account the AMIs may be shared with (repeat)."),
+    ] = None,
+    allowed_org: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-org", help="Organization or OU ARN the AMIs may be shared with (repeat)."),
+    ] = None,
+    allow_list: Annotated[
+        Path | None,
+        typer.Option("--allow-list", help="JSON file: {accounts, organizations, organizational_units}."),
+    ] = None,
+    concurrency: ConcurrencyOpt = 4,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Permission lookups in flight per region.")
+    ] = 8,
+    max_attempts: AttemptsOpt = DEFAULT_MAX_ATTEMPTS,
+    profile: ProfileOpt = None,
+) -> None:
+    """Audit the AMIs this account owns: encryption, tags, public/shared, age, usage, management."""
+    if as_json and markdown:
+        raise _fail_input("--json and --markdown are exclusive")
+    threshold: Severity | None
+    try:
+        threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
+    except ValueError as exc:
+        raise _fail_input(str(exc)) from None
+    allow = _allow_list(allowed_account or [], allowed_org or [], allow_list)
+    factory = _factory(profile, max_attempts, pool=workers + 4)
+    regions = _regions(region, factory)
+    config = AuditConfig(max_age_days=max_age_days, keep=keep, allow=allow)
+    with _progress(True, "audit") as progress:
+        result = run_audit(
+            factory, regions, config, concurrency=concurrency, workers=workers, progress=progress
+        )
+    if as_json:
+        print(json.dumps(render.audit_json(result), indent=2))
+    elif markdown:
+        sys.stdout.write(render.audit_markdown(result))
+    else:
+        render.audit_table(result, _out)
+    raise typer.Exit(1 if result.fails(threshold) else 0)
+
+
+def cleanup(  # noqa: PLR0917 (typer maps parameters to options)
+    region: RegionOpt = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Act; without it, only list (dry run).")] = False,
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Newest versions per image always kept.")] = 3,
+    retention_days: Annotated[
+        int, typer.Option("--retention-days", min=0, help="Only images older than this are eligible.")
+    ] = 90,
+    deprecate_after: Annotated[
+        int | None,
+        typer.Option(
+            "--deprecate-after", min=0, help="Set a deprecation time DAYS ahead instead of deregistering."
+        ),
+    ] = None,
+    image: Annotated[
+        list[str] | None, typer.Option("--image", help="Only these golden-image names (repeat).")
+    ] = None,
+    as_json: JsonOpt = False,
+    concurrency: ConcurrencyOpt = 4,
+    max_attempts: AttemptsOpt = DEFAULT_MAX_ATTEMPTS,
+    profile: ProfileOpt = None,
+) -> None:
+    """Deregister (and delete the snapshots of) old, unused golden AMIs — a dry run unless --apply."""
+    factory = _factory(profile, max_attempts)
+    regions = _regions(region, factory)
+    policy = CleanupPolicy(
+        keep=keep,
+        retention_days=retention_days,
+        deprecate_after=deprecate_after,
+        images=frozenset(image or ()),
+    )
+    with _progress(True, "cleanup") as progress:
+        result = run_cleanup(
+            factory, regions, policy, apply=apply, concurrency=concurrency, progress=progress
+        )
+    if as_json:
+        print(json.dumps(render.cleanup_json(result), indent=2))
+    else:
+        render.cleanup_table(result, _out)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _project_root(start: Path) -> Path:
+    for candidate in (start, *start.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return start
+
+
+def pin(  # noqa: PLR0917 (typer maps parameters to options)
+    stack: Annotated[
+        list[str] | None,
+        typer.Option("--stack", "-s", help="Stack (environment); repeat. Default: every stack."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 when a newer base image exists.")
+    ] = False,
+    as_json: JsonOpt = False,
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Project root (default: nearest dir with Pulumi.yaml).")
+    ] = None,
+    max_attempts: AttemptsOpt = DEFAULT_MAX_ATTEMPTS,
+    profile: ProfileOpt = None,
+) -> None:
+    """Resolve SSM-parameter parents to exact AMI ids per region and record them in stacks/pins/<env>.yaml."""
+    project = (root or _project_root(Path.cwd())).resolve()
+    stacks_dir = project / "stacks"
+    if stack:
+        files = [stacks_dir / f"Pulumi.{name}.yaml" for name in dict.fromkeys(stack)]
+    else:
+        files = sorted(stacks_dir.glob("Pulumi.*.yaml"))
+    if not files:
+        raise _fail_input(f"no stack files in {stacks_dir}")
+    factory = _factory(profile, max_attempts)
+    results: list[PinResult] = []
+    written: dict[str, bool] = {}
+    for file in files:
+        try:
+            result = pin_stack(factory, file, root=project, write=not check)
+        except StackError as exc:
+            raise _fail_input(str(exc)) from None
+        results.append(result)
+        written[result.environment] = not check and not result.errors and result.changed
+    if as_json:
+        print(json.dumps(render.pin_json(results, written), indent=2))
+    else:
+        for result in results:
+            render.pin_table(result, _out, check=check)
+    failed = any(r.errors for r in results) or (check and any(r.changed for r in results))
+    raise typer.Exit(1 if failed else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``pin``, ``audit`` and ``cleanup`` to the ``golden-images`` app."""
+    app.command("pin")(pin)
+    app.command("audit")(audit)
+    app.command("cleanup")(cleanup)
