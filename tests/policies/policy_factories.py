@@ -1,0 +1,284 @@
+"""Compliant property sets per resource type (camelCase, as the engine sends them) and small helpers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Final
+
+#: The SDK's unknown sentinel (a string value the engine keeps in preview).
+UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_ARRAY: Final = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
+SIG: Final = "4dabf18193072939515e22adb298388d"
+SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
+OUTPUT_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
+
+KEY: Final = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_US: Final = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234567890abcdef1234567890abcdef"
+ACCOUNT: Final = "444455556666"
+ORG: Final = "arn:aws:organizations::111122223333:organization/o-abcdefghij"
+OU: Final = "arn:aws:organizations::111122223333:ou/o-abcdefghij/ou-ab12-abcdefgh"
+DES: Final = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+    "Microsoft.Compute/diskEncryptionSets/des-westeurope"
+)
+SUBNET: Final = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+    "Microsoft.Network/virtualNetworks/build/subnets/private"
+)
+GCP_KEY: Final = "projects/p/locations/europe-west1/keyRings/images/cryptoKeys/golden"
+ENCRYPTED_DATASTORE: Final = "enc-zfs"
+
+T: Final = {
+    "component": "aws:imagebuilder/component:Component",
+    "container_recipe": "aws:imagebuilder/containerRecipe:ContainerRecipe",
+    "workflow": "aws:imagebuilder/workflow:Workflow",
+    "image_recipe": "aws:imagebuilder/imageRecipe:ImageRecipe",
+    "distribution": "aws:imagebuilder/distributionConfiguration:DistributionConfiguration",
+    "infrastructure": "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration",
+    "pipeline": "aws:imagebuilder/imagePipeline:ImagePipeline",
+    "ib_image": "aws:imagebuilder/image:Image",
+    "ami": "aws:ec2/ami:Ami",
+    "ami_copy": "aws:ec2/amiCopy:AmiCopy",
+    "launch_permission": "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
+    "gallery": "azure-native:compute:Gallery",
+    "gallery_image": "azure-native:compute:GalleryImage",
+    "gallery_image_version": "azure-native:compute:GalleryImageVersion",
+    "aib_template": "azure-native:virtualmachineimages:VirtualMachineImageTemplate",
+    "gcp_image": "gcp:compute/image:Image",
+    "gcp_machine_image": "gcp:compute/machineImage:MachineImage",
+    "gcp_iam_binding": "gcp:compute/imageIamBinding:ImageIamBinding",
+    "gcp_iam_member": "gcp:compute/imageIamMember:ImageIamMember",
+    "gcp_iam_policy": "gcp:compute/imageIamPolicy:ImageIamPolicy",
+    "pve_vm_legacy": "proxmoxve:index/vmLegacy:VmLegacy",
+    "pve_vm": "proxmoxve:index/vm:Vm",
+    "golden_image": "golden-images:index:GoldenImage",
+    "aws_golden_image": "golden-images:index:AwsGoldenImage",
+    "azure_golden_image": "golden-images:index:AzureGoldenImage",
+    "gcp_golden_image": "golden-images:index:GcpGoldenImage",
+    "proxmox_golden_template": "golden-images:index:ProxmoxGoldenTemplate",
+}
+
+DELETE: Final = object()
+
+
+def tags(env: str = "prod") -> dict[str, str]:
+    return {
+        "owner": "platform",
+        "cost-center": "cc-1234",
+        "environment": env,
+        "managed-by": "golden-images",
+        "golden-image": "base",
+        "image-version": "1.4.2",
+    }
+
+
+def labels(env: str = "prod") -> dict[str, str]:
+    return {**tags(env), "image-version": "1-4-2"}
+
+
+def proxmox_tags(env: str = "prod") -> list[str]:
+    return sorted(f"{k}.{v}" for k, v in tags(env).items())
+
+
+def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
+    """A property set every policy accepts (given the sharing/datastore allow-lists of the configured pack)."""
+    t = tags(env)
+    component_arn = "arn:aws:imagebuilder:eu-west-1:111122223333:component/base-hardening/1.4.2/1"
+    ebs = {"encrypted": "true", "kmsKeyId": KEY, "volumeSize": 20, "volumeType": "gp3"}
+    props: dict[str, dict[str, Any]] = {
+        "component": {
+            "name": "base-hardening",
+            "version": "1.4.2",
+            "platform": "Linux",
+            "data": "name: hardening\nschemaVersion: 1.0\nphases: []\n",
+            "kmsKeyId": KEY,
+            "tags": t,
+        },
+        "workflow": {"name": "build", "version": "1.4.2", "type": "BUILD", "data": "...", "kmsKeyId": KEY, "tags": t},
+        "container_recipe": {
+            "name": "base-container",
+            "version": "1.4.2",
+            "containerType": "DOCKER",
+            "parentImage": "arn:aws:imagebuilder:eu-west-1:aws:image/amazon-linux-x86-2023/2023.1.1",
+            "components": [{"componentArn": component_arn}],
+            "targetRepository": {"repositoryName": "base", "service": "ECR"},
+            "kmsKeyId": KEY,
+            "instanceConfiguration": {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": ebs}]},
+            "tags": t,
+        },
+        "image_recipe": {
+            "name": "base",
+            "version": "1.4.2",
+            "parentImage": "ami-0123456789abcdef0",
+            "components": [{"componentArn": component_arn}],
+            "blockDeviceMappings": [{"deviceName": "/dev/sda1", "ebs": dict(ebs)}],
+            "tags": t,
+        },
+        "distribution": {
+            "name": "base",
+            "distributions": [
+                {
+                    "region": "eu-west-1",
+                    "amiDistributionConfiguration": {"name": "base-{{ imagebuilder:buildDate }}", "kmsKeyId": KEY,
+                                                     "amiTags": t},
+                },
+                {
+                    "region": "us-east-1",
+                    "amiDistributionConfiguration": {"name": "base-{{ imagebuilder:buildDate }}",
+                                                     "kmsKeyId": KEY_US, "amiTags": t},
+                },
+            ],
+            "tags": t,
+        },
+        "infrastructure": {
+            "name": "base",
+            "instanceProfileName": "golden-images-build",
+            "instanceMetadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+            "terminateInstanceOnFailure": True,
+            "subnetId": "subnet-0123456789abcdef0",
+            "tags": t,
+        },
+        "pipeline": {
+            "name": "base",
+            "imageRecipeArn": "arn:aws:imagebuilder:eu-west-1:111122223333:image-recipe/base/1.4.2",
+            "infrastructureConfigurationArn": "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base",
+            "imageTestsConfiguration": {"imageTestsEnabled": True, "timeoutMinutes": 60},
+            "imageScanningConfiguration": {"imageScanningEnabled": True},
+            "tags": t,
+        },
+        "ib_image": {
+            "imageRecipeArn": "arn:aws:imagebuilder:eu-west-1:111122223333:image-recipe/base/1.4.2",
+            "infrastructureConfigurationArn": "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base",
+            "imageScanningConfiguration": {"imageScanningEnabled": True},
+            "tags": t,
+        },
+        "ami": {
+            "name": "base-1.4.2",
+            "rootDeviceName": "/dev/xvda",
+            "ebsBlockDevices": [{"deviceName": "/dev/xvda", "snapshotId": "snap-0123456789abcdef0", "encrypted": True}],
+            "tags": t,
+        },
+        "ami_copy": {
+            "name": "base-1.4.2",
+            "sourceAmiId": "ami-0123456789abcdef0",
+            "sourceAmiRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": KEY_US,
+            "tags": t,
+        },
+        "launch_permission": {"imageId": "ami-0123456789abcdef0", "accountId": ACCOUNT},
+        "gallery": {
+            "galleryName": "golden",
+            "resourceGroupName": "rg",
+            "sharingProfile": {"permissions": "Private"},
+            "tags": t,
+        },
+        "gallery_image": {
+            "galleryName": "golden",
+            "galleryImageName": "base",
+            "resourceGroupName": "rg",
+            "osType": "Linux",
+            "osState": "Generalized",
+            "identifier": {"publisher": "acme", "offer": "golden", "sku": "base"},
+            "tags": t,
+        },
+        "gallery_image_version": {
+            "galleryName": "golden",
+            "galleryImageName": "base",
+            "galleryImageVersionName": "1.4.2",
+            "resourceGroupName": "rg",
+            "publishingProfile": {
+                "targetRegions": [
+                    {"name": "westeurope", "encryption": {"osDiskImage": {"diskEncryptionSetId": DES}}},
+                    {
+                        "name": "northeurope",
+                        "encryption": {
+                            "osDiskImage": {"diskEncryptionSetId": DES.replace("westeurope", "northeurope")},
+                            "dataDiskImages": [{"lun": 0, "diskEncryptionSetId": DES}],
+                        },
+                    },
+                ]
+            },
+            "storageProfile": {"source": {"id": DES.rsplit("/providers/", 1)[0] + "/galleries/g/images/base/versions/1.4.1"}},
+            "tags": t,
+        },
+        "aib_template": {
+            "resourceGroupName": "rg",
+            "source": {
+                "type": "PlatformImage",
+                "publisher": "Canonical",
+                "offer": "ubuntu-24_04-lts",
+                "sku": "server",
+                "version": "24.04.202401010",
+            },
+            "vmProfile": {"vmSize": "Standard_D2s_v5", "vnetConfig": {"subnetId": SUBNET}},
+            "distribute": [{"type": "SharedImage", "galleryImageId": "/x/images/base", "runOutputName": "base"}],
+            "tags": t,
+        },
+        "gcp_image": {
+            "name": "base-1-4-2",
+            "family": "base",
+            "sourceImage": "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20240101",
+            "imageEncryptionKey": {"kmsKeySelfLink": GCP_KEY},
+            "labels": labels(env),
+        },
+        "gcp_machine_image": {
+            "name": "base-1-4-2",
+            "sourceInstance": "projects/p/zones/europe-west1-b/instances/builder",
+            "machineImageEncryptionKey": {"kmsKeyName": GCP_KEY},
+        },
+        "gcp_iam_binding": {
+            "image": "base-1-4-2",
+            "role": "roles/compute.imageUser",
+            "members": ["group:platform@example.com"],
+        },
+        "gcp_iam_member": {"image": "base-1-4-2", "role": "roles/compute.imageUser", "member": "user:a@example.com"},
+        "gcp_iam_policy": {
+            "image": "base-1-4-2",
+            "policyData": json.dumps(
+                {"bindings": [{"role": "roles/compute.imageUser", "members": ["group:platform@example.com"]}]}
+            ),
+        },
+        "pve_vm_legacy": {
+            "nodeName": "pve1",
+            "name": "base-1-4-2",
+            "template": True,
+            "disks": [{"interface": "scsi0", "datastoreId": ENCRYPTED_DATASTORE, "size": 20}],
+            "efiDisk": {"datastoreId": ENCRYPTED_DATASTORE, "type": "4m"},
+            "initialization": {"datastoreId": ENCRYPTED_DATASTORE},
+            "tags": proxmox_tags(env),
+        },
+        "pve_vm": {"nodeName": "pve1", "name": "base-1-4-2", "template": True, "tags": proxmox_tags(env)},
+        "golden_image": {
+            "imageName": "base",
+            "version": "1.4.2",
+            "environment": env,
+            "fingerprint": "sha256:abc",
+            "os": {"family": "ubuntu", "release": "24.04", "architecture": "x86_64", "lts": True},
+            "tags": t,
+        },
+    }
+    for platform in ("aws_golden_image", "azure_golden_image", "gcp_golden_image", "proxmox_golden_template"):
+        props[platform] = {"imageName": "base", "version": "1.4.2", "tags": t}
+    return copy.deepcopy(props[kind])
+
+
+def mutate(props: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of ``props`` with ``path`` (dotted; ints index lists) set to ``value`` or deleted."""
+    result = copy.deepcopy(props)
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    node: Any = result
+    for step in parents:
+        node = node[step]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return result
+
+
+def secret(value: Any) -> dict[str, Any]:
+    """A secret as it travels on the wire."""
+    return {SIG: SECRET_SIG, "value": value}
