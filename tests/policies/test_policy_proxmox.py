@@ -1,0 +1,52 @@
+"""Proxmox VE template policies through the harness."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import of, run
+from golden_images.preview.harness import PolicyHarness
+from policy_factories import DELETE, UNKNOWN, compliant, mutate, proxmox_tags
+
+CASES = [
+    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "disks.0.datastoreId", "local-lvm",
+     "'local-lvm'"),
+    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "disks.0.datastoreId", DELETE, "provider default"),
+    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "efiDisk.datastoreId", "local", "EFI disk"),
+    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "initialization.datastoreId", "local",
+     "cloud-init drive"),
+    ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", DELETE, "missing the required tags"),
+    ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", ["Owner.Platform"], "flat encoding"),
+    ("proxmox-ve-template-required-tags", "pve_vm", "tags", list(reversed(proxmox_tags())), "unsorted"),
+    ("proxmox-ve-template-required-tags", "pve_vm", "tags", [t for t in proxmox_tags() if not t.startswith("owner")],
+     "owner"),
+    ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", proxmox_tags("dev"), "environment 'dev'"),
+]
+
+
+@pytest.mark.parametrize(("policy", "kind", "path", "value", "expected"), CASES, ids=lambda x: str(x)[:40])
+def test_violation(configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str) -> None:
+    violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
+    found = of(violations, policy)
+    assert found and all(v.level == "mandatory" for v in found), violations
+    assert any(expected in v.message for v in found), [v.message for v in found]
+
+
+def test_attested_wording(prod: PolicyHarness) -> None:
+    [violation] = of(run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore")[:1]
+    assert "attested" in violation.message
+
+
+def test_non_templates_are_not_golden_images(prod: PolicyHarness) -> None:
+    props = mutate(compliant("pve_vm_legacy"), "template", False)
+    props["tags"] = ["Whatever"]
+    assert run(prod, "pve_vm_legacy", props) == []
+
+
+def test_underscore_separator_is_accepted(configured: PolicyHarness) -> None:
+    props = mutate(compliant("pve_vm"), "tags", sorted(t.replace(".", "_", 1) for t in proxmox_tags()))
+    assert run(configured, "pve_vm", props) == []
+
+
+def test_unknown_tag_in_preview(configured: PolicyHarness) -> None:
+    props = mutate(compliant("pve_vm"), "tags", [*proxmox_tags()[:-1], UNKNOWN])
+    assert all(v.level == "advisory" for v in run(configured, "pve_vm", props))
