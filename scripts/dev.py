@@ -34,8 +34,6 @@ def _say(message: str) -> None:
 
 def ensure_venv() -> None:
     """Create ``.venv`` and install ``.[dev]`` unless the stamp matches pyproject.toml."""
-    if sys.version_info < (3, 11):
-        sys.exit("golden-images needs Python 3.11 or newer")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.is_file() and STAMP.read_text().strip() == wanted and (BIN / "golden-images").exists():
         return
@@ -60,11 +58,15 @@ def ensure_system_tools() -> None:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-            check=True, env=env, stdout=subprocess.DEVNULL,
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
         )
     else:
-        _say(f"missing {', '.join(missing)}: install them (Debian: apt-get install {' '.join(missing)}); "
-             "the tests that need them will fail until then")
+        _say(
+            f"missing {', '.join(missing)}: install them (Debian: apt-get install {' '.join(missing)}); "
+            "the tests that need them will fail until then"
+        )
 
 
 def run(args: list[str]) -> int:
@@ -74,6 +76,10 @@ def run(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """Dispatch ``preview``, ``test`` or ``run``; returns the process exit code."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on whatever python3 the user has
+        print("golden-images needs Python 3.11 or newer", file=sys.stderr)
+        return 2
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0

@@ -58,7 +58,9 @@ def run_stack(tmp_path: Path) -> RunStack:
     """``run_stack(stack, catalog=None, root=ROOT)`` runs the program under mocks; with ``catalog`` the stack
     file is replaced by one holding that raw catalog."""
 
-    def _run(stack: str, catalog: Any = None, root: Path = ROOT, extra: dict[str, Any] | None = None) -> ProgramRun:
+    def _run(
+        stack: str, catalog: Any = None, root: Path = ROOT, extra: dict[str, Any] | None = None
+    ) -> ProgramRun:
         stack_file = None
         if catalog is not None or extra is not None:
             raw = catalog if catalog is not None else stack_catalog(stack)
@@ -76,5 +78,7 @@ def by_type(resources: list[RegisteredResource], token: str) -> list[RegisteredR
 def one(resources: list[RegisteredResource], token: str, name: str) -> RegisteredResource:
     """The single registration of ``token`` called ``name``."""
     found = [r for r in resources if r.type == token and r.name == name]
-    assert len(found) == 1, f"expected one {token} named {name}, got {[r.name for r in by_type(resources, token)]}"
+    assert len(found) == 1, (
+        f"expected one {token} named {name}, got {[r.name for r in by_type(resources, token)]}"
+    )
     return found[0]

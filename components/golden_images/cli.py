@@ -8,7 +8,6 @@ catalog, missing stack file, unreadable policy config).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,13 +36,15 @@ def find_root(start: Path) -> Path:
     for candidate in (start, *start.parents):
         if (candidate / "Pulumi.yaml").is_file():
             return candidate
-    raise typer.BadParameter(f"no Pulumi.yaml in {start} or any parent; run inside the project or pass --root")
+    raise typer.BadParameter(
+        f"no Pulumi.yaml in {start} or any parent; run inside the project or pass --root"
+    )
 
 
 def default_policy_config(root: Path, stack: str) -> Path | None:
     """``policies/config/<stack>.json`` when it exists (dev and staging relax levels); ``None`` otherwise,
     which means prod-grade strictness, as with ``pulumi preview`` without ``--policy-pack-config``."""
-    path = root / "policies" / "config" / f"{stack.split('/')[-1]}.json"
+    path = root / "policies" / "config" / f"{stack.rsplit('/', maxsplit=1)[-1]}.json"
     return path if path.is_file() else None
 
 
@@ -53,13 +54,19 @@ def _bad_input(as_json: bool, stack: str, errors: list[dict[str, str]]) -> None:
     else:
         _err.print(f"[red]invalid input for stack {stack} ({len(errors)} problem(s)):[/]")
         for e in errors:
-            _err.print(f"  - {e['file']}: {e['path']}: {e['message']}" if e["path"] else f"  - {e['file']}: {e['message']}")
+            _err.print(
+                f"  - {e['file']}: {e['path']}: {e['message']}"
+                if e["path"]
+                else f"  - {e['file']}: {e['message']}"
+            )
     raise typer.Exit(2)
 
 
 @app.command()
 def preview(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack (environment) to preview: dev, staging, prod.")],
+    stack: Annotated[
+        str, typer.Option("--stack", "-s", help="Stack (environment) to preview: dev, staging, prod.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable result.")] = False,
     policy_pack: Annotated[
         Path | None, typer.Option("--policy-pack", help="Policy pack directory (default: <root>/policies).")
@@ -74,9 +81,12 @@ def preview(
     ] = None,
     no_policy: Annotated[bool, typer.Option("--no-policy", help="Skip policy evaluation.")] = False,
     stack_file: Annotated[
-        Path | None, typer.Option("--stack-file", help="Stack file (default: <root>/stacks/Pulumi.<stack>.yaml).")
+        Path | None,
+        typer.Option("--stack-file", help="Stack file (default: <root>/stacks/Pulumi.<stack>.yaml)."),
     ] = None,
-    root: Annotated[Path | None, typer.Option("--root", help="Project root (default: nearest Pulumi.yaml).")] = None,
+    root: Annotated[
+        Path | None, typer.Option("--root", help="Project root (default: nearest Pulumi.yaml).")
+    ] = None,
 ) -> None:
     """Run the program for STACK under Pulumi mocks, evaluate the policy pack through the engine's analyzer
     protocol, and print the resources, version records and violations."""
@@ -88,7 +98,9 @@ def preview(
     try:
         load_catalog_file(file, root=project_root, stack=stack)
     except CatalogError as exc:
-        _bad_input(as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues])
+        _bad_input(
+            as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues]
+        )
 
     run = run_program(project_root, stack, stack_file=file)
     if run.error is not None:  # the program refused its config after our pre-check (should not happen)
@@ -107,11 +119,17 @@ def preview(
             with PolicyHarness(pack_dir, project="golden-images", stack=stack, config=config) as harness:
                 violations = harness.analyze(run.resources)
         except PolicyHarnessError as exc:
-            _bad_input(as_json, stack, [{"file": str(config_file or pack_dir), "path": "", "message": str(exc)}])
+            _bad_input(
+                as_json, stack, [{"file": str(config_file or pack_dir), "path": "", "message": str(exc)}]
+            )
 
     pack_label = str(pack_dir) if pack_dir is not None else None
     if as_json:
-        print(json.dumps(to_json(stack, run.resources, violations, run.outputs, pack_label), indent=2, default=str))
+        print(
+            json.dumps(
+                to_json(stack, run.resources, violations, run.outputs, pack_label), indent=2, default=str
+            )
+        )
     else:
         render(Console(), stack, run.resources, violations, run.outputs, pack_label)
     if any(v.level == "mandatory" for v in violations):
@@ -137,4 +155,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -18,7 +18,7 @@ from golden_images.golden_image import GoldenImage
 
 def stack_file_name(stack: str) -> str:
     """The stack file Pulumi reads for ``stack`` (``stackConfigDir: stacks``), as named in errors."""
-    return f"stacks/Pulumi.{stack.split('/')[-1]}.yaml"
+    return f"stacks/Pulumi.{stack.rsplit('/', maxsplit=1)[-1]}.yaml"
 
 
 def run(root: Path) -> dict[str, GoldenImage]:

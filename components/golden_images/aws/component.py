@@ -78,7 +78,9 @@ class AwsGoldenImage(pulumi.ComponentResource):
     parent_reference: str
     """The pinned parent image reference used by the recipe."""
 
-    def __init__(self, name: str, args: AwsGoldenImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AwsGoldenImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         build = args["build"]
         image = build.image
         spec = image.aws
@@ -103,8 +105,9 @@ class AwsGoldenImage(pulumi.ComponentResource):
         tags = aws_tags(build.tags)
         build_key = spec.kms_keys[region]
         document = render_component_document(image, build.steps)
-        component_fp = platform_fingerprint(build.fingerprint, "aws-component", {"document": digest(document),
-                                                                               "key": build_key})
+        component_fp = platform_fingerprint(
+            build.fingerprint, "aws-component", {"document": digest(document), "key": build_key}
+        )
         recipe_fp = platform_fingerprint(
             component_fp,
             "aws-recipe",
@@ -338,7 +341,9 @@ class AwsGoldenImage(pulumi.ComponentResource):
                 ),
             )
             amis = baked.output_resources.apply(
-                lambda resources: {a.region: a.image for r in resources or [] for a in (r.amis or []) if a.region}
+                lambda resources: {
+                    a.region: a.image for r in resources or [] for a in (r.amis or []) if a.region
+                }
             )
             artifacts = {r: amis.apply(lambda m, r=r: m.get(r, f"ssm:{ssm_name}")) for r in spec.regions}
             self.built_at = baked.date_created

@@ -84,9 +84,9 @@ class AwsSchedule(CatalogModel):
 
     cron: str
     timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$")] = "Etc/UTC"
-    start_condition: Literal[
-        "EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
-    ] = "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+    start_condition: Literal["EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"] = (
+        "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+    )
 
     @field_validator("cron")
     @classmethod

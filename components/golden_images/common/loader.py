@@ -8,8 +8,8 @@ returned — so nothing can be registered — unless the whole catalog is valid.
 from __future__ import annotations
 
 import copy
-import json
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +69,9 @@ def _apply_platform_defaults(raw: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(defaults, Mapping) or not isinstance(images, list):
         return data
     merged_images: list[Any] = []
-    for image in images:
-        if isinstance(image, Mapping):
-            image = dict(image)
+    for original in images:
+        image = dict(original) if isinstance(original, Mapping) else original
+        if isinstance(image, dict):
             for platform in PLATFORMS:
                 base = defaults.get(platform)
                 if platform in image and isinstance(base, Mapping):
@@ -137,9 +137,36 @@ def _message(error: Mapping[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _issues(err: ValidationError, file: str, prefix: str) -> list[Issue]:
+def _inherited(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
+    """``defaults.<platform>.<key>`` when the value at ``loc`` came from the defaults, not the image."""
+    if len(loc) < 3 or loc[0] != "images" or not isinstance(loc[1], int) or loc[2] not in PLATFORMS:
+        return None
+    images = raw.get("images")
+    defaults = raw.get("defaults")
+    if not isinstance(images, list) or not isinstance(defaults, Mapping) or loc[1] >= len(images):
+        return None
+    own = images[loc[1]].get(loc[2]) if isinstance(images[loc[1]], Mapping) else None
+    base = defaults.get(loc[2])
+    if not isinstance(base, Mapping):
+        return None
+    key = loc[3] if len(loc) > 3 else None
+    if key is None:
+        return f"defaults.{loc[2]}"
+    own_has = isinstance(own, Mapping) and key in own
+    return f"defaults.{loc[2]}.{key}" if key in base and not own_has else None
+
+
+def _issues(err: ValidationError, file: str, prefix: str, raw: Mapping[str, Any]) -> list[Issue]:
     issues: list[Issue] = []
-    for error in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    failing = [tuple(e["loc"]) for e in errors]
+    for error in errors:
+        here = tuple(error["loc"])
+        # "at least 1 item after validation" is noise when the items themselves failed: drop it.
+        if error["type"] == "too_short" and any(
+            len(o) > len(here) and o[: len(here)] == here for o in failing
+        ):
+            continue
         # Discriminated unions add the tag to loc (``provision.0.shell.shell``); drop the duplicate tag.
         loc = list(error["loc"])
         cleaned: list[int | str] = []
@@ -153,7 +180,13 @@ def _issues(err: ValidationError, file: str, prefix: str) -> list[Issue]:
             ):
                 continue
             cleaned.append(part)
-        issues.append(Issue(file, _dotted(prefix, cleaned), _message({**error, "loc": tuple(cleaned)})))
+        message = _message({**error, "loc": tuple(cleaned)})
+        origin = _inherited(raw, cleaned)
+        if origin is not None and error["type"] != "extra_forbidden":
+            message += f" (the value comes from {origin})"
+        elif origin is not None:
+            message += f" (the key comes from {origin})"
+        issues.append(Issue(file, _dotted(prefix, cleaned), message))
     return issues
 
 
@@ -175,7 +208,9 @@ def _file_checks(catalog: Catalog, root: Path, file: str, prefix: str) -> list[I
                 try:
                     data.decode("utf-8")
                 except UnicodeDecodeError:
-                    issues.append(Issue(file, where, f"{step.file} is not UTF-8 text; only text files are copied"))
+                    issues.append(
+                        Issue(file, where, f"{step.file} is not UTF-8 text; only text files are copied")
+                    )
     return issues
 
 
@@ -198,7 +233,11 @@ def load_catalog(
     if not isinstance(raw, Mapping):
         kind = "missing" if raw is None else f"a {type(raw).__name__}"
         raise CatalogError(
-            [Issue(source, prefix, f"the catalog is {kind}; it must be a mapping with environment and images")]
+            [
+                Issue(
+                    source, prefix, f"the catalog is {kind}; it must be a mapping with environment and images"
+                )
+            ]
         )
     environment = raw.get("environment")
     env = environment if environment in ENVIRONMENTS else None
@@ -209,13 +248,16 @@ def load_catalog(
             pin_file = pins_mod.load_pins(pin_path)
         except (ValidationError, yaml.YAMLError) as exc:
             issues.append(Issue(str(pin_path.relative_to(root)), "pins", f"invalid pin file: {exc}"))
-    defaults = raw.get("defaults") if isinstance(raw.get("defaults"), Mapping) else {}
-    context = {
+    raw_defaults = raw.get("defaults")
+    defaults: Mapping[str, Any] = raw_defaults if isinstance(raw_defaults, Mapping) else {}
+    context: dict[str, Any] = {
         "root": root,
         "environment": env,
         "pins": pin_file,
         "default_tags": defaults.get("tags") if isinstance(defaults.get("tags"), Mapping) else {},
-        "required_tags": defaults.get("required_tags") if isinstance(defaults.get("required_tags"), list) else None,
+        "required_tags": defaults.get("required_tags")
+        if isinstance(defaults.get("required_tags"), list)
+        else None,
     }
     data = _apply_platform_defaults(raw)
     catalog: Catalog | None = None
@@ -224,12 +266,16 @@ def load_catalog(
         # validation accepts arrays for tuples while still refusing coercions such as 1.0 → "1.0".
         catalog = Catalog.model_validate_json(json.dumps(data, default=str), context=context)
     except ValidationError as exc:
-        issues.extend(_issues(exc, source, prefix))
+        issues.extend(_issues(exc, source, prefix, raw))
     if stack is not None and stack.split("/")[-1] in ENVIRONMENTS and env is not None:
         short = stack.split("/")[-1]
         if short != env:
             issues.append(
-                Issue(source, f"{prefix}.environment", f"stack {stack!r} must have environment {short!r}, not {env!r}")
+                Issue(
+                    source,
+                    f"{prefix}.environment",
+                    f"stack {stack!r} must have environment {short!r}, not {env!r}",
+                )
             )
     if catalog is not None:
         issues.extend(_file_checks(catalog, root, source, prefix))

@@ -38,7 +38,9 @@ _GCP_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _PROXMOX_TAG = re.compile(r"^[a-z0-9_][a-z0-9_+.-]*$")
 _AWS_ACCOUNT = re.compile(r"^\d{12}$")
 _AWS_ORG_ARN = re.compile(r"^arn:aws[a-z-]*:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
-_AWS_OU_ARN = re.compile(r"^arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$")
+_AWS_OU_ARN = re.compile(
+    r"^arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$"
+)
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
 _KMS_KEY = re.compile(

@@ -149,7 +149,8 @@ class ImageSpec(CatalogModel):
         missing = [k for k in required if k not in DERIVED_TAG_KEYS and not str(merged.get(k, "")).strip()]
         if missing:
             problems.append(
-                "required tag(s) " + ", ".join(repr(k) for k in missing)
+                "required tag(s) "
+                + ", ".join(repr(k) for k in missing)
                 + " missing; set them here or in defaults.tags"
             )
         if problems:

@@ -84,14 +84,22 @@ def _resolve(step: Step, index: int, phase: str, root: Path) -> ResolvedStep:
         return ResolvedStep(kind="shell", name=name, content=step.shell)
     if isinstance(step, ScriptStep):
         return ResolvedStep(
-            kind="script", name=step.name or f"{default_name}-{Path(step.script).stem}",
-            content=read_repo_text(root, step.script), source=step.script, args=step.args,
+            kind="script",
+            name=step.name or f"{default_name}-{Path(step.script).stem}",
+            content=read_repo_text(root, step.script),
+            source=step.script,
+            args=step.args,
         )
     if isinstance(step, FileStep):
         return ResolvedStep(
-            kind="file", name=step.name or f"{default_name}-{Path(step.file).name}",
-            content=read_repo_text(root, step.file), source=step.file, destination=step.destination,
-            sha256=step.sha256, mode=step.mode, owner=step.owner,
+            kind="file",
+            name=step.name or f"{default_name}-{Path(step.file).name}",
+            content=read_repo_text(root, step.file),
+            source=step.file,
+            destination=step.destination,
+            sha256=step.sha256,
+            mode=step.mode,
+            owner=step.owner,
         )
     assert isinstance(step, PackagesStep)
     return ResolvedStep(kind="packages", name=name, packages=step.packages)

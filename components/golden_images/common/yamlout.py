@@ -24,5 +24,6 @@ _Dumper.add_representer(str, _str)
 
 def dump(document: Any) -> str:
     """YAML text of ``document``: keys in insertion order, block style, literal multi-line strings."""
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096,
-                     allow_unicode=True)
+    return yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
+    )

@@ -25,6 +25,8 @@ class RegisteredResource:
     provider: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_paths: tuple[str, ...] = ()
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """``create``/``update``/``delete`` timeouts from the resource options, when set."""
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ def _mask(value: Any) -> Any:
 def public_inputs(resource: RegisteredResource) -> dict[str, Any]:
     """The resource's inputs as registered, with secret values masked and unknowns marked."""
     if resource.wire_inputs is None:
-        return _mask(resource.inputs)  # type: ignore[no-any-return]
-    return _mask(json_format.MessageToDict(resource.wire_inputs))  # type: ignore[no-any-return]
+        return dict(_mask(resource.inputs))
+    return dict(_mask(json_format.MessageToDict(resource.wire_inputs)))
 
 
 def ordered(resources: Sequence[RegisteredResource]) -> list[RegisteredResource]:
@@ -69,7 +69,13 @@ def to_json(
     return {
         "stack": stack,
         "resources": [
-            {"urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "inputs": public_inputs(r)}
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent or None,
+                "inputs": public_inputs(r),
+            }
             for r in ordered(resources)
         ],
         "violations": [v.to_json() for v in violations],

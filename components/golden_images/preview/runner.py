@@ -64,7 +64,11 @@ class PreviewMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root", "userId": "mock"}, None
+            return {
+                "accountId": MOCK_ACCOUNT,
+                "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root",
+                "userId": "mock",
+            }, None
         return {}, None
 
 
@@ -106,6 +110,11 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 provider=request.provider,
                 outputs=dict(state),
                 secret_paths=tuple(_secret_paths(wire)),
+                custom_timeouts={
+                    k: v
+                    for k in ("create", "update", "delete")
+                    if (v := getattr(request.customTimeouts, k, ""))
+                },
             )
         )
         return response

@@ -1,0 +1,193 @@
+"""AwsGoldenImage under Pulumi mocks: assertions on the registered inputs of every Image Builder resource."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from golden_images.aws import policies
+from golden_images.common import rules
+from golden_images.preview.runner import ProgramRun
+from tests.conftest import RunStack, by_type, one, stack_catalog
+
+IB = "aws:imagebuilder"
+RECIPE = f"{IB}/imageRecipe:ImageRecipe"
+COMPONENT = f"{IB}/component:Component"
+DISTRIBUTION = f"{IB}/distributionConfiguration:DistributionConfiguration"
+INFRA = f"{IB}/infrastructureConfiguration:InfrastructureConfiguration"
+PIPELINE = f"{IB}/imagePipeline:ImagePipeline"
+LIFECYCLE = f"{IB}/lifecyclePolicy:LifecyclePolicy"
+IMAGE = f"{IB}/image:Image"
+
+
+@pytest.fixture(scope="module", params=["dev", "staging", "prod"])
+def stack_run(request: pytest.FixtureRequest) -> ProgramRun:
+    from golden_images.preview.runner import run_program
+    from tests.conftest import ROOT
+
+    run = run_program(ROOT, request.param)
+    assert run.error is None
+    return run
+
+
+def test_tree_shape(stack_run: ProgramRun) -> None:
+    resources = stack_run.resources
+    for image in ("base-ubuntu", "app-runtime"):
+        golden = one(resources, "golden-images:index:GoldenImage", image)
+        aws_component = one(resources, "golden-images:index:AwsGoldenImage", f"{image}-aws")
+        assert aws_component.parent == golden.urn
+        expected = {
+            COMPONENT: 1,
+            RECIPE: 1,
+            INFRA: 1,
+            DISTRIBUTION: 1,
+            PIPELINE: 1,
+            LIFECYCLE: 1,
+            "aws:iam/role:Role": 2,
+            "aws:iam/instanceProfile:InstanceProfile": 1,
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+            "aws:iam/rolePolicy:RolePolicy": 1,
+        }
+        children = [r for r in resources if r.parent == aws_component.urn]
+        counts = {t: sum(1 for r in children if r.type == t) for t in expected}
+        assert counts == expected
+        assert all(r.custom for r in children)
+
+
+def test_recipes_encrypt_every_mapping_with_a_customer_key(stack_run: ProgramRun) -> None:
+    for recipe in by_type(stack_run.resources, RECIPE):
+        mappings = recipe.inputs["blockDeviceMappings"]
+        assert mappings, recipe.name
+        for mapping in mappings:
+            ebs = mapping["ebs"]
+            assert ebs["encrypted"] == "true"
+            assert rules.is_customer_kms_key(ebs["kmsKeyId"])
+            assert ebs["volumeType"] == "gp3"
+        assert rules.is_semver(recipe.inputs["version"])
+        assert not rules.is_floating_reference(recipe.inputs["parentImage"]) or stack_run.stack == "dev"
+
+
+def test_distribution_has_a_key_in_every_region_and_is_never_public(stack_run: ProgramRun) -> None:
+    catalog = stack_catalog(stack_run.stack)
+    regions = catalog["defaults"]["aws"]["regions"]
+    for dist in by_type(stack_run.resources, DISTRIBUTION):
+        entries = dist.inputs["distributions"]
+        assert [e["region"] for e in entries] == regions
+        for entry in entries:
+            ami = entry["amiDistributionConfiguration"]
+            assert ami["kmsKeyId"] == catalog["defaults"]["aws"]["kms_keys"][entry["region"]]
+            assert ami["amiTags"]["managed-by"] == "golden-images"
+            permission = ami.get("launchPermission") or {}
+            assert "all" not in [g.lower() for g in permission.get("userGroups", [])]
+            assert entry["ssmParameterConfigurations"][0]["dataType"] == "aws:ec2:image"
+        sharing = catalog["defaults"]["aws"].get("sharing")
+        first = entries[0]["amiDistributionConfiguration"]
+        if sharing:
+            assert first["launchPermission"]["organizationalUnitArns"] == sharing["organizational_units"]
+        else:
+            assert "launchPermission" not in first
+
+
+def test_infrastructure_requires_imdsv2_and_terminates_on_failure(stack_run: ProgramRun) -> None:
+    for infra in by_type(stack_run.resources, INFRA):
+        assert infra.inputs["instanceMetadataOptions"]["httpTokens"] == "required"
+        assert infra.inputs["terminateInstanceOnFailure"] is True
+        assert infra.inputs["resourceTags"]["golden-image"] in ("base-ubuntu", "app-runtime")
+
+
+def test_pipelines_test_and_scan(stack_run: ProgramRun) -> None:
+    catalog = stack_catalog(stack_run.stack)
+    schedule = catalog["defaults"]["aws"].get("schedule")
+    for pipeline in by_type(stack_run.resources, PIPELINE):
+        assert pipeline.inputs["imageTestsConfiguration"]["imageTestsEnabled"] is True
+        assert pipeline.inputs["imageScanningConfiguration"]["imageScanningEnabled"] is True
+        assert pipeline.inputs["enhancedImageMetadataEnabled"] is True
+        if schedule:
+            assert pipeline.inputs["schedule"]["scheduleExpression"] == schedule["cron"]
+            assert (
+                pipeline.inputs["schedule"]["pipelineExecutionStartCondition"]
+                == "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+            )
+        else:
+            assert "schedule" not in pipeline.inputs
+
+
+def test_components_use_customer_key_and_are_retained(stack_run: ProgramRun) -> None:
+    for component in by_type(stack_run.resources, COMPONENT):
+        assert rules.is_customer_kms_key(component.inputs["kmsKeyId"])
+        assert component.inputs["skipDestroy"] is True
+        assert component.inputs["platform"] == "Linux"
+        assert "phases" in component.inputs["data"]
+
+
+def test_iam_is_limited_to_documented_policies(stack_run: ProgramRun) -> None:
+    attachments = by_type(stack_run.resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    arns = sorted({a.inputs["policyArn"] for a in attachments})
+    assert arns == sorted(policies.MANAGED_INSTANCE_POLICIES + policies.MANAGED_LIFECYCLE_POLICIES)
+    for inline in by_type(stack_run.resources, "aws:iam/rolePolicy:RolePolicy"):
+        document = json.loads(inline.inputs["policy"])
+        actions = [a for s in document["Statement"] for a in s["Action"]]
+        assert actions == ["kms:Decrypt"]
+    for role in by_type(stack_run.resources, "aws:iam/role:Role"):
+        trust = json.loads(role.inputs["assumeRolePolicy"])
+        services = {s["Principal"]["Service"] for s in trust["Statement"]}
+        assert services <= {"ec2.amazonaws.com", "imagebuilder.amazonaws.com"}
+
+
+def test_lifecycle_keeps_and_deprecates(stack_run: ProgramRun) -> None:
+    retention = stack_catalog(stack_run.stack)["defaults"]["aws"]["retention"]
+    for policy in by_type(stack_run.resources, LIFECYCLE):
+        details = {d["action"]["type"]: d["filter"] for d in policy.inputs["policyDetails"]}
+        assert details["DEPRECATE"] == {
+            "type": "AGE",
+            "value": retention["deprecate_after_days"],
+            "unit": "DAYS",
+            "retainAtLeast": retention["keep"],
+        }
+        assert details["DELETE"] == {"type": "COUNT", "value": retention["keep"]}
+        assert policy.inputs["resourceSelection"]["tagMap"]["managed-by"] == "golden-images"
+
+
+def test_tags_on_every_taggable_aws_resource(stack_run: ProgramRun) -> None:
+    for resource in stack_run.resources:
+        if resource.type.startswith("aws:") and "tags" in resource.inputs:
+            assert not rules.missing_tag_keys(resource.inputs["tags"]), resource.name
+            assert resource.inputs["tags"]["environment"] == stack_run.stack
+    taggable = [
+        r for r in stack_run.resources if r.type.startswith(f"{IB}/") or r.type == "aws:iam/role:Role"
+    ]
+    assert all("tags" in r.inputs for r in taggable)
+
+
+def test_prod_uses_pinned_parents(stack_run: ProgramRun) -> None:
+    if stack_run.stack == "dev":
+        pytest.skip("dev follows the SSM parameter on purpose")
+    for recipe in by_type(stack_run.resources, RECIPE):
+        assert rules.is_ami_id(recipe.inputs["parentImage"])
+
+
+def test_no_build_without_bake_on_up(stack_run: ProgramRun) -> None:
+    assert by_type(stack_run.resources, IMAGE) == []
+    records = stack_run.outputs["images"]
+    assert records["base-ubuntu"]["artifacts"]["aws"][
+        "us-east-1"
+    ] == f"ssm:/golden-images/{stack_run.stack}/base-ubuntu/ami-id"
+    assert records["base-ubuntu"]["encryption"] == {"aws": "enforced"}
+
+
+def test_bake_on_up_adds_a_build_with_a_long_timeout(run_stack: RunStack) -> None:
+    raw = stack_catalog("dev")
+    raw["images"][0]["aws"]["bake_on_up"] = True
+    raw["images"][0]["aws"]["build_timeout_minutes"] = 240
+    run = run_stack("dev", raw)
+    images = by_type(run.resources, IMAGE)
+    assert [i.name for i in images] == ["base-ubuntu-aws-image"]
+    assert images[0].custom_timeouts == {"create": "300m"}
+    assert images[0].inputs["imageTestsConfiguration"]["imageTestsEnabled"] is True
+    assert images[0].inputs["imageScanningConfiguration"]["imageScanningEnabled"] is True
+
+
+def test_project_bake_on_up_config(run_stack: RunStack) -> None:
+    run = run_stack("dev", extra={"golden-images:bakeOnUp": True})
+    assert len(by_type(run.resources, IMAGE)) == 2

@@ -1,0 +1,306 @@
+"""Bad catalogs: every problem is reported together, each naming the stack file, the dotted field path and
+what is allowed — and the program registers nothing."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from golden_images.common.loader import CatalogError, load_catalog
+from tests.conftest import ROOT, RunStack, stack_catalog
+
+P = "config.golden-images:catalog"
+Raw = dict[str, Any]
+
+
+def _img(raw: Raw, i: int = 0) -> dict[str, Any]:
+    return raw["images"][i]  # type: ignore[no-any-return]
+
+
+def _set(path: str, value: Any) -> Callable[[Raw], None]:
+    def mutate(raw: Raw) -> None:
+        target: Any = raw
+        parts = path.split(".")
+        for part in parts[:-1]:
+            target = target[int(part)] if part.isdigit() else target[part]
+        last = parts[-1]
+        if last.isdigit():
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return mutate
+
+
+def _del(path: str) -> Callable[[Raw], None]:
+    def mutate(raw: Raw) -> None:
+        target: Any = raw
+        parts = path.split(".")
+        for part in parts[:-1]:
+            target = target[int(part)] if part.isdigit() else target[part]
+        del target[parts[-1]]
+
+    return mutate
+
+
+def _prod(mutate: Callable[[Raw], None]) -> Callable[[Raw], None]:
+    return mutate
+
+
+# (id, stack, mutation, expected dotted path, expected words in the message)
+CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
+    (
+        "version-two-parts",
+        "dev",
+        _set("images.0.version", "1.0"),
+        f"{P}.images[0].version",
+        "MAJOR.MINOR.PATCH",
+    ),
+    ("version-float", "dev", _set("images.0.version", 1.0), f"{P}.images[0].version", "valid string"),
+    ("version-prefix", "dev", _set("images.0.version", "v1.2.3"), f"{P}.images[0].version", "no 'v' prefix"),
+    ("duplicate-names", "dev", _set("images.1.name", "base-ubuntu"), f"{P}.images", "appears more than once"),
+    ("unknown-key", "dev", _set("images.0.colour", "blue"), f"{P}.images[0].colour", "allowed keys here"),
+    (
+        "unknown-aws-key",
+        "dev",
+        _set("defaults.aws.region", "us-east-1"),
+        f"{P}.images[0].aws.region",
+        "allowed keys here",
+    ),
+    (
+        "missing-script",
+        "dev",
+        _set("images.0.provision.1.script", "images/nope.sh"),
+        f"{P}.images[0].provision[1].script",
+        "does not exist",
+    ),
+    (
+        "script-outside-repo",
+        "dev",
+        _set("images.0.provision.1.script", "../etc/passwd"),
+        f"{P}.images[0].provision[1].script",
+        "inside the repository",
+    ),
+    ("empty-regions", "dev", _set("defaults.aws.regions", []), f"{P}.images[0].aws.regions", "at least 1"),
+    (
+        "five-field-cron",
+        "dev",
+        _set("defaults.aws.schedule", {"cron": "cron(0 4 * * *)"}),
+        f"{P}.images[0].aws.schedule.cron",
+        "6 fields",
+    ),
+    (
+        "cron-both-days",
+        "dev",
+        _set("defaults.aws.schedule", {"cron": "cron(0 4 * * MON *)"}),
+        f"{P}.images[0].aws.schedule.cron",
+        "exactly one of day-of-month",
+    ),
+    (
+        "aws-tag-key",
+        "dev",
+        _set("images.0.tags", {"aws:owner": "x"}),
+        f"{P}.images[0].tags",
+        "reserved 'aws:'",
+    ),
+    (
+        "kms-missing-region",
+        "dev",
+        _set("defaults.aws.regions", ["us-east-1", "eu-west-1"]),
+        f"{P}.images[0].aws",
+        "no key for region(s) eu-west-1",
+    ),
+    (
+        "aws-managed-key",
+        "dev",
+        _set("defaults.aws.kms_keys", {"us-east-1": "alias/aws/ebs"}),
+        f"{P}.images[0].aws.kms_keys.us-east-1",
+        "customer-managed",
+    ),
+    (
+        "prod-unpinned-ssm",
+        "prod",
+        _set(
+            "images.0.aws.parent",
+            {
+                "ssm_parameter": "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+            },
+        ),
+        f"{P}.images[0].aws",
+        "prod needs a pinned parent",
+    ),
+    (
+        "prod-floating-arn",
+        "prod",
+        _set(
+            "images.0.aws.parent",
+            {"image_builder_arn": "arn:aws:imagebuilder:us-east-1:aws:image/ubuntu-server-24-lts-x86/x.x.x"},
+        ),
+        f"{P}.images[0].aws.parent.image_builder_arn",
+        "prod needs a pinned parent",
+    ),
+    (
+        "prod-latest-version",
+        "prod",
+        _set("images.0.version", "latest"),
+        f"{P}.images[0].version",
+        "semantic version",
+    ),
+    (
+        "invalid-image-name",
+        "dev",
+        _set("images.0.name", "Base_Ubuntu"),
+        f"{P}.images[0].name",
+        "lowercase letters",
+    ),
+    (
+        "bad-environment",
+        "dev",
+        _set("environment", "production"),
+        f"{P}.environment",
+        "'dev', 'staging' or 'prod'",
+    ),
+    (
+        "stack-environment-mismatch",
+        "dev",
+        _set("environment", "staging"),
+        f"{P}.environment",
+        "must have environment 'dev'",
+    ),
+    (
+        "two-parents",
+        "dev",
+        _set("images.0.aws.parent", {"ami": "ami-0a1b2c3d4e5f60718", "ssm_parameter": "/aws/service/x"}),
+        f"{P}.images[0].aws.parent",
+        "exactly one of ami",
+    ),
+    (
+        "bad-ami-id",
+        "dev",
+        _set("images.0.aws.parent", {"ami": "ami-xyz"}),
+        f"{P}.images[0].aws.parent.ami",
+        "should match pattern",
+    ),
+    (
+        "sha-mismatch",
+        "dev",
+        _set("images.0.provision.2.sha256", "0" * 64),
+        f"{P}.images[0].provision[2].sha256",
+        "not the declared",
+    ),
+    (
+        "step-without-kind",
+        "dev",
+        _set("images.0.provision.0", {"name": "x"}),
+        f"{P}.images[0].provision[0]",
+        "exactly one of the keys shell, script, file or packages",
+    ),
+    ("missing-owner-tag", "dev", _del("defaults.tags.owner"), f"{P}.images[0].tags", "'owner' missing"),
+    (
+        "conflicting-derived-tag",
+        "dev",
+        _set("images.0.tags", {"environment": "prod"}),
+        f"{P}.images[0].tags",
+        "derived by golden-images",
+    ),
+    (
+        "prod-non-lts",
+        "prod",
+        _set("images.0.os", {"family": "ubuntu", "release": "24.10", "lts": False}),
+        f"{P}.images[0].os",
+        "long-term-support",
+    ),
+    ("no-platform", "dev", _del("images.0.aws"), f"{P}.images[0]", "no platform section"),
+    (
+        "bad-account",
+        "dev",
+        _set("defaults.aws.sharing", {"accounts": ["12345"]}),
+        f"{P}.images[0].aws.sharing.accounts[0]",
+        "12-digit",
+    ),
+    (
+        "public-sharing-not-expressible",
+        "dev",
+        _set("defaults.aws.sharing", {"groups": ["all"]}),
+        f"{P}.images[0].aws.sharing.groups",
+        "unknown key",
+    ),
+    (
+        "bad-region",
+        "dev",
+        _set("defaults.aws.regions", ["us-east-1", "mars-1"]),
+        f"{P}.images[0].aws.regions[1]",
+        "not an AWS region",
+    ),
+    (
+        "tiny-volume",
+        "dev",
+        _set("defaults.aws.volume_size_gb", 4),
+        f"{P}.images[0].aws.volume_size_gb",
+        "greater than or equal to 8",
+    ),
+    (
+        "retention-zero",
+        "dev",
+        _set("defaults.aws.retention", {"keep": 0}),
+        f"{P}.images[0].aws.retention.keep",
+        "greater than or equal to 1",
+    ),
+    (
+        "bool-as-string",
+        "dev",
+        _set("defaults.aws.bake_on_up", "yes"),
+        f"{P}.images[0].aws.bake_on_up",
+        "valid boolean",
+    ),
+    ("no-images", "dev", _set("images", []), f"{P}.images", "at least 1"),
+    ("catalog-not-mapping", "dev", lambda raw: raw.clear(), f"{P}.environment", "required field is missing"),
+]
+
+
+@pytest.mark.parametrize(("case", "stack", "mutate", "path", "words"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_and_nothing_registered(
+    run_stack: RunStack, case: str, stack: str, mutate: Callable[[Raw], None], path: str, words: str
+) -> None:
+    raw = stack_catalog(stack)
+    mutate(raw)
+    run = run_stack(stack, raw)
+    assert run.error is not None, f"{case}: the program accepted a bad catalog"
+    message = str(run.error)
+    assert f"stacks/Pulumi.{stack}.yaml: {path}:" in message, message
+    line = next(line for line in message.splitlines() if f": {path}:" in line)
+    assert words in line, line
+    assert run.resources == [], "nothing may be registered when the catalog is invalid"
+
+
+def test_at_least_25_distinct_cases() -> None:
+    assert len({c[0] for c in CASES}) >= 25
+
+
+def test_all_errors_reported_together() -> None:
+    raw = stack_catalog("dev")
+    raw["images"][0]["version"] = "1.0"
+    raw["images"][1]["name"] = "Bad Name"
+    raw["defaults"]["aws"]["schedule"] = {"cron": "cron(0 4 * * *)"}
+    raw["images"][0]["provision"][1]["script"] = "images/missing.sh"
+    with pytest.raises(CatalogError) as info:
+        load_catalog(raw, source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
+    paths = {issue.path for issue in info.value.issues}
+    assert {
+        f"{P}.images[0].version",
+        f"{P}.images[1].name",
+        f"{P}.images[0].aws.schedule.cron",
+        f"{P}.images[1].aws.schedule.cron",
+        f"{P}.images[0].provision[1].script",
+    } <= paths
+    assert all(issue.file == "stacks/Pulumi.dev.yaml" for issue in info.value.issues)
+
+
+def test_valid_stacks_load() -> None:
+    for stack in ("dev", "staging", "prod"):
+        catalog = load_catalog(copy.deepcopy(stack_catalog(stack)), source=stack, root=ROOT, stack=stack)
+        assert catalog.environment == stack
+        assert [i.name for i in catalog.images] == ["base-ubuntu", "app-runtime"]

@@ -1,0 +1,100 @@
+"""The whole program per stack: determinism, change isolation, and the version record contract."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from golden_images.preview.present import public_inputs
+from golden_images.preview.runner import ProgramRun, run_program
+from tests.conftest import ROOT
+
+
+def _inputs(run: ProgramRun) -> dict[str, dict[str, object]]:
+    assert run.error is None, run.error
+    return {r.urn: public_inputs(r) for r in run.resources}
+
+
+def _copy_project(dst: Path) -> Path:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, dst / name)
+    for folder in ("stacks", "images"):
+        shutil.copytree(ROOT / folder, dst / folder)
+    return dst
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_same_config_gives_identical_inputs(stack: str) -> None:
+    first = _inputs(run_program(ROOT, stack))
+    second = _inputs(run_program(ROOT, stack))
+    assert first == second
+    assert len(first) >= 30
+
+
+def _changed(before: dict[str, dict[str, object]], after: dict[str, dict[str, object]]) -> set[str]:
+    assert before.keys() == after.keys()
+    return {urn for urn in before if before[urn] != after[urn]}
+
+
+def test_script_change_touches_only_images_that_use_it(tmp_path: Path) -> None:
+    root = _copy_project(tmp_path)
+    before = _inputs(run_program(root, "staging"))
+
+    # install-runtime.sh is used by app-runtime only.
+    script = root / "images/app-runtime/install-runtime.sh"
+    script.write_text(script.read_text() + "echo 'runtime tuned' >/etc/motd\n")
+    after = _inputs(run_program(root, "staging"))
+    changed = _changed(before, after)
+    names = {urn.rsplit("::", 1)[-1] for urn in changed}
+    assert names == {
+        "app-runtime-aws-component",
+        "app-runtime-aws-recipe",
+        "app-runtime-aws-pipeline",
+        "app-runtime-aws-distribution",
+        "app-runtime",
+    }, names
+    # The component and recipe get new content-derived names (replacement, never "already exists").
+    component = next(u for u in changed if u.endswith("app-runtime-aws-component"))
+    assert before[component]["name"] != after[component]["name"]
+    assert before[component]["version"] == after[component]["version"]
+
+    # harden.sh is shared: both images' builder resources change, IAM and infrastructure do not.
+    before = after
+    shared = root / "images/base-ubuntu/harden.sh"
+    shared.write_text(shared.read_text() + "echo hardened >/etc/issue.net\n")
+    changed = _changed(before, _inputs(run_program(root, "staging")))
+    names = {urn.rsplit("::", 1)[-1] for urn in changed}
+    assert {
+        "base-ubuntu-aws-component",
+        "app-runtime-aws-component",
+        "base-ubuntu-aws-recipe",
+        "app-runtime-aws-recipe",
+    } <= names
+    assert not any("infrastructure" in n or "role" in n or "lifecycle" in n for n in names)
+
+
+def test_version_record_contract() -> None:
+    run = run_program(ROOT, "prod")
+    assert run.error is None
+    assert run.outputs["environment"] == "prod"
+    record = run.outputs["images"]["base-ubuntu"]
+    assert set(record) == {
+        "name",
+        "version",
+        "fingerprint",
+        "parent",
+        "built_at",
+        "artifacts",
+        "encryption",
+        "tags",
+    }
+    assert record["version"] == "1.4.2" and len(record["fingerprint"]) == 64
+    assert record["parent"] == {"aws": "ami-0a1b2c3d4e5f60718"}
+    assert set(record["artifacts"]["aws"]) == {"us-east-1", "eu-west-1", "eu-central-1"}
+    assert record["tags"]["environment"] == "prod" and record["tags"]["image-version"] == "1.4.2"
+    golden = next(
+        r for r in run.resources if r.type == "golden-images:index:GoldenImage" and r.name == "base-ubuntu"
+    )
+    assert golden.inputs["version"] == "1.4.2" and golden.inputs["os"]["lts"] is True
