@@ -35,8 +35,10 @@ def _identity(props: Props) -> tuple[Any, Any]:
 
 
 def _max_majors(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
-    limit = config.get("maxConcurrentMajors")
-    limit = limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1 else 3
+    # Config travels as a protobuf Struct, so integers arrive as floats (1 -> 1.0).
+    raw = config.get("maxConcurrentMajors")
+    valid = isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer() and raw >= 1
+    limit = int(raw) if valid else 3
     majors: dict[str, dict[int, str]] = {}
     for resource in args.resources:
         if resource.resource_type not in ALL_COMPONENTS:
