@@ -18,6 +18,7 @@ moto gaps handled here (verified against moto 5.2.5, see ``test_moto_gaps.py``):
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,11 +31,12 @@ import requests
 
 os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # before moto builds a backend: keep seeding fast
 
-from golden_images.common.rules import MANAGED_BY
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.amis import Ami
 from moto.server import ThreadedMotoServer
+
+from golden_images.common.rules import MANAGED_BY
 
 ACCOUNT = DEFAULT_ACCOUNT_ID
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -62,6 +64,7 @@ class MotoServer:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
     """Start moto on 127.0.0.1:0 for the session with a safe AWS environment."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from golden_images.tools.audit import AllowList, AuditConfig, Check, Severity, run_audit
 from golden_images.tools.aws import ClientFactory
 from golden_images.tools.commands import register
 from golden_images.tools.report import audit_json, audit_markdown
-from typer.testing import CliRunner
-
 from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags
 
 ORG = "arn:aws:organizations::111111111111:organization/o-abcdefghij"

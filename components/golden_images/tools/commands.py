@@ -141,7 +141,7 @@ def _allow_list(accounts: Sequence[str], orgs: Sequence[str], file: Path | None)
     return AllowList(frozenset(account_set), frozenset(org_set), frozenset(ou_set))
 
 
-def audit(  # noqa: PLR0917 (typer maps parameters to options)
+def audit(
     region: RegionOpt = None,
     as_json: JsonOpt = False,
     markdown: Annotated[
@@ -201,7 +201,7 @@ def audit(  # noqa: PLR0917 (typer maps parameters to options)
     raise typer.Exit(1 if result.fails(threshold) else 0)
 
 
-def cleanup(  # noqa: PLR0917 (typer maps parameters to options)
+def cleanup(
     region: RegionOpt = None,
     apply: Annotated[bool, typer.Option("--apply", help="Act; without it, only list (dry run).")] = False,
     keep: Annotated[int, typer.Option("--keep", min=1, help="Newest versions per image always kept.")] = 3,
@@ -249,7 +249,7 @@ def _project_root(start: Path) -> Path:
     return start
 
 
-def pin(  # noqa: PLR0917 (typer maps parameters to options)
+def pin(
     stack: Annotated[
         list[str] | None,
         typer.Option("--stack", "-s", help="Stack (environment); repeat. Default: every stack."),

@@ -101,14 +101,18 @@ def read_region(
     if with_launch_permissions and raw:
         ids = [str(image["ImageId"]) for image in raw]
         done = 0
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"lp-{region}") as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"lp-{region}")
+        try:
             # map() re-raises the first failure: a region whose permissions cannot be read is failed as a
-            # whole rather than reported with silently missing sharing findings.
+            # whole rather than reported with silently missing sharing findings; the lookups not yet
+            # started are cancelled (no point spending the throttled API budget on a failed region).
             for image_id, value in zip(ids, pool.map(lambda i: launch_permissions(ec2, i), ids), strict=True):
                 perms[image_id] = value
                 done += 1
                 if progress is not None and (done % 50 == 0 or done == total):
                     progress(region, done, total)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     elif progress is not None:
         progress(region, total, total)
     images = tuple(
