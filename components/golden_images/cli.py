@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 
-from golden_images.common.loader import CatalogError, load_catalog_file
+from golden_images.common.loader import CATALOG_KEY, CatalogError, load_catalog_file, read_stack_file
 from golden_images.preview.model import Violation
 
 app = typer.Typer(
@@ -41,10 +42,28 @@ def find_root(start: Path) -> Path:
     )
 
 
-def default_policy_config(root: Path, stack: str) -> Path | None:
-    """``policies/config/<stack>.json`` when it exists (dev and staging relax levels); ``None`` otherwise,
+def _project_file(root: Path) -> dict[str, Any]:
+    """The parsed ``Pulumi.yaml`` of ``root`` (empty when unreadable: the program run reports that)."""
+    try:
+        document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def default_policy_pack(root: Path) -> Path:
+    """``<root>/policies`` when it is a policy pack; otherwise golden-images' own pack beside this package
+    (so ``--root`` can judge another team's project with our rules)."""
+    local = root / "policies"
+    if (local / "PulumiPolicy.yaml").is_file():
+        return local
+    return Path(__file__).resolve().parents[2] / "policies"
+
+
+def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
+    """``<pack>/config/<stack>.json`` when it exists (dev and staging relax levels); ``None`` otherwise,
     which means prod-grade strictness, as with ``pulumi preview`` without ``--policy-pack-config``."""
-    path = root / "policies" / "config" / f"{stack.rsplit('/', maxsplit=1)[-1]}.json"
+    path = pack_dir / "config" / f"{stack.rsplit('/', maxsplit=1)[-1]}.json"
     return path if path.is_file() else None
 
 
@@ -94,15 +113,23 @@ def preview(
     from golden_images.preview.runner import run_program
 
     project_root = (root or find_root(Path.cwd())).resolve()
-    file = (stack_file or project_root / "stacks" / f"Pulumi.{stack}.yaml").resolve()
+    project = _project_file(project_root)
+    project_name = str(project.get("name") or "golden-images")
+    config_dir = project_root / str(project.get("stackConfigDir") or ".")
+    file = (stack_file or config_dir / f"Pulumi.{stack}.yaml").resolve()
+    if not file.is_file():
+        _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": "stack file does not exist"}])
     try:
-        load_catalog_file(file, root=project_root, stack=stack)
+        # Our own catalog is checked first so every problem is listed; another project's program validates
+        # its own config (it may not have a catalog at all).
+        if CATALOG_KEY in read_stack_file(file) or project_name == "golden-images":
+            load_catalog_file(file, root=project_root, stack=stack)
     except CatalogError as exc:
         _bad_input(
             as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues]
         )
 
-    run = run_program(project_root, stack, stack_file=file)
+    run = run_program(project_root, stack, stack_file=file, project=project_name)
     if run.error is not None:  # the program refused its config after our pre-check (should not happen)
         _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": str(run.error)}])
     violations: list[Violation] = []
@@ -110,13 +137,13 @@ def preview(
     if not no_policy:
         from golden_images.preview.harness import PolicyHarness, PolicyHarnessError, load_policy_config
 
-        pack_dir = (policy_pack or project_root / "policies").resolve()
-        config_file = policy_config or default_policy_config(project_root, stack)
+        pack_dir = (policy_pack or default_policy_pack(project_root)).resolve()
+        config_file = policy_config or default_policy_config(pack_dir, stack)
         config: dict[str, Any] | None = None
         try:
             if config_file is not None:
                 config = load_policy_config(config_file)
-            with PolicyHarness(pack_dir, project="golden-images", stack=stack, config=config) as harness:
+            with PolicyHarness(pack_dir, project=project_name, stack=stack, config=config) as harness:
                 violations = harness.analyze(run.resources)
         except PolicyHarnessError as exc:
             _bad_input(
