@@ -1,0 +1,256 @@
+"""Render an image's build as a Packer JSON template for the ``googlecompute`` builder, plus the
+content-addressed files the template runs (pure: no I/O, no Pulumi).
+
+Every provisioning step becomes a file the template references by path only. Packer interpolates Go
+templates (``{{ … }}``) in inline commands, so user shell text never goes into the template itself; it is
+uploaded to the build bucket under a name derived from its sha256 and checked against that hash when Cloud
+Build downloads it. The template is restricted to keys that both the Debian ``packer`` 1.6.6 (whose built-in
+``googlecompute`` builder validates it in the tests) and the ``googlecompute`` plugin 1.1.x (which runs it in
+Cloud Build) understand — which is why guest OS features are verified after the bake instead of being set
+with ``image_guest_os_features`` (a plugin-only key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from golden_images.common.fingerprint import platform_fingerprint, short
+from golden_images.common.naming import gcp_image_name
+from golden_images.common.spec import ImageSpec
+from golden_images.common.steps import ResolvedStep, ResolvedSteps
+from golden_images.common.tags import gcp_labels
+from golden_images.gcp.spec import GcpSpec
+
+_APT = ("ubuntu", "debian")
+#: Network tag on the build VM, for the firewall rule that lets the private pool reach SSH.
+BUILD_VM_TAG = "golden-image-build"
+#: Where uploaded files land on the build VM before they are installed.
+STAGING_DIR = "/tmp/golden-images"
+#: OAuth scopes of the build VM: it only writes logs and metrics (IAM on its service account limits the rest).
+BUILD_VM_SCOPES = (
+    "https://www.googleapis.com/auth/logging.write",
+    "https://www.googleapis.com/auth/monitoring.write",
+)
+
+
+@dataclass(frozen=True)
+class BuildObject:
+    """One file of the build bucket. ``path`` is both the object name and the path relative to the Cloud
+    Build workspace (``steps/<sha256>.sh``, ``files/<sha256>``, ``templates/<sha256>.json``), so a content
+    change always gives a new name and an unchanged file keeps its name."""
+
+    path: str
+    content: str
+    sha256: str
+    content_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RenderedBuild:
+    """What a bake needs: the template, every object it references (template last), the expected image
+    name and family, and the image labels."""
+
+    template: dict[str, Any]
+    template_object: BuildObject
+    step_objects: tuple[BuildObject, ...]
+    image_name: str
+    family: str
+    labels: dict[str, str]
+    fingerprint: str
+    """The GCP platform fingerprint (image fingerprint + GCP build inputs); its prefix ends the image name."""
+
+    @property
+    def objects(self) -> tuple[BuildObject, ...]:
+        """Step objects then the template object: every object the build downloads."""
+        return (*self.step_objects, self.template_object)
+
+
+def _object(prefix: str, suffix: str, content: str, content_type: str, description: str) -> BuildObject:
+    sha = hashlib.sha256(content.encode()).hexdigest()
+    return BuildObject(f"{prefix}/{sha}{suffix}", content, sha, content_type, description)
+
+
+def _script(body: str) -> str:
+    return f"#!/bin/bash\nset -euo pipefail\n{body.rstrip()}\n"
+
+
+def _packages_script(family: str, packages: tuple[str, ...]) -> str:
+    quoted = " ".join(shlex.quote(p) for p in packages)
+    if family in _APT:
+        return _script(
+            "export DEBIAN_FRONTEND=noninteractive\n"
+            "apt-get update -y\n"
+            f"apt-get install -y --no-install-recommends {quoted}"
+        )
+    return _script(f"dnf install -y {quoted}")
+
+
+def _go_template_literal(text: str) -> str:
+    # Packer renders execute_command as a Go template; only "{{" opens an action, so escape just that.
+    return text.replace("{{", '{{"{{"}}')
+
+
+def _run(obj: BuildObject, args: tuple[str, ...] = ()) -> dict[str, Any]:
+    arguments = "".join(" " + _go_template_literal(shlex.quote(a)) for a in args)
+    return {
+        "type": "shell",
+        "script": obj.path,
+        # Run as root under bash whatever the script's shebang, as on the other platforms.
+        "execute_command": "chmod +x {{ .Path }}; {{ .Vars }} sudo -E bash '{{ .Path }}'" + arguments,
+    }
+
+
+def _step(step: ResolvedStep, family: str, objects: list[BuildObject]) -> list[dict[str, Any]]:
+    """Provisioners for one step; files it needs are appended to ``objects``."""
+    if step.kind == "shell":
+        obj = _object("steps", ".sh", _script(step.content), "text/x-shellscript", f"step {step.name}")
+        objects.append(obj)
+        return [_run(obj)]
+    if step.kind == "script":
+        obj = _object("steps", ".sh", step.content, "text/x-shellscript", f"step {step.name} ({step.source})")
+        objects.append(obj)
+        return [_run(obj, step.args)]
+    if step.kind == "packages":
+        obj = _object("steps", ".sh", _packages_script(family, step.packages), "text/x-shellscript",
+                      f"step {step.name} (packages)")
+        objects.append(obj)
+        return [_run(obj)]
+    assert step.kind == "file" and step.destination and step.sha256
+    payload = _object("files", "", step.content, "text/plain", f"file {step.source} for {step.destination}")
+    staged = f"{STAGING_DIR}/{payload.sha256}"
+    owner = step.owner or "root"
+    dest = shlex.quote(step.destination)
+    install = _script(
+        f"echo {shlex.quote(f'{step.sha256}  {staged}')} | sha256sum --check --status - "
+        f"|| {{ echo 'checksum mismatch: {step.source}' >&2; exit 1; }}\n"
+        f"install -D -m {shlex.quote(step.mode or '0644')} -o {shlex.quote(owner)} -g {shlex.quote(owner)} "
+        f"{shlex.quote(staged)} {dest}\n"
+        f"echo {shlex.quote(f'{step.sha256}  {step.destination}')} | sha256sum --check --status -\n"
+        f"rm -f {shlex.quote(staged)}"
+    )
+    installer = _object("steps", ".sh", install, "text/x-shellscript", f"step {step.name} (install file)")
+    # The file provisioner uploads as the SSH user, so the root-owned staging directory must exist first.
+    staging = _object("steps", ".sh", _script(f"mkdir -p {STAGING_DIR}\nchmod 1777 {STAGING_DIR}"),
+                      "text/x-shellscript", "staging directory")
+    objects.extend([staging, payload, installer])
+    return [_run(staging), {"type": "file", "source": payload.path, "destination": staged}, _run(installer)]
+
+
+def gcp_fingerprint(image_fp: str, spec: GcpSpec) -> str:
+    """The GCP platform fingerprint: the image fingerprint plus every GCP input that changes the image
+    (source image, disk size, storage location, CMEK key, guest OS features, Secure Boot)."""
+    return platform_fingerprint(
+        image_fp,
+        "gcp",
+        {
+            "source": spec.source_image.reference,
+            "disk_size_gb": spec.disk_size_gb,
+            "storage_location": spec.storage_location,
+            "kms_key": spec.kms_key,
+            "guest_os_features": sorted(spec.guest_os_features),
+            "secure_boot": spec.shielded_vm.secure_boot,
+        },
+    )
+
+
+def render_build(
+    image: ImageSpec,
+    steps: ResolvedSteps,
+    *,
+    environment: str,
+    tags: dict[str, str],
+    image_fingerprint: str,
+    vm_service_account: str,
+) -> RenderedBuild:
+    """Render the Packer template and its objects for ``image`` (its ``gcp`` section must be set).
+
+    ``provision`` then ``validate`` steps run on the build VM before the disk is captured; ``tests`` are not
+    run on GCP (they need an instance launched from the new image, which the build does not do).
+    The image is named ``<family>-<version with dashes>-<short GCP fingerprint>``, labelled with the
+    canonical tag map rendered as GCP labels, and encrypted with ``kms_key``.
+    """
+    spec = image.gcp
+    if spec is None:
+        raise ValueError(f"image {image.name!r} has no gcp section")
+    fingerprint = gcp_fingerprint(image_fingerprint, spec)
+    family = spec.image_family(image.name)
+    name = gcp_image_name(family, image.version, fingerprint)
+    labels = gcp_labels({**tags, "fingerprint": short(fingerprint)})
+    objects: list[BuildObject] = []
+    provisioners: list[dict[str, Any]] = []
+    for phase, items in steps.phases():
+        if phase == "test":
+            continue
+        for step in items:
+            provisioners.extend(_step(step, image.os.family, objects))
+    # Equal content is one object (the staging script of every file step, a script used twice).
+    unique: dict[str, BuildObject] = {}
+    for obj in objects:
+        unique.setdefault(obj.path, obj)
+
+    source: dict[str, Any] = (
+        {"source_image": spec.source_image.image}
+        if spec.source_image.image is not None
+        else {"source_image_family": spec.source_image.family}
+    )
+    builder: dict[str, Any] = {
+        "type": "googlecompute",
+        "project_id": spec.project,
+        "zone": spec.build_zone,
+        **source,
+        "source_image_project_id": [spec.source_image.project],
+        "machine_type": spec.machine_type,
+        "disk_size": spec.disk_size_gb,
+        "disk_type": spec.disk_type,
+        "network": spec.network,
+        "subnetwork": spec.subnetwork,
+        # No external IP: the private Cloud Build pool reaches the VM on its internal address.
+        "omit_external_ip": True,
+        "use_internal_ip": True,
+        "service_account_email": vm_service_account,
+        "scopes": list(BUILD_VM_SCOPES),
+        "tags": [BUILD_VM_TAG],
+        "labels": labels,
+        "metadata": {"block-project-ssh-keys": "true"},
+        "use_os_login": False,
+        "ssh_username": spec.ssh_username,
+        "state_timeout": "10m",
+        "enable_secure_boot": spec.shielded_vm.secure_boot,
+        "enable_vtpm": spec.shielded_vm.vtpm,
+        "enable_integrity_monitoring": spec.shielded_vm.integrity_monitoring,
+        "image_name": name,
+        "image_family": family,
+        "image_description": f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[:256],
+        "image_labels": labels,
+        "image_encryption_key": {"kmsKeyName": spec.kms_key},
+        "image_storage_locations": [spec.storage_location],
+    }
+    if spec.network_project is not None:
+        builder["network_project_id"] = spec.network_project
+    template = {
+        "description": f"golden-images {image.name} {image.version} ({environment})",
+        "builders": [builder],
+        "provisioners": provisioners,
+    }
+    text = render_template_text(template)
+    template_object = _object("templates", ".json", text, "application/json", "Packer template")
+    return RenderedBuild(
+        template=template,
+        template_object=template_object,
+        step_objects=tuple(unique.values()),
+        image_name=name,
+        family=family,
+        labels=labels,
+        fingerprint=fingerprint,
+    )
+
+
+def render_template_text(template: dict[str, Any]) -> str:
+    """Canonical JSON text of a template (sorted keys, 2-space indent, trailing newline), so equal templates
+    have equal bytes and equal object names."""
+    return json.dumps(template, indent=2, sort_keys=True) + "\n"
