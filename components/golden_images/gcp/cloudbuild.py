@@ -17,6 +17,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from golden_images.common.fingerprint import digest
 from golden_images.gcp.packer import RenderedBuild
 from golden_images.gcp.spec import GcpSpec
 
@@ -115,6 +116,4 @@ def build_steps(spec: GcpSpec, rendered: RenderedBuild, bucket: str) -> tuple[Bu
 def bucket_name(project: str, image: str, environment: str) -> str:
     """The build bucket: ``gi-<image>-<env>-<8 hex of project, image, env>`` (≤ 63 chars; bucket names are
     global, so the hash keeps two projects' buckets apart)."""
-    from golden_images.common.fingerprint import digest
-
     return f"gi-{image}-{environment}-{digest([project, image, environment])[:8]}"
