@@ -224,7 +224,10 @@ class GcpGoldenImage(pulumi.ComponentResource):
                 storage.BucketObjectArgs(
                     bucket=bucket_res.name,
                     name=obj.path,
-                    source=pulumi.StringAsset(obj.content),
+                    # ``content`` rather than a StringAsset: the offline preview's policy harness cannot marshal
+                    # assets held in mock outputs yet. The provider marks ``content`` secret; the object name
+                    # (its sha256) still shows in every diff which files changed.
+                    content=obj.content,
                     content_type=obj.content_type,
                     metadata={"sha256": obj.sha256, "role": obj.description[:256]},
                 ),
