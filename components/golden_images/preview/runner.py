@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -131,21 +132,47 @@ class ProgramRun:
     """The program's own refusal (an invalid catalog), with nothing registered before it."""
 
 
-def stack_config(stack_file: Path) -> tuple[dict[str, str], list[str]]:
+#: The value a secret takes offline: the real one needs the stack's secrets provider (or is not set at all).
+PLACEHOLDER_SECRET = "offline-preview-placeholder-secret"
+
+
+def _declared_secrets(project_file: Path | None) -> list[str]:
+    """Full keys of the project's config declared ``secret: true`` in Pulumi.yaml (none if it is absent)."""
+    if project_file is None or not project_file.is_file():
+        return []
+    document = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+    project = str(document.get("name") or "golden-images")
+    declared = document.get("config") or {}
+    return [
+        key if ":" in key else f"{project}:{key}"
+        for key, spec in declared.items()
+        if isinstance(spec, Mapping) and spec.get("secret") is True
+    ]
+
+
+def stack_config(stack_file: Path, *, project_file: Path | None = None) -> tuple[dict[str, str], list[str]]:
     """The stack file's config as the engine passes it to a program: every value JSON-encoded unless it is a
     plain string; ``secure:`` values (which need the stack's secrets provider to decrypt) become a placeholder
-    marked secret so the program still sees a secret where one belongs."""
+    marked secret so the program still sees a secret where one belongs.
+
+    Secret config declared in ``project_file`` (Pulumi.yaml, ``secret: true``) but absent from the stack file
+    also gets the placeholder: a real deployment sets it with ``pulumi config set --secret``, which an
+    offline preview cannot see, and the program should still run (with the value marked secret)."""
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in read_stack_file(stack_file).items():
         full = key if ":" in key else f"golden-images:{key}"
         if isinstance(value, Mapping) and set(value) == {"secure"}:
-            config[full] = "offline-preview-placeholder-secret"
+            config[full] = PLACEHOLDER_SECRET
             secret_keys.append(full)
         elif isinstance(value, str):
             config[full] = value
         else:
             config[full] = json.dumps(value)
+    for full in _declared_secrets(project_file):
+        if full not in config:
+            config[full] = PLACEHOLDER_SECRET
+            secret_keys.append(full)
     return config, secret_keys
 
 
@@ -164,7 +191,7 @@ def run_program(
     :attr:`ProgramRun.error`; any other exception propagates after the runtime has been drained.
     """
     stack_file = stack_file or root / "stacks" / f"Pulumi.{stack}.yaml"
-    config, secret_keys = stack_config(stack_file)
+    config, secret_keys = stack_config(stack_file, project_file=root / "Pulumi.yaml")
 
     # One fresh event loop and runtime per run: the SDK keeps per-loop state and a root Stack resource.
     loop = asyncio.new_event_loop()

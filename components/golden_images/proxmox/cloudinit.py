@@ -1,0 +1,158 @@
+"""Render the builder VM's cloud-init user data from an image's resolved steps (pure).
+
+The user data bakes the image *once*, on the builder VM, before it becomes a template:
+
+1. ``packages`` installs ``qemu-guest-agent`` (the wait/convert step talks to it) and ``runcmd`` starts it;
+2. ``write_files`` drops every step under ``/var/lib/golden-images/build`` (repository files base64-encoded
+   so their bytes, and therefore their sha256, survive YAML) and the driver
+   ``/usr/local/sbin/golden-images-bake``;
+3. the driver runs the provision steps, then the validate steps, in catalog order, each with
+   ``set -euo pipefail``; file steps are verified against their sha256 and installed with mode and owner;
+4. on success it prepares the disk for cloning (cloud-init state, machine-id, SSH host keys), writes
+   ``ok <fingerprint>`` to :data:`STATUS_FILE` and creates :data:`POWEROFF_FLAG`; on failure it writes
+   ``failed <step> <fingerprint>`` and leaves the VM running;
+5. ``power_state`` powers the VM off one minute later, only if the flag exists (so a failed build never
+   looks finished, and the minute lets the wait step read the success marker through the guest agent).
+
+Test steps are not rendered: they belong on a fresh clone, which this platform does not launch (see
+docs/proxmox.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+
+from golden_images.common.spec import ImageSpec
+from golden_images.common.steps import ResolvedStep, ResolvedSteps
+from golden_images.common.yamlout import dump
+
+#: Written by the driver: ``running <fp>``, ``ok <fp>`` or ``failed <step> <fp>``; read via the guest agent.
+STATUS_FILE = "/var/lib/golden-images/status"
+#: Created only after a successful bake; ``power_state`` powers off only when it exists. Under ``/run`` so
+#: it never reaches the template's disk.
+POWEROFF_FLAG = "/run/golden-images/poweroff"
+DRIVER = "/usr/local/sbin/golden-images-bake"
+BUILD_DIR = "/var/lib/golden-images/build"
+#: Minutes between success and power-off: the window in which the wait step reads ``ok`` from the guest.
+POWEROFF_DELAY_MINUTES = 1
+
+_APT = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends"
+_DNF = "dnf install -y"
+_INSTALLER = {"ubuntu": _APT, "debian": _APT}
+
+
+def _installer(family: str) -> str:
+    return _INSTALLER.get(family, _DNF)
+
+
+def _step_path(phase: str, index: int, step: ResolvedStep) -> str:
+    return f"{BUILD_DIR}/{phase}-{index + 1:02d}"
+
+
+def _step_files(phase: str, index: int, step: ResolvedStep) -> list[dict[str, str]]:
+    base = _step_path(phase, index, step)
+    if step.kind in ("shell", "script"):
+        body = step.content if step.content.endswith("\n") else step.content + "\n"
+        header = "#!/bin/bash\nset -euo pipefail\n" if step.kind == "shell" else ""
+        return [{"path": f"{base}.sh", "permissions": "0700", "owner": "root:root", "content": header + body}]
+    if step.kind == "file":
+        return [
+            {
+                "path": f"{base}.file",
+                "permissions": "0600",
+                "owner": "root:root",
+                "encoding": "b64",
+                "content": base64.b64encode(step.content.encode("utf-8")).decode("ascii"),
+            }
+        ]
+    return []
+
+
+def _step_commands(phase: str, index: int, step: ResolvedStep, family: str) -> list[str]:
+    # One command per line: with `a && b`, a failing `a` neither trips `set -e` nor the ERR trap.
+    base = _step_path(phase, index, step)
+    if step.kind == "shell":
+        return [f"bash {shlex.quote(base + '.sh')}"]
+    if step.kind == "script":
+        return [" ".join(["bash", shlex.quote(base + ".sh"), *(shlex.quote(a) for a in step.args)])]
+    if step.kind == "file":
+        assert step.destination is not None and step.sha256 is not None
+        return [
+            f"echo {shlex.quote(step.sha256 + '  ' + base + '.file')} | sha256sum --check --quiet -",
+            f"install -D -m {shlex.quote(step.mode or '0644')} -o {shlex.quote(step.owner or 'root')} "
+            f"{shlex.quote(base + '.file')} {shlex.quote(step.destination)}",
+        ]
+    return [f"{_installer(family)} {' '.join(shlex.quote(p) for p in step.packages)}"]
+
+
+def render_driver(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> str:
+    """The bake driver script (bash) for ``image``."""
+    family = image.os.family
+    lines = [
+        "#!/bin/bash",
+        f"# golden-images bake driver: {image.name} {image.version}",
+        "set -euo pipefail",
+        f"FINGERPRINT={shlex.quote(fingerprint)}",
+        f"STATUS={shlex.quote(STATUS_FILE)}",
+        'mkdir -p "$(dirname "$STATUS")"',
+        'STEP="start"',
+        # Any failing command records which step failed; the VM keeps running so it is never mistaken for a
+        # finished build, and the wait step reads the marker and fails fast.
+        'trap \'echo "failed $STEP $FINGERPRINT" > "$STATUS"\' ERR',
+        'echo "running $FINGERPRINT" > "$STATUS"',
+    ]
+    if family in ("ubuntu", "debian"):
+        lines.append("DEBIAN_FRONTEND=noninteractive apt-get update -q")
+    for phase, phase_steps in (("provision", steps.provision), ("validate", steps.validate)):
+        for index, step in enumerate(phase_steps):
+            lines.append(f"STEP={shlex.quote(phase + ':' + step.name)}")
+            lines.extend(_step_commands(phase, index, step, family))
+    lines += [
+        'STEP="prepare-template"',
+        f"rm -rf {shlex.quote(BUILD_DIR)}",
+        # Clones must run cloud-init as new instances with their own identity.
+        "cloud-init clean --logs",
+        "truncate -s 0 /etc/machine-id",
+        "rm -f /var/lib/dbus/machine-id /etc/ssh/ssh_host_*",
+        "sync",
+        'echo "ok $FINGERPRINT" > "$STATUS"',
+        f"mkdir -p {shlex.quote(POWEROFF_FLAG.rsplit('/', 1)[0])}",
+        f"touch {shlex.quote(POWEROFF_FLAG)}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_user_data(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> str:
+    """The ``#cloud-config`` user data of the builder VM (deterministic: same inputs, same text)."""
+    files: list[dict[str, str]] = []
+    for phase, phase_steps in (("provision", steps.provision), ("validate", steps.validate)):
+        for index, step in enumerate(phase_steps):
+            files.extend(_step_files(phase, index, step))
+    files.append(
+        {
+            "path": DRIVER,
+            "permissions": "0700",
+            "owner": "root:root",
+            "content": render_driver(image, steps, fingerprint),
+        }
+    )
+    document = {
+        "package_update": True,
+        "packages": ["qemu-guest-agent"],
+        "write_files": files,
+        "runcmd": [
+            ["systemctl", "enable", "--now", "qemu-guest-agent"],
+            [DRIVER],
+        ],
+        "power_state": {
+            "mode": "poweroff",
+            "delay": POWEROFF_DELAY_MINUTES,
+            "message": f"golden-images: {image.name} {image.version} baked, powering off for templating",
+            "timeout": 300,
+            "condition": ["test", "-f", POWEROFF_FLAG],
+        },
+    }
+    header = f"#cloud-config\n# golden-images {image.name} {image.version} fingerprint {fingerprint}\n"
+    return header + dump(document)
