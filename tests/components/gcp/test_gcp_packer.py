@@ -1,0 +1,176 @@
+"""The Packer template: rendered by a pure function, validated with a real ``packer validate`` (Debian's
+packer 1.6.6, whose built-in googlecompute builder runs its full Prepare offline), and checked for the
+settings the issue requires (CMEK, no external IP, shielded VM, labels, content-addressed objects)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from golden_images.common import rules
+from golden_images.common.naming import gcp_image_name
+from golden_images.gcp.cloudbuild import bake_script, build_steps, fetch_script, verify_script
+from golden_images.gcp.packer import BUILD_VM_TAG, render_template_text
+from tests.components.gcp.gcp_helpers import (
+    STACKS,
+    gcp_catalog,
+    materialise,
+    packer_validate,
+    rendered_builds,
+)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_packer_validate_passes_for_every_stack_template(stack: str, tmp_path: Path) -> None:
+    for name, rendered in rendered_builds(stack).items():
+        workspace = tmp_path / name
+        template = materialise(rendered, workspace)
+        result = packer_validate(template, workspace)
+        assert result.returncode == 0, f"{stack}/{name}: {result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("case", "breakage", "expected"),
+    [
+        ("unknown-key", lambda t: t["builders"][0].update(image_guest_os_features=["GVNIC"]), "unknown configuration"),
+        (
+            "external-ip-contradiction",
+            lambda t: t["builders"][0].update(use_internal_ip=False),
+            "use_internal_ip",
+        ),
+        ("missing-script", lambda t: t["provisioners"][0].update(script="steps/absent.sh"), "Bad script"),
+        ("not-json", None, "Failed to parse"),
+    ],
+)
+def test_packer_validate_catches_a_broken_template(case: str, breakage: object, expected: str, tmp_path: Path) -> None:
+    rendered = rendered_builds("dev")["base-ubuntu"]
+    template_path = materialise(rendered, tmp_path)
+    if breakage is None:
+        template_path.write_text(render_template_text(rendered.template)[:-20])
+    else:
+        broken = json.loads(json.dumps(rendered.template))
+        breakage(broken)  # type: ignore[operator]
+        template_path.write_text(render_template_text(broken))
+    result = packer_validate(template_path, tmp_path)
+    assert result.returncode != 0, f"{case}: packer accepted a broken template"
+    assert expected in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_template_encrypts_with_cmek_without_external_ip(stack: str) -> None:
+    catalog = gcp_catalog(stack)
+    key = catalog["defaults"]["gcp"]["kms_key"]
+    for rendered in rendered_builds(stack).values():
+        (builder,) = rendered.template["builders"]
+        assert builder["type"] == "googlecompute"
+        assert builder["image_encryption_key"] == {"kmsKeyName": key}
+        assert builder["omit_external_ip"] is True and builder["use_internal_ip"] is True
+        assert builder["enable_secure_boot"] and builder["enable_vtpm"] and builder["enable_integrity_monitoring"]
+        assert builder["image_family"] == rendered.family
+        assert builder["image_name"] == rendered.image_name
+        assert builder["tags"] == [BUILD_VM_TAG]
+        assert builder["metadata"] == {"block-project-ssh-keys": "true"}
+        assert builder["image_storage_locations"] == catalog["defaults"]["gcp"]["storage_locations"]
+        assert builder["service_account_email"].startswith("gi-vm-")
+
+
+def test_prod_template_uses_the_exact_source_image_dev_the_family() -> None:
+    prod = rendered_builds("prod")["base-ubuntu"].template["builders"][0]
+    dev = rendered_builds("dev")["base-ubuntu"].template["builders"][0]
+    assert prod["source_image"] == "ubuntu-2404-noble-amd64-v20241115" and "source_image_family" not in prod
+    assert dev["source_image_family"] == "ubuntu-2404-lts-amd64" and "source_image" not in dev
+    assert prod["source_image_project_id"] == ["ubuntu-os-cloud"]
+    assert prod["network_project_id"] == "acme-net-host"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_image_name_and_labels_are_within_gcp_limits(stack: str) -> None:
+    for name, rendered in rendered_builds(stack).items():
+        assert rules.is_gcp_resource_name(rendered.image_name), rendered.image_name
+        version = {"base-ubuntu": "1-4-2", "app-runtime": "2-1-0"}[name]
+        assert rendered.image_name == f"{rendered.family}-{version}-{rendered.fingerprint[:10]}"
+        labels = rendered.template["builders"][0]["image_labels"]
+        assert labels == rendered.labels
+        assert all(rules.is_gcp_label(k, v) for k, v in labels.items()), labels
+        assert labels["image-version"] == version and labels["environment"] == stack
+        assert not rules.missing_tag_keys(labels)
+
+
+def test_objects_are_content_addressed_and_every_reference_resolves() -> None:
+    rendered = rendered_builds("dev")["base-ubuntu"]
+    paths = {obj.path for obj in rendered.objects}
+    assert len(paths) == len(rendered.objects), "objects are de-duplicated by content"
+    for obj in rendered.objects:
+        assert obj.sha256 == hashlib.sha256(obj.content.encode()).hexdigest()
+        assert obj.sha256 in obj.path
+    referenced = {p.get("script") or p.get("source") for p in rendered.template["provisioners"]}
+    assert referenced <= paths
+    assert rendered.template_object.content == render_template_text(rendered.template)
+
+
+def test_steps_run_in_order_as_root_and_tests_are_not_baked() -> None:
+    rendered = rendered_builds("dev")["base-ubuntu"]
+    provisioners = rendered.template["provisioners"]
+    by_path = {obj.path: obj for obj in rendered.objects}
+    contents = [by_path[p.get("script") or p["source"]].content for p in provisioners]
+    # packages, harden, (staging, sshd_config, install), cleanup, then the validate step.
+    assert "apt-get install -y --no-install-recommends auditd chrony" in contents[0]
+    assert contents[1] == (Path(__file__).parents[3] / "images/base-ubuntu/harden.sh").read_text()
+    assert provisioners[3] == {
+        "type": "file",
+        "source": provisioners[3]["source"],
+        "destination": f"/tmp/golden-images/{provisioners[3]['source'].split('/')[-1]}",
+    }
+    assert "install -D -m 0600 -o root -g root" in contents[4] and "sha256sum --check" in contents[4]
+    assert contents[-1].endswith("sshd -t\n")
+    assert not any("systemctl is-active auditd" in c for c in contents), "tests need a fresh instance"
+    assert all("sudo -E bash" in p["execute_command"] for p in provisioners if p["type"] == "shell")
+
+
+def test_script_args_are_quoted_and_escaped_for_packer_templates() -> None:
+    raw = gcp_catalog("dev")
+    raw["images"][0]["provision"][1]["args"] = ["--level", "{{ .Vars }}", "it's"]
+    rendered = rendered_builds("dev", raw)["base-ubuntu"]
+    command = rendered.template["provisioners"][1]["execute_command"]
+    assert command.endswith(" --level '{{\"{{\"}} .Vars }}' 'it'\"'\"'s'")
+
+
+def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> None:
+    from golden_images.common.loader import load_catalog
+    from tests.conftest import ROOT
+
+    catalog = load_catalog(gcp_catalog("prod"), source="prod", root=ROOT, stack="prod")
+    spec = catalog.images[0].gcp
+    assert spec is not None
+    rendered = rendered_builds("prod")["base-ubuntu"]
+    fetch = fetch_script(spec, rendered, "bucket-x")
+    for obj in rendered.objects:
+        assert f"gs://bucket-x/{obj.path}" in fetch and f"{obj.sha256}  {obj.path}" in fetch
+    assert f"gcloud compute images describe {rendered.image_name}" in fetch
+    bake = bake_script(spec, rendered).splitlines()
+    install = next(i for i, line in enumerate(bake) if line.startswith("packer plugins install"))
+    build = next(i for i, line in enumerate(bake) if line.startswith("packer build"))
+    assert install < build
+    assert bake[install] == "packer plugins install github.com/hashicorp/googlecompute v1.1.6"
+    assert bake[build].endswith(rendered.template_object.path)
+    verify = verify_script(spec, rendered)
+    assert spec.kms_key in verify and "UEFI_COMPATIBLE" in verify and "GVNIC" in verify
+    steps = build_steps(spec, rendered, "bucket-x")
+    assert [s.id for s in steps] == ["fetch", "bake", "verify"]
+    assert steps[1].image == "hashicorp/packer:1.11.2"
+
+
+@given(
+    family=st.from_regex(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?", fullmatch=True),
+    version=st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6)),
+    fingerprint=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_image_names_are_always_valid(family: str, version: tuple[int, int, int], fingerprint: str) -> None:
+    name = gcp_image_name(family, ".".join(map(str, version)), fingerprint)
+    assert rules.is_gcp_resource_name(name), name
+    assert name.endswith(fingerprint[:10])
