@@ -1,0 +1,250 @@
+"""Cleanup: dry run, apply, deprecation, and hypothesis properties (pure planner and end to end on moto).
+
+moto gaps: creation dates are seeded on moto's backend objects; ``EnableImageDeprecation`` answers HTTP 500
+in moto 5.2.5, so the deprecation tests stub *only that call* with a ``before-call`` hook that returns the
+documented response shape (``{"Return": true}``) and records the request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+import hypothesis.strategies as st
+import typer
+from botocore.awsrequest import AWSResponse
+from hypothesis import HealthCheck, given, settings
+from typer.testing import CliRunner
+
+from golden_images.tools import commands
+from golden_images.tools.aws import ClientFactory
+from golden_images.tools.cleanup import Action, CleanupPolicy, plan_cleanup, run_cleanup
+from golden_images.tools.facts import ImageFacts
+from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags
+
+R = REGIONS[0]
+
+
+class DeprecationStub:
+    """Stubs EnableImageDeprecation (not implemented by moto) and records the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, client: Any, service: str, region: str) -> None:
+        def record(params: dict[str, Any], **_: Any) -> None:
+            self.calls.append(dict(params))  # the caller's parameters, before serialisation
+
+        def handler(**_: Any) -> tuple[Any, dict[str, Any]]:
+            http = AWSResponse("https://stubbed.invalid/", 200, {}, None)
+            return http, {"Return": True, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+        client.meta.events.register("before-parameter-build.ec2.EnableImageDeprecation", record)
+        client.meta.events.register("before-call.ec2.EnableImageDeprecation", handler)
+
+
+def seed_history(seed: Seeder) -> dict[str, str]:
+    """base: six versions, 1.0.0 in use by a launch template, 1.1.0 young-ish; plus an unmanaged image."""
+    ids = {
+        "1.0.0": seed.image(R, name="base-1.0.0", tags=golden_tags("base", "1.0.0"), age_days=300),
+        "1.1.0": seed.image(R, name="base-1.1.0", tags=golden_tags("base", "1.1.0"), age_days=60),
+        "1.2.0": seed.image(R, name="base-1.2.0", tags=golden_tags("base", "1.2.0"), age_days=200),
+        "1.3.0": seed.image(R, name="base-1.3.0", tags=golden_tags("base", "1.3.0"), age_days=150),
+        "1.4.0": seed.image(R, name="base-1.4.0", tags=golden_tags("base", "1.4.0"), age_days=120),
+        "1.5.0": seed.image(R, name="base-1.5.0", tags=golden_tags("base", "1.5.0"), age_days=100),
+        "hand": seed.image(R, name="hand-made", age_days=500),
+    }
+    seed.launch_template(R, ids["1.0.0"])
+    return ids
+
+
+def test_dry_run_lists_and_changes_nothing(seed: Seeder) -> None:
+    ids = seed_history(seed)
+    before = seed.image_ids(R), seed.snapshot_ids(R)
+    report = run_cleanup(ClientFactory(), [R], CleanupPolicy(keep=3, retention_days=90), apply=False, now=NOW)
+    assert [c.image.image_id for c in report.plan.candidates] == [ids["1.2.0"]]
+    candidate = report.plan.candidates[0]
+    assert candidate.snapshots == (seed.snapshot_of(R, ids["1.2.0"]),)
+    assert "200 days old" in candidate.reason
+    reasons = {k.image.image_id: k.reason for k in report.plan.kept}
+    assert reasons[ids["hand"]] == "not managed by golden-images"
+    assert reasons[ids["1.0.0"]].startswith("in use by lt-")
+    assert reasons[ids["1.1.0"]].startswith("60 days old")
+    assert reasons[ids["1.5.0"]].startswith("among the newest 3")
+    assert report.outcomes == () and report.ok
+    assert (seed.image_ids(R), seed.snapshot_ids(R)) == before
+
+
+def test_apply_deregisters_and_deletes_snapshots_but_keeps_shared_ones(seed: Seeder) -> None:
+    ids = seed_history(seed)
+    # 1.3.0 shares its snapshot with the in-use 1.0.0 (possible with RegisterImage): it must survive.
+    backend = seed.backend(R)
+    backend.amis[ids["1.3.0"]].ebs_snapshot = backend.amis[ids["1.0.0"]].ebs_snapshot
+    shared = seed.snapshot_of(R, ids["1.0.0"])
+    own = seed.snapshot_of(R, ids["1.2.0"])
+    policy = CleanupPolicy(keep=2, retention_days=90)
+    report = run_cleanup(ClientFactory(), [R], policy, apply=True, now=NOW)
+    assert report.ok
+    assert {c.image.image_id for c in report.plan.candidates} == {ids["1.2.0"], ids["1.3.0"]}
+    remaining = seed.image_ids(R)
+    assert ids["1.2.0"] not in remaining and ids["1.3.0"] not in remaining
+    assert {ids["1.0.0"], ids["1.1.0"], ids["1.4.0"], ids["1.5.0"], ids["hand"]} <= remaining
+    snaps = seed.snapshot_ids(R)
+    assert own not in snaps and shared in snaps
+    by_id = {o.image_id: o for o in report.outcomes}
+    assert by_id[ids["1.2.0"]].deleted_snapshots == (own,)
+    assert by_id[ids["1.3.0"]].deleted_snapshots == ()
+
+
+def test_deprecate_instead_of_deregister(seed: Seeder) -> None:
+    ids = seed_history(seed)
+    already = seed.image(
+        R,
+        name="base-0.9.0",
+        tags=golden_tags("base", "0.9.0"),
+        age_days=400,
+        deprecation=NOW - dt.timedelta(days=1),
+    )
+    stub = DeprecationStub()
+    policy = CleanupPolicy(keep=3, retention_days=90, deprecate_after=14)
+    report = run_cleanup(ClientFactory(hooks=[stub]), [R], policy, apply=True, now=NOW)
+    assert report.ok and report.policy.action is Action.DEPRECATE
+    assert [c["ImageId"] for c in stub.calls] == [ids["1.2.0"]]
+    assert stub.calls[0]["DeprecateAt"] == NOW + dt.timedelta(days=14)
+    assert ids["1.2.0"] in seed.image_ids(R)  # nothing deregistered
+    assert any(
+        k.image.image_id == already and k.reason.startswith("already deprecated") for k in report.plan.kept
+    )
+
+
+def test_cli_dry_run_apply_and_bad_input(seed: Seeder) -> None:
+    ids = seed_history(seed)
+    app = typer.Typer()
+    commands.register(app)
+    runner = CliRunner()
+    dry = runner.invoke(app, ["cleanup", "--json"])
+    assert dry.exit_code == 0, dry.output
+    doc = json.loads(dry.stdout)
+    assert doc["applied"] is False and doc["action"] == "deregister"
+    assert [c["image_id"] for c in doc["candidates"]] == [ids["1.2.0"]]
+    assert "result" not in doc["candidates"][0]
+    table = runner.invoke(app, ["cleanup"])
+    assert table.exit_code == 0 and "dry run" in table.stdout.lower()
+    stub = DeprecationStub()
+    commands.factory_hooks.append(stub)
+    dep = runner.invoke(app, ["cleanup", "--deprecate-after", "30", "--apply", "--json"])
+    assert dep.exit_code == 0 and [c["ImageId"] for c in stub.calls] == [ids["1.2.0"]]
+    applied = runner.invoke(app, ["cleanup", "--apply", "--json", "--image", "base"])
+    assert applied.exit_code == 0
+    assert json.loads(applied.stdout)["candidates"][0]["result"]["ok"] is True
+    assert ids["1.2.0"] not in seed.image_ids(R)
+    for bad in (["--keep", "0"], ["--region", "mars-1"], ["--retention-days", "-1"]):
+        assert runner.invoke(app, ["cleanup", *bad]).exit_code == 2
+
+
+# --- properties ------------------------------------------------------------------------------------------
+
+USES = ("none", "instance", "template")
+image_st = st.fixed_dictionaries(
+    {
+        "group": st.sampled_from(["a", "b", "c"]),
+        "managed": st.booleans(),
+        "use": st.sampled_from(USES),
+        "age": st.integers(min_value=0, max_value=400),
+        "minor": st.integers(min_value=0, max_value=30),
+    }
+)
+images_st = st.lists(image_st, min_size=1, max_size=10, unique_by=lambda i: (i["group"], i["minor"]))
+policy_st = st.builds(
+    CleanupPolicy,
+    keep=st.integers(min_value=1, max_value=4),
+    retention_days=st.integers(min_value=0, max_value=300),
+)
+
+
+def protected(specs: list[dict[str, Any]], keep: int) -> set[int]:
+    """Indexes that must never be deleted: unmanaged, in use, or among the newest ``keep`` managed versions."""
+    out = {i for i, s in enumerate(specs) if not s["managed"] or s["use"] != "none"}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(specs):
+        if s["managed"]:
+            groups[s["group"]].append(i)
+    for members in groups.values():
+        out.update(sorted(members, key=lambda i: specs[i]["minor"], reverse=True)[:keep])
+    return out
+
+
+def facts(i: int, spec: dict[str, Any]) -> ImageFacts:
+    tags = golden_tags(spec["group"], f"1.{spec['minor']}.0")
+    if not spec["managed"]:
+        tags.pop("managed-by")
+    return ImageFacts(
+        region=R,
+        image_id=f"ami-{i:08x}",
+        name=f"img-{i}",
+        owner_id="123456789012",
+        created=NOW - dt.timedelta(days=spec["age"]),
+        state="available",
+        tags=tags,
+        public=False,
+        snapshot_ids=(f"snap-{i:08x}",),
+        unencrypted_snapshot_ids=(),
+        deprecation_time=None,
+        in_use=spec["use"] != "none",
+        usage=("i-1",) if spec["use"] != "none" else (),
+    )
+
+
+@given(specs=images_st, policy=policy_st)
+@settings(max_examples=300, deadline=None)
+def test_plan_never_selects_a_protected_image(specs: list[dict[str, Any]], policy: CleanupPolicy) -> None:
+    plan = plan_cleanup([facts(i, s) for i, s in enumerate(specs)], policy, NOW)
+    chosen = {int(c.image.image_id[4:], 16) for c in plan.candidates}
+    safe = protected(specs, policy.keep)
+    assert not chosen & safe
+    expected = {i for i, s in enumerate(specs) if i not in safe and s["age"] > policy.retention_days}
+    assert chosen == expected
+    assert len(plan.candidates) + len(plan.kept) == len(specs)
+    for c in plan.candidates:
+        assert c.snapshots == c.image.snapshot_ids
+
+
+_SHARED_FACTORY = ClientFactory()  # one boto3 session for all examples (a new one reloads the EC2 model)
+
+
+@given(specs=images_st, policy=policy_st)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_apply_on_moto_never_deletes_protected_images_and_always_their_snapshots(
+    moto_server: Any, seed: Seeder, specs: list[dict[str, Any]], policy: CleanupPolicy
+) -> None:
+    moto_server.reset()  # hypothesis runs many examples inside one test: start each from an empty account
+    ids: list[str] = []
+    for i, s in enumerate(specs):
+        tags = golden_tags(s["group"], f"1.{s['minor']}.0")
+        if not s["managed"]:
+            tags.pop("managed-by")
+        image = seed.image(R, name=f"img-{i}", tags=tags, age_days=s["age"])
+        ids.append(image)
+        if s["use"] == "instance":
+            seed.run_instance(R, image)
+        elif s["use"] == "template":
+            seed.launch_template(R, image)
+    snapshots = {image: seed.snapshot_of(R, image) for image in ids}
+    report = run_cleanup(_SHARED_FACTORY, [R], policy, apply=True, now=NOW)
+    assert report.ok
+    remaining = seed.image_ids(R)
+    remaining_snaps = seed.snapshot_ids(R)
+    safe = protected(specs, policy.keep)
+    deregistered = {o.image_id for o in report.outcomes}
+    for i, image in enumerate(ids):
+        if i in safe:
+            assert image in remaining and snapshots[image] in remaining_snaps
+        if image in deregistered:
+            assert image not in remaining and snapshots[image] not in remaining_snaps
+        else:
+            assert image in remaining and snapshots[image] in remaining_snaps
+    assert deregistered == {
+        ids[i] for i, s in enumerate(specs) if i not in safe and s["age"] > policy.retention_days
+    }
