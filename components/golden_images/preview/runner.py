@@ -61,6 +61,13 @@ class PreviewMocks(pulumi.runtime.Mocks):
             state.setdefault("name", args.inputs.get("name") or f"{args.name}-mock")
         else:
             state.setdefault("name", args.inputs.get("name") or args.name)
+        identity = state.get("identity")
+        if args.typ.startswith("azure-native:") and isinstance(identity, Mapping):
+            # azure-native takes user-assigned identities as a list of ids but returns a map keyed by id;
+            # echoing the list makes the SDK's output translation fail ("Expected 'list' got Mapping").
+            ids = identity.get("userAssignedIdentities")
+            if isinstance(ids, list):
+                state["identity"] = {**identity, "userAssignedIdentities": {str(i): {} for i in ids}}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
