@@ -1,0 +1,244 @@
+"""GcpGoldenImage under Pulumi mocks: the resources each stack registers and their inputs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from golden_images.common import rules
+from golden_images.gcp import iam
+from golden_images.preview.model import RegisteredResource
+from golden_images.preview.runner import ProgramRun, run_program
+from tests.components.gcp.gcp_helpers import STACKS, gcp_catalog
+from tests.conftest import ROOT, by_type, one, write_stack
+
+ACCOUNT = "gcp:serviceaccount/account:Account"
+PROJECT_MEMBER = "gcp:projects/iAMMember:IAMMember"
+SA_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+KMS_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+BUCKET = "gcp:storage/bucket:Bucket"
+BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
+OBJECT = "gcp:storage/bucketObject:BucketObject"
+TOPIC = "gcp:pubsub/topic:Topic"
+TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+TRIGGER = "gcp:cloudbuild/trigger:Trigger"
+JOB = "gcp:cloudscheduler/job:Job"
+COMPONENT = "golden-images:index:GcpGoldenImage"
+
+
+def _run(directory: Path, stack: str, raw: dict[str, Any] | None = None, root: Path = ROOT) -> ProgramRun:
+    run = run_program(root, stack, stack_file=write_stack(directory, stack, raw or gcp_catalog(stack)))
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ProgramRun]:
+    """One mocked run per stack, shared by the tests of this module (each run takes about a second)."""
+    return {stack: _run(tmp_path_factory.mktemp(stack), stack) for stack in STACKS}
+
+
+def _template(run: ProgramRun, image: str) -> dict[str, Any]:
+    objects = [r for r in by_type(run.resources, OBJECT) if r.name.startswith(f"{image}-gcp-")]
+    (template,) = [o for o in objects if o.inputs["name"].startswith("templates/")]
+    assert "content" in template.secret_paths, "the provider marks object content secret"
+    return json.loads(_secret_value(template.inputs["content"]))  # type: ignore[no-any-return]
+
+
+def _secret_value(value: Any) -> Any:
+    """The plain value inside a secret as the capturing monitor records it (``{<sig>: <secret sig>, value}``)."""
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+def _gcp(run: ProgramRun) -> dict[str, RegisteredResource]:
+    return {r.urn: r for r in run.resources if r.type.startswith("gcp:")}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_image_gets_the_pipeline(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    scheduled = stack != "dev"
+    for image in ("base-ubuntu", "app-runtime"):
+        component = one(run.resources, COMPONENT, f"{image}-gcp")
+        assert component.parent.endswith(f"::{image}")
+        children = [r for r in run.resources if r.parent == component.urn]
+        kinds = sorted({r.type for r in children})
+        expected = {ACCOUNT, PROJECT_MEMBER, SA_MEMBER, KMS_MEMBER, BUCKET, BUCKET_MEMBER, OBJECT, TOPIC, TRIGGER}
+        if scheduled:
+            expected |= {TOPIC_MEMBER, JOB}
+        assert set(kinds) == expected
+        assert all(r.name.startswith(f"{image}-gcp-") for r in children)
+        assert len([r for r in children if r.type == ACCOUNT]) == (3 if scheduled else 2)
+        assert component.inputs["version"] in ("1.4.2", "2.1.0")
+        assert component.inputs["tags"]["golden-image"] == image
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cmek_on_image_settings_and_service_agent_binding(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    gcp = gcp_catalog(stack)["defaults"]["gcp"]
+    for image in ("base-ubuntu", "app-runtime"):
+        builder = _template(run, image)["builders"][0]
+        assert builder["image_encryption_key"] == {"kmsKeyName": gcp["kms_key"]}
+        binding = one(run.resources, KMS_MEMBER, f"{image}-gcp-cmek-compute-agent")
+        assert binding.inputs == {
+            "cryptoKeyId": gcp["kms_key"],
+            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "member": f"serviceAccount:service-{gcp['project_number']}@compute-system.iam.gserviceaccount.com",
+        }
+        trigger = one(run.resources, TRIGGER, f"{image}-gcp-trigger")
+        verify = trigger.inputs["build"]["steps"][2]
+        assert verify["id"] == "verify" and gcp["kms_key"] in verify["script"]
+    record = run.outputs["images"]["base-ubuntu"]
+    assert record["encryption"]["gcp"] == "enforced"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_build_vm_has_no_external_ip_and_runs_in_the_private_pool(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    gcp = gcp_catalog(stack)["defaults"]["gcp"]
+    for image in ("base-ubuntu", "app-runtime"):
+        builder = _template(run, image)["builders"][0]
+        assert builder["omit_external_ip"] is True and builder["use_internal_ip"] is True
+        assert builder["subnetwork"] == gcp["subnetwork"]
+        assert "access_config" not in json.dumps(builder)
+        options = one(run.resources, TRIGGER, f"{image}-gcp-trigger").inputs["build"]["options"]
+        assert options == {"logging": "CLOUD_LOGGING_ONLY", "workerPool": gcp["worker_pool"]}
+
+
+def test_roles_are_the_documented_minimum(runs: dict[str, ProgramRun]) -> None:
+    run = runs["prod"]
+    project = "acme-golden-prod"
+    emails = {role: iam.account_email(iam.account_id(role, "base-ubuntu", "prod"), project) for role in
+              ("build", "vm", "scheduler")}
+    mine = [r for r in run.resources if r.name.startswith("base-ubuntu-gcp-")]
+    project_roles = sorted((r.inputs["member"], r.inputs["role"]) for r in mine if r.type == PROJECT_MEMBER)
+    assert project_roles == sorted(
+        [(f"serviceAccount:{emails['build']}", role) for role in iam.BUILD_PROJECT_ROLES]
+        + [(f"serviceAccount:{emails['vm']}", role) for role in iam.VM_PROJECT_ROLES]
+    )
+    assert all(r.inputs["project"] == project for r in mine if r.type == PROJECT_MEMBER)
+    assert not {"roles/owner", "roles/editor", "roles/compute.admin"} & {role for _, role in project_roles}
+    acts = {r.name: r.inputs for r in mine if r.type == SA_MEMBER}
+    assert acts["base-ubuntu-gcp-build-acts-as-vm"] == {
+        "serviceAccountId": f"projects/{project}/serviceAccounts/{emails['vm']}",
+        "role": "roles/iam.serviceAccountUser",
+        "member": f"serviceAccount:{emails['build']}",
+    }
+    assert acts["base-ubuntu-gcp-cloudbuild-acts-as-build"] == {
+        "serviceAccountId": f"projects/{project}/serviceAccounts/{emails['build']}",
+        "role": "roles/iam.serviceAccountUser",
+        "member": "serviceAccount:service-100000000003@gcp-sa-cloudbuild.iam.gserviceaccount.com",
+    }
+    reader = one(run.resources, BUCKET_MEMBER, "base-ubuntu-gcp-bucket-reader").inputs
+    assert (reader["role"], reader["member"]) == ("roles/storage.objectViewer", f"serviceAccount:{emails['build']}")
+    publisher = one(run.resources, TOPIC_MEMBER, "base-ubuntu-gcp-scheduler-publisher").inputs
+    assert (publisher["role"], publisher["member"]) == ("roles/pubsub.publisher", f"serviceAccount:{emails['scheduler']}")
+    trigger = one(run.resources, TRIGGER, "base-ubuntu-gcp-trigger").inputs
+    assert trigger["serviceAccount"] == f"projects/{project}/serviceAccounts/{emails['build']}"
+    job = one(run.resources, JOB, "base-ubuntu-gcp-schedule").inputs
+    assert job["httpTarget"]["oauthToken"]["serviceAccountEmail"] == emails["scheduler"]
+    assert _template(run, "base-ubuntu")["builders"][0]["service_account_email"] == emails["vm"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_labels_are_valid_everywhere(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    label_maps = [r.inputs["labels"] for r in run.resources if r.type in (BUCKET, TOPIC)]
+    for image in ("base-ubuntu", "app-runtime"):
+        builder = _template(run, image)["builders"][0]
+        label_maps += [builder["image_labels"], builder["labels"]]
+    assert len(label_maps) == 8
+    for labels in label_maps:
+        assert all(rules.is_gcp_label(k, v) for k, v in labels.items()), labels
+        assert not rules.missing_tag_keys(labels), labels
+        assert labels["environment"] == stack
+
+
+def test_bucket_is_private_versioned_and_objects_content_addressed(runs: dict[str, ProgramRun]) -> None:
+    run = runs["dev"]
+    bucket = one(run.resources, BUCKET, "base-ubuntu-gcp-bucket").inputs
+    assert bucket["uniformBucketLevelAccess"] is True
+    assert bucket["publicAccessPrevention"] == "enforced"
+    assert bucket["versioning"] == {"enabled": True}
+    assert rules.is_gcp_resource_name(bucket["name"])
+    objects = [r for r in by_type(run.resources, OBJECT) if r.name.startswith("base-ubuntu-gcp-")]
+    assert len(objects) >= 6
+    for obj in objects:
+        sha = obj.inputs["metadata"]["sha256"]
+        assert sha in obj.inputs["name"] and obj.name.endswith(sha[:12])
+        assert obj.inputs["bucket"] == bucket["name"]
+    trigger = one(run.resources, TRIGGER, "base-ubuntu-gcp-trigger").inputs
+    fetch = trigger["build"]["steps"][0]["script"]
+    assert all(f"gs://{bucket['name']}/{o.inputs['name']}" in fetch for o in objects)
+
+
+def test_trigger_runs_packer_plugin_install_then_build_and_scheduler_publishes(runs: dict[str, ProgramRun]) -> None:
+    run = runs["prod"]
+    trigger = one(run.resources, TRIGGER, "base-ubuntu-gcp-trigger").inputs
+    assert trigger["location"] == "us-central1"
+    assert trigger["pubsubConfig"] == {"topic": "projects/acme-golden-prod/topics/golden-base-ubuntu-prod-bake"}
+    steps = trigger["build"]["steps"]
+    assert [s["id"] for s in steps] == ["fetch", "bake", "verify"]
+    assert steps[1]["name"] == "hashicorp/packer:1.11.2"
+    assert "packer plugins install github.com/hashicorp/googlecompute v1.1.6\npacker build" in steps[1]["script"]
+    assert trigger["build"]["timeout"] == "7200s"
+    topic = one(run.resources, TOPIC, "base-ubuntu-gcp-topic").inputs
+    job = one(run.resources, JOB, "base-ubuntu-gcp-schedule").inputs
+    assert job["schedule"] == "0 3 * * 2" and job["timeZone"] == "Etc/UTC"
+    assert job["httpTarget"]["uri"] == f"https://pubsub.googleapis.com/v1/projects/acme-golden-prod/topics/{topic['name']}:publish"
+    body = json.loads(base64.b64decode(job["httpTarget"]["body"]))
+    assert base64.b64decode(body["messages"][0]["data"]).decode().startswith("scheduled bake of base-ubuntu")
+    assert not by_type(runs["dev"].resources, JOB), "dev has no schedule"
+
+
+def test_version_record_says_how_consumers_resolve_the_image(runs: dict[str, ProgramRun]) -> None:
+    record = runs["prod"].outputs["images"]["app-runtime"]
+    artifacts = record["artifacts"]["gcp"]
+    assert artifacts["project"] == "acme-golden-prod"
+    assert artifacts["family"] == "app-runtime"
+    assert artifacts["image"].startswith("app-runtime-2-1-0-") and rules.is_gcp_resource_name(artifacts["image"])
+    assert artifacts["resolve"] == "gcp.compute.get_image(family='app-runtime', project='acme-golden-prod')"
+    assert record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20241115"
+    assert record["built_at"] is None
+
+
+def test_unchanged_spec_gives_identical_inputs(runs: dict[str, ProgramRun], tmp_path: Path) -> None:
+    again = _run(tmp_path, "dev")
+    first, second = _gcp(runs["dev"]), _gcp(again)
+    assert first.keys() == second.keys()
+    assert all(first[urn].inputs == second[urn].inputs for urn in first)
+
+
+def test_script_change_touches_only_that_images_objects_and_trigger(
+    runs: dict[str, ProgramRun], tmp_path: Path
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, root / name)
+    for folder in ("images", "stacks"):
+        shutil.copytree(ROOT / folder, root / folder)
+    script = root / "images/app-runtime/install-runtime.sh"
+    script.write_text(script.read_text() + "\necho tuned\n")
+    changed = _run(tmp_path, "dev", root=root)
+    before, after = _gcp(runs["dev"]), _gcp(changed)
+
+    base = [urn for urn in before if before[urn].name.startswith("base-ubuntu-gcp-")]
+    assert base
+    for urn in base:
+        assert after[urn].inputs == before[urn].inputs, f"{urn} changed although base-ubuntu did not"
+    differing = {
+        before[urn].name for urn in before.keys() & after.keys() if before[urn].inputs != after[urn].inputs
+    }
+    removed = {before[urn].name for urn in before.keys() - after.keys()}
+    added = {after[urn].name for urn in after.keys() - before.keys()}
+    assert differing == {"app-runtime-gcp-trigger"}, differing
+    # The script's object and the template are replaced by new content-addressed objects, nothing else.
+    assert len(removed) == len(added) == 2
+    assert all(n.startswith("app-runtime-gcp-object-") for n in removed | added)
