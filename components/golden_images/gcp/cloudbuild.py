@@ -63,15 +63,18 @@ def fetch_script(spec: GcpSpec, rendered: RenderedBuild, bucket: str) -> str:
 def bake_script(spec: GcpSpec, rendered: RenderedBuild) -> str:
     """Install the pinned googlecompute plugin, then build the template (Packer's default ``-on-error=cleanup``
     deletes the build VM and disk on failure)."""
-    return "\n".join(
-        [
-            "#!/bin/sh",
-            "set -eu",
-            f"if [ -f {SKIP_MARKER} ]; then echo 'image exists; skipping the bake'; exit 0; fi",
-            f"packer plugins install {PLUGIN_SOURCE} v{spec.builder.plugin_version}",
-            f"packer build -color=false -on-error=cleanup {_q(rendered.template_object.path)}",
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                "#!/bin/sh",
+                "set -eu",
+                f"if [ -f {SKIP_MARKER} ]; then echo 'image exists; skipping the bake'; exit 0; fi",
+                f"packer plugins install {PLUGIN_SOURCE} v{spec.builder.plugin_version}",
+                f"packer build -color=false -on-error=cleanup {_q(rendered.template_object.path)}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def verify_script(spec: GcpSpec, rendered: RenderedBuild) -> str:
@@ -80,14 +83,14 @@ def verify_script(spec: GcpSpec, rendered: RenderedBuild) -> str:
     lines = [
         "#!/usr/bin/env bash",
         "set -euo pipefail",
-        f'family="$({describe} --format=\'value(family)\')"',
+        f"family=\"$({describe} --format='value(family)')\"",
         f'if [ "$family" != {_q(rendered.family)} ]; then echo "image is in family $family, not '
         f'{rendered.family}" >&2; exit 1; fi',
-        f'key="$({describe} --format=\'value(imageEncryptionKey.kmsKeyName)\')"',
+        f"key=\"$({describe} --format='value(imageEncryptionKey.kmsKeyName)')\"",
         # The API reports the key version used (…/cryptoKeyVersions/N); the key itself must match.
         f'case "$key" in {_q(spec.kms_key)}|{_q(spec.kms_key)}/cryptoKeyVersions/*) ;; '
-        f'*) echo "image is encrypted with \'$key\', not the CMEK key {spec.kms_key}" >&2; exit 1;; esac',
-        f'features="$({describe} --format=\'value(guestOsFeatures[].type)\')"',
+        f"*) echo \"image is encrypted with '$key', not the CMEK key {spec.kms_key}\" >&2; exit 1;; esac",
+        f"features=\"$({describe} --format='value(guestOsFeatures[].type)')\"",
     ]
     for feature in spec.guest_os_features:
         lines.append(

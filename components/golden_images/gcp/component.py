@@ -76,7 +76,9 @@ class GcpGoldenImage(pulumi.ComponentResource):
     parent_reference: str
     """The source image (``projects/<p>/global/images/<name>``, or ``…/family/<f>`` outside prod)."""
 
-    def __init__(self, name: str, args: GcpGoldenImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: GcpGoldenImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         build = args["build"]
         image = build.image
         spec = image.gcp
@@ -213,7 +215,9 @@ class GcpGoldenImage(pulumi.ComponentResource):
             storage.BucketIAMMember(
                 f"{name}-bucket-reader",
                 storage.BucketIAMMemberArgs(
-                    bucket=bucket_res.name, role=iam.BUCKET_READER_ROLE, member=f"serviceAccount:{emails['build']}"
+                    bucket=bucket_res.name,
+                    role=iam.BUCKET_READER_ROLE,
+                    member=f"serviceAccount:{emails['build']}",
                 ),
                 after(accounts["build"]),
             )
@@ -239,7 +243,9 @@ class GcpGoldenImage(pulumi.ComponentResource):
         # --- The bake: topic → trigger → Cloud Build (fetch, packer, verify) -------------------------------
         topic = pubsub.Topic(
             f"{name}-topic",
-            pubsub.TopicArgs(name=topic_name, project=project, labels=labels, message_retention_duration="86400s"),
+            pubsub.TopicArgs(
+                name=topic_name, project=project, labels=labels, message_retention_duration="86400s"
+            ),
             child,
         )
         trigger = cloudbuild.Trigger(
@@ -324,7 +330,12 @@ class GcpGoldenImage(pulumi.ComponentResource):
 
     @staticmethod
     def _trigger_args(
-        spec: GcpSpec, rendered: RenderedBuild, build: ImageBuild, topic_path: str, build_email: str, bucket: str
+        spec: GcpSpec,
+        rendered: RenderedBuild,
+        build: ImageBuild,
+        topic_path: str,
+        build_email: str,
+        bucket: str,
     ) -> cloudbuild.TriggerArgs:
         image = build.image
         return cloudbuild.TriggerArgs(

@@ -116,8 +116,13 @@ def _step(step: ResolvedStep, family: str, objects: list[BuildObject]) -> list[d
         objects.append(obj)
         return [_run(obj, step.args)]
     if step.kind == "packages":
-        obj = _object("steps", ".sh", _packages_script(family, step.packages), "text/x-shellscript",
-                      f"step {step.name} (packages)")
+        obj = _object(
+            "steps",
+            ".sh",
+            _packages_script(family, step.packages),
+            "text/x-shellscript",
+            f"step {step.name} (packages)",
+        )
         objects.append(obj)
         return [_run(obj)]
     assert step.kind == "file" and step.destination and step.sha256
@@ -135,8 +140,13 @@ def _step(step: ResolvedStep, family: str, objects: list[BuildObject]) -> list[d
     )
     installer = _object("steps", ".sh", install, "text/x-shellscript", f"step {step.name} (install file)")
     # The file provisioner uploads as the SSH user, so the root-owned staging directory must exist first.
-    staging = _object("steps", ".sh", _script(f"mkdir -p {STAGING_DIR}\nchmod 1777 {STAGING_DIR}"),
-                      "text/x-shellscript", "staging directory")
+    staging = _object(
+        "steps",
+        ".sh",
+        _script(f"mkdir -p {STAGING_DIR}\nchmod 1777 {STAGING_DIR}"),
+        "text/x-shellscript",
+        "staging directory",
+    )
     objects.extend([staging, payload, installer])
     return [_run(staging), {"type": "file", "source": payload.path, "destination": staged}, _run(installer)]
 
@@ -225,7 +235,9 @@ def render_build(
         "enable_integrity_monitoring": spec.shielded_vm.integrity_monitoring,
         "image_name": name,
         "image_family": family,
-        "image_description": f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[:256],
+        "image_description": f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[
+            :256
+        ],
         "image_labels": labels,
         "image_encryption_key": {"kmsKeyName": spec.kms_key},
         "image_storage_locations": [spec.storage_location],

@@ -37,7 +37,9 @@ _MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z0-9-]+$")
 # Storage locations: a region (us-central1) or a multi-region (us, eu, asia).
 _STORAGE_LOCATION = re.compile(r"^([a-z]+-[a-z]+[0-9]+|us|eu|asia)$")
 # Container images: registry/path, then a tag or a digest (checked further in _container_image).
-_CONTAINER = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$")
+_CONTAINER = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(/[a-z0-9._-]+)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
 _TIME_ZONE = r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"
 
 #: Guest OS features the image is checked for after the bake. The image inherits them from the source
@@ -76,13 +78,18 @@ def _container_image(value: str) -> str:
             "<registry>/<path>@sha256:<64 hex> (for example hashicorp/packer:1.11.2)"
         )
     tag = value.rsplit(":", 1)[-1] if "@" not in value else None
-    if tag is not None and (tag in {"latest", "light", "stable", "current"} or rules.is_floating_reference(tag)):
-        raise ValueError(f"{value!r} uses the floating tag {tag!r}; pin an exact version tag or a sha256 digest")
+    if tag is not None and (
+        tag in {"latest", "light", "stable", "current"} or rules.is_floating_reference(tag)
+    ):
+        raise ValueError(
+            f"{value!r} uses the floating tag {tag!r}; pin an exact version tag or a sha256 digest"
+        )
     return value
 
 
 ProjectId = Annotated[
-    str, _pattern(_PROJECT, "a GCP project id (6-30 lowercase letters, digits, hyphens, starting with a letter)")
+    str,
+    _pattern(_PROJECT, "a GCP project id (6-30 lowercase letters, digits, hyphens, starting with a letter)"),
 ]
 Region = Annotated[str, _pattern(_REGION, "a GCP region such as 'us-central1'")]
 ResourceName = Annotated[
@@ -119,7 +126,9 @@ class GcpSourceImage(CatalogModel):
     @classmethod
     def _exact(cls, value: str | None) -> str | None:
         if value is not None and rules.is_floating_reference(value):
-            raise ValueError(f"{value!r} is not an exact image name; name one image, or use family outside prod")
+            raise ValueError(
+                f"{value!r} is not an exact image name; name one image, or use family outside prod"
+            )
         return value
 
     @model_validator(mode="after")
@@ -215,7 +224,10 @@ class GcpSpec(CatalogModel):
     ]
     network_project: ProjectId | None = None
     worker_pool: Annotated[
-        str, _pattern(_WORKER_POOL, "a Cloud Build private pool projects/<p>/locations/<region>/workerPools/<name>")
+        str,
+        _pattern(
+            _WORKER_POOL, "a Cloud Build private pool projects/<p>/locations/<region>/workerPools/<name>"
+        ),
     ]
     kms_key: Annotated[
         str,
@@ -227,7 +239,8 @@ class GcpSpec(CatalogModel):
     ]
     family: Annotated[str, Field(max_length=40)] | None = None
     storage_locations: tuple[
-        Annotated[str, _pattern(_STORAGE_LOCATION, "a region (us-central1) or multi-region (us, eu, asia)")], ...
+        Annotated[str, _pattern(_STORAGE_LOCATION, "a region (us-central1) or multi-region (us, eu, asia)")],
+        ...,
     ] = ()
     guest_os_features: tuple[GuestOsFeature, ...] = ("UEFI_COMPATIBLE", "GVNIC")
     shielded_vm: GcpShieldedVm = Field(default_factory=GcpShieldedVm)
@@ -307,4 +320,3 @@ class GcpSpec(CatalogModel):
     def storage_location(self) -> str:
         """Where the image is stored: ``storage_locations[0]`` or the region."""
         return self.storage_locations[0] if self.storage_locations else self.region
-

@@ -34,9 +34,13 @@ def gcp_catalog(stack: str) -> dict[str, Any]:
     return raw
 
 
-def rendered_builds(stack: str, raw: dict[str, Any] | None = None, root: Path = ROOT) -> dict[str, RenderedBuild]:
+def rendered_builds(
+    stack: str, raw: dict[str, Any] | None = None, root: Path = ROOT
+) -> dict[str, RenderedBuild]:
     """Image name → rendered Packer build for every image of ``stack`` (or of ``raw``)."""
-    catalog = load_catalog(raw if raw is not None else gcp_catalog(stack), source=stack, root=root, stack=stack)
+    catalog = load_catalog(
+        raw if raw is not None else gcp_catalog(stack), source=stack, root=root, stack=stack
+    )
     out: dict[str, RenderedBuild] = {}
     for image in catalog.images:
         assert image.gcp is not None
@@ -58,7 +62,9 @@ def packer_binary() -> str:
     found = shutil.which("packer")
     if found is None:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("packer is not installed; CI must validate the GCP Packer templates (apt-get install packer)")
+            pytest.fail(
+                "packer is not installed; CI must validate the GCP Packer templates (apt-get install packer)"
+            )
         pytest.skip("packer is not installed (apt-get install -y packer); template validation needs it")
     return found
 

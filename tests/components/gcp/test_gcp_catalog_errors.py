@@ -17,7 +17,7 @@ Raw = dict[str, Any]
 
 
 def _gcp(raw: Raw, image: int | None = None) -> dict[str, Any]:
-    return raw["defaults"]["gcp"] if image is None else raw["images"][image]["gcp"]  # type: ignore[no-any-return]
+    return raw["defaults"]["gcp"] if image is None else raw["images"][image]["gcp"]
 
 
 def _set(key: str, value: Any, image: int | None = None) -> Callable[[Raw], None]:
@@ -199,7 +199,9 @@ def test_family_source_is_allowed_outside_prod_and_defaults_apply() -> None:
     catalog = load_catalog(gcp_catalog("dev"), source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
     spec = catalog.images[0].gcp
     assert spec is not None
-    assert spec.source_image.reference == "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
+    assert (
+        spec.source_image.reference == "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
+    )
     assert spec.image_family("base-ubuntu") == "base-ubuntu"
     assert spec.build_zone == "us-central1-b"
     assert spec.builder.packer_image == "hashicorp/packer:1.11.2"

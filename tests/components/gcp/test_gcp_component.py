@@ -47,7 +47,7 @@ def _template(run: ProgramRun, image: str) -> dict[str, Any]:
     objects = [r for r in by_type(run.resources, OBJECT) if r.name.startswith(f"{image}-gcp-")]
     (template,) = [o for o in objects if o.inputs["name"].startswith("templates/")]
     assert "content" in template.secret_paths, "the provider marks object content secret"
-    return json.loads(_secret_value(template.inputs["content"]))  # type: ignore[no-any-return]
+    return json.loads(_secret_value(template.inputs["content"]))
 
 
 def _secret_value(value: Any) -> Any:
@@ -68,7 +68,17 @@ def test_each_image_gets_the_pipeline(runs: dict[str, ProgramRun], stack: str) -
         assert component.parent.endswith(f"::{image}")
         children = [r for r in run.resources if r.parent == component.urn]
         kinds = sorted({r.type for r in children})
-        expected = {ACCOUNT, PROJECT_MEMBER, SA_MEMBER, KMS_MEMBER, BUCKET, BUCKET_MEMBER, OBJECT, TOPIC, TRIGGER}
+        expected = {
+            ACCOUNT,
+            PROJECT_MEMBER,
+            SA_MEMBER,
+            KMS_MEMBER,
+            BUCKET,
+            BUCKET_MEMBER,
+            OBJECT,
+            TOPIC,
+            TRIGGER,
+        }
         if scheduled:
             expected |= {TOPIC_MEMBER, JOB}
         assert set(kinds) == expected
@@ -99,7 +109,9 @@ def test_cmek_on_image_settings_and_service_agent_binding(runs: dict[str, Progra
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_build_vm_has_no_external_ip_and_runs_in_the_private_pool(runs: dict[str, ProgramRun], stack: str) -> None:
+def test_build_vm_has_no_external_ip_and_runs_in_the_private_pool(
+    runs: dict[str, ProgramRun], stack: str
+) -> None:
     run = runs[stack]
     gcp = gcp_catalog(stack)["defaults"]["gcp"]
     for image in ("base-ubuntu", "app-runtime"):
@@ -114,8 +126,10 @@ def test_build_vm_has_no_external_ip_and_runs_in_the_private_pool(runs: dict[str
 def test_roles_are_the_documented_minimum(runs: dict[str, ProgramRun]) -> None:
     run = runs["prod"]
     project = "acme-golden-prod"
-    emails = {role: iam.account_email(iam.account_id(role, "base-ubuntu", "prod"), project) for role in
-              ("build", "vm", "scheduler")}
+    emails = {
+        role: iam.account_email(iam.account_id(role, "base-ubuntu", "prod"), project)
+        for role in ("build", "vm", "scheduler")
+    }
     mine = [r for r in run.resources if r.name.startswith("base-ubuntu-gcp-")]
     project_roles = sorted((r.inputs["member"], r.inputs["role"]) for r in mine if r.type == PROJECT_MEMBER)
     assert project_roles == sorted(
@@ -136,9 +150,15 @@ def test_roles_are_the_documented_minimum(runs: dict[str, ProgramRun]) -> None:
         "member": "serviceAccount:service-100000000003@gcp-sa-cloudbuild.iam.gserviceaccount.com",
     }
     reader = one(run.resources, BUCKET_MEMBER, "base-ubuntu-gcp-bucket-reader").inputs
-    assert (reader["role"], reader["member"]) == ("roles/storage.objectViewer", f"serviceAccount:{emails['build']}")
+    assert (reader["role"], reader["member"]) == (
+        "roles/storage.objectViewer",
+        f"serviceAccount:{emails['build']}",
+    )
     publisher = one(run.resources, TOPIC_MEMBER, "base-ubuntu-gcp-scheduler-publisher").inputs
-    assert (publisher["role"], publisher["member"]) == ("roles/pubsub.publisher", f"serviceAccount:{emails['scheduler']}")
+    assert (publisher["role"], publisher["member"]) == (
+        "roles/pubsub.publisher",
+        f"serviceAccount:{emails['scheduler']}",
+    )
     trigger = one(run.resources, TRIGGER, "base-ubuntu-gcp-trigger").inputs
     assert trigger["serviceAccount"] == f"projects/{project}/serviceAccounts/{emails['build']}"
     job = one(run.resources, JOB, "base-ubuntu-gcp-schedule").inputs
@@ -178,20 +198,29 @@ def test_bucket_is_private_versioned_and_objects_content_addressed(runs: dict[st
     assert all(f"gs://{bucket['name']}/{o.inputs['name']}" in fetch for o in objects)
 
 
-def test_trigger_runs_packer_plugin_install_then_build_and_scheduler_publishes(runs: dict[str, ProgramRun]) -> None:
+def test_trigger_runs_packer_plugin_install_then_build_and_scheduler_publishes(
+    runs: dict[str, ProgramRun],
+) -> None:
     run = runs["prod"]
     trigger = one(run.resources, TRIGGER, "base-ubuntu-gcp-trigger").inputs
     assert trigger["location"] == "us-central1"
-    assert trigger["pubsubConfig"] == {"topic": "projects/acme-golden-prod/topics/golden-base-ubuntu-prod-bake"}
+    assert trigger["pubsubConfig"] == {
+        "topic": "projects/acme-golden-prod/topics/golden-base-ubuntu-prod-bake"
+    }
     steps = trigger["build"]["steps"]
     assert [s["id"] for s in steps] == ["fetch", "bake", "verify"]
     assert steps[1]["name"] == "hashicorp/packer:1.11.2"
-    assert "packer plugins install github.com/hashicorp/googlecompute v1.1.6\npacker build" in steps[1]["script"]
+    assert (
+        "packer plugins install github.com/hashicorp/googlecompute v1.1.6\npacker build" in steps[1]["script"]
+    )
     assert trigger["build"]["timeout"] == "7200s"
     topic = one(run.resources, TOPIC, "base-ubuntu-gcp-topic").inputs
     job = one(run.resources, JOB, "base-ubuntu-gcp-schedule").inputs
     assert job["schedule"] == "0 3 * * 2" and job["timeZone"] == "Etc/UTC"
-    assert job["httpTarget"]["uri"] == f"https://pubsub.googleapis.com/v1/projects/acme-golden-prod/topics/{topic['name']}:publish"
+    assert (
+        job["httpTarget"]["uri"]
+        == f"https://pubsub.googleapis.com/v1/projects/acme-golden-prod/topics/{topic['name']}:publish"
+    )
     body = json.loads(base64.b64decode(job["httpTarget"]["body"]))
     assert base64.b64decode(body["messages"][0]["data"]).decode().startswith("scheduled bake of base-ubuntu")
     assert not by_type(runs["dev"].resources, JOB), "dev has no schedule"
@@ -202,9 +231,13 @@ def test_version_record_says_how_consumers_resolve_the_image(runs: dict[str, Pro
     artifacts = record["artifacts"]["gcp"]
     assert artifacts["project"] == "acme-golden-prod"
     assert artifacts["family"] == "app-runtime"
-    assert artifacts["image"].startswith("app-runtime-2-1-0-") and rules.is_gcp_resource_name(artifacts["image"])
+    assert artifacts["image"].startswith("app-runtime-2-1-0-") and rules.is_gcp_resource_name(
+        artifacts["image"]
+    )
     assert artifacts["resolve"] == "gcp.compute.get_image(family='app-runtime', project='acme-golden-prod')"
-    assert record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20241115"
+    assert (
+        record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20241115"
+    )
     assert record["built_at"] is None
 
 

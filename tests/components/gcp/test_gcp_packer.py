@@ -37,7 +37,11 @@ def test_packer_validate_passes_for_every_stack_template(stack: str, tmp_path: P
 @pytest.mark.parametrize(
     ("case", "breakage", "expected"),
     [
-        ("unknown-key", lambda t: t["builders"][0].update(image_guest_os_features=["GVNIC"]), "unknown configuration"),
+        (
+            "unknown-key",
+            lambda t: t["builders"][0].update(image_guest_os_features=["GVNIC"]),
+            "unknown configuration",
+        ),
         (
             "external-ip-contradiction",
             lambda t: t["builders"][0].update(use_internal_ip=False),
@@ -47,7 +51,9 @@ def test_packer_validate_passes_for_every_stack_template(stack: str, tmp_path: P
         ("not-json", None, "Failed to parse"),
     ],
 )
-def test_packer_validate_catches_a_broken_template(case: str, breakage: object, expected: str, tmp_path: Path) -> None:
+def test_packer_validate_catches_a_broken_template(
+    case: str, breakage: object, expected: str, tmp_path: Path
+) -> None:
     rendered = rendered_builds("dev")["base-ubuntu"]
     template_path = materialise(rendered, tmp_path)
     if breakage is None:
@@ -70,7 +76,11 @@ def test_template_encrypts_with_cmek_without_external_ip(stack: str) -> None:
         assert builder["type"] == "googlecompute"
         assert builder["image_encryption_key"] == {"kmsKeyName": key}
         assert builder["omit_external_ip"] is True and builder["use_internal_ip"] is True
-        assert builder["enable_secure_boot"] and builder["enable_vtpm"] and builder["enable_integrity_monitoring"]
+        assert (
+            builder["enable_secure_boot"]
+            and builder["enable_vtpm"]
+            and builder["enable_integrity_monitoring"]
+        )
         assert builder["image_family"] == rendered.family
         assert builder["image_name"] == rendered.image_name
         assert builder["tags"] == [BUILD_VM_TAG]
