@@ -201,10 +201,27 @@ def _fail(api: Api, request: BakeRequest, reason: str, sleep: Callable[[float], 
     return BakeError(f"{where} was not converted: {reason}. {_cleanup(api, request, sleep)}")
 
 
+def _is_missing(exc: ResourceException) -> bool:
+    # PVE answers a missing VM with HTTP 500 "Configuration file '…/<vmid>.conf' does not exist".
+    return exc.status_code == 404 or "does not exist" in str(exc.content)
+
+
+def _missing_builder(request: BakeRequest) -> BakeError:
+    return BakeError(
+        f"Builder VM {request.vm_id} of {request.image} does not exist on node {request.node} (deleted after an "
+        "earlier failure?); run `pulumi up --refresh` so it is created again"
+    )
+
+
 def _existing_template(api: Api, request: BakeRequest) -> bool:
     """True when the VM already is the template of this build; :class:`BakeError` when it is a template of
     another build (same version, different content: the version must be bumped)."""
-    config = _vm(api, request.node, request.vm_id).config.get() or {}
+    try:
+        config = _vm(api, request.node, request.vm_id).config.get() or {}
+    except ResourceException as exc:
+        if _is_missing(exc):
+            raise _missing_builder(request) from None
+        raise
     if not config.get("template"):
         return False
     found = description_fingerprint(config.get("description"))
@@ -230,11 +247,8 @@ def _wait(
         try:
             status = (_vm(api, request.node, request.vm_id).status.current.get() or {}).get("status")
         except ResourceException as exc:
-            if exc.status_code == 404 or "does not exist" in str(exc.content):
-                raise BakeError(
-                    f"Builder VM {request.vm_id} of {request.image} does not exist on node {request.node} (deleted "
-                    "after an earlier failure?); run `pulumi up --refresh` so it is created again"
-                ) from None
+            if _is_missing(exc):
+                raise _missing_builder(request) from None
             raise
         except requests.RequestException:
             status = None  # the API was briefly unreachable: keep waiting until the deadline

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from golden_images.common.base import CatalogModel, NonEmptyStr, Sha256, context_value
+from golden_images.common.base import CatalogModel, NonEmptyStr, context_value
 
 #: PVE node names are host names (a single DNS label).
 NODE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
@@ -30,9 +30,49 @@ MIN_IDS_PER_NODE = 100
 _FLOATING_SEGMENTS = frozenset({"current", "latest", "daily", "stable"})
 _URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?/[^\s?#]*[^\s/?#]$")
 
-DatastoreId = Annotated[str, Field(pattern=DATASTORE_PATTERN)]
-NodeName = Annotated[str, Field(pattern=NODE_PATTERN)]
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    """A validator that refuses text outside ``pattern`` with a message saying what is allowed."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+DatastoreId = Annotated[
+    str,
+    _matching(
+        DATASTORE_PATTERN, "a PVE storage id (a letter, then up to 99 letters, digits, '_', '.' or '-')"
+    ),
+]
+NodeName = Annotated[
+    str,
+    _matching(NODE_PATTERN, "a PVE node name (a host name: letters, digits and '-', at most 63 characters)"),
+]
 VmId = Annotated[int, Field(ge=VMID_MIN, le=VMID_MAX)]
+ImageSha256 = Annotated[
+    str,
+    _matching(r"^[0-9a-f]{64}$", "a sha256 digest (64 lowercase hex digits, as in the release's SHA256SUMS)"),
+]
+Bridge = Annotated[
+    str,
+    _matching(
+        BRIDGE_PATTERN, "a bridge or vnet name such as vmbr0 (a letter, then up to 14 of [A-Za-z0-9_.-])"
+    ),
+]
+CpuType = Annotated[
+    str, _matching(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$", "a QEMU CPU type such as x86-64-v2-AES or host")
+]
+UserName = Annotated[
+    str,
+    _matching(
+        r"^[a-z_][a-z0-9_-]{0,31}$", "a Linux user name such as root (lowercase, at most 32 characters)"
+    ),
+]
 
 
 class ProxmoxCloudImage(CatalogModel):
@@ -40,7 +80,7 @@ class ProxmoxCloudImage(CatalogModel):
     ``latest`` path segment) and its ``sha256``, which PVE verifies after the download. Both required."""
 
     url: str
-    sha256: Sha256
+    sha256: ImageSha256
 
     @field_validator("url")
     @classmethod
@@ -117,10 +157,10 @@ class ProxmoxSpec(CatalogModel):
     image_datastore: DatastoreId = "local"
     snippets_datastore: DatastoreId = "local"
     cpu_cores: Annotated[int, Field(ge=1, le=128)] = 2
-    cpu_type: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] = "x86-64-v2-AES"
+    cpu_type: CpuType = "x86-64-v2-AES"
     memory_mb: Annotated[int, Field(ge=512, le=4_194_304)] = 2048
     disk_gb: Annotated[int, Field(ge=4, le=65_536)] = 20
-    bridge: Annotated[str, Field(pattern=BRIDGE_PATTERN)] = "vmbr0"
+    bridge: Bridge = "vmbr0"
     vlan_id: Annotated[int, Field(ge=1, le=4094)] | None = None
     uefi: bool = True
     retain: Annotated[int, Field(ge=1, le=50)] = 3
@@ -129,7 +169,7 @@ class ProxmoxSpec(CatalogModel):
     poll_interval_seconds: Annotated[int, Field(ge=2, le=30)] = 10
     keep_failed_builder: bool = False
     insecure_tls: bool = False
-    ssh_username: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_-]{0,31}$")] = "root"
+    ssh_username: UserName = "root"
 
     @field_validator("nodes")
     @classmethod
