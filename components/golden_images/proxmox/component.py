@@ -68,7 +68,7 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
     artifacts: pulumi.Output[dict[str, int]]
     """Node → VM id of the template (known once the bake converted it)."""
     built_at: pulumi.Output[str] | None
-    """When the first node's template was converted (ISO-8601 UTC)."""
+    """When the first node's template was converted (ISO-8601 UTC); ``None`` in a preview."""
     encryption_level: str
     """``attested`` when the template's datastore is on ``encrypted_datastores``, else ``none``."""
     parent_reference: str
@@ -210,7 +210,9 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
         self.artifacts = pulumi.Output.all(*[b.vm_id for b in bakes]).apply(
             lambda ids: {node: int(i) for node, i in zip(nodes, ids, strict=True)}
         )
-        self.built_at = bakes[0].converted_at
+        # The conversion time exists only once `pulumi up` converted the template; in a preview it would be an
+        # unknown that makes the whole version record unknown, so the record says "not built" instead.
+        self.built_at = None if pulumi.runtime.is_dry_run() else bakes[0].converted_at
         self.register_outputs(
             {
                 "artifacts": self.artifacts,

@@ -102,7 +102,7 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: tests read ``state.calls`` instead."""
 
         def _reply(self, code: int, data: Any = None, reason: str | None = None) -> None:
@@ -134,7 +134,9 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                 return
             parts = url.path[len(prefix) :].strip("/").split("/")
             if parts[0] == "tasks" and len(parts) == 3 and parts[2] == "status":
-                self._reply(200, {"upid": parts[1], "status": "stopped", "exitstatus": "OK", "node": state.node})
+                self._reply(
+                    200, {"upid": parts[1], "status": "stopped", "exitstatus": "OK", "node": state.node}
+                )
                 return
             if parts[0] != "qemu":
                 self._reply(501, reason=f"Method '{method} {url.path}' not implemented")
@@ -158,7 +160,8 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
             vm = state.vms.get(vmid)
             if vm is None:
                 self._reply(
-                    500, reason=f"Configuration file 'nodes/{state.node}/qemu-server/{vmid}.conf' does not exist"
+                    500,
+                    reason=f"Configuration file 'nodes/{state.node}/qemu-server/{vmid}.conf' does not exist",
                 )
                 return
             rest = "/".join(parts[2:])
@@ -199,16 +202,16 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
             else:
                 self._reply(501, reason=f"Method '{method} {url.path}' not implemented")
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             self._route("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._route("POST")
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             self._route("PUT")
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             self._route("DELETE")
 
     return Handler

@@ -15,7 +15,13 @@ import yaml
 
 from golden_images.common.build import ImageBuild
 from golden_images.common.loader import load_catalog
-from golden_images.proxmox.cloudinit import DRIVER, POWEROFF_FLAG, STATUS_FILE, render_driver, render_user_data
+from golden_images.proxmox.cloudinit import (
+    DRIVER,
+    POWEROFF_FLAG,
+    STATUS_FILE,
+    render_driver,
+    render_user_data,
+)
 from tests.components.proxmox.helpers import catalog
 from tests.conftest import ROOT
 
@@ -25,7 +31,9 @@ STACKS = ("dev", "staging", "prod")
 def _cloud_init() -> str:
     found = shutil.which("cloud-init")
     if found is None:
-        message = "cloud-init is not installed (apt-get install -y cloud-init; scripts/dev.py test installs it)"
+        message = (
+            "cloud-init is not installed (apt-get install -y cloud-init; scripts/dev.py test installs it)"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)  # CI must validate for real, never skip
         pytest.skip(message)
@@ -106,10 +114,13 @@ def test_driver_runs_provision_then_validate_in_order_and_marks_success_last() -
         "validate:sshd-syntax",
         '"prepare-template"',
     ]
-    assert "apt-get install -y --no-install-recommends auditd chrony unattended-upgrades apparmor-utils" in driver
+    assert (
+        "apt-get install -y --no-install-recommends auditd chrony unattended-upgrades apparmor-utils"
+        in driver
+    )
     assert lines.index('echo "ok $FINGERPRINT" > "$STATUS"') < lines.index(f"touch {POWEROFF_FLAG}")
     assert f"STATUS={STATUS_FILE}" in lines and f"FINGERPRINT={build.fingerprint}" in lines
-    assert "trap 'echo \"failed $STEP $FINGERPRINT\" > \"$STATUS\"' ERR" in lines
+    assert 'trap \'echo "failed $STEP $FINGERPRINT" > "$STATUS"\' ERR' in lines
     assert " && " not in driver  # a failing left side of && would neither trip set -e nor the ERR trap
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pulumi.dynamic
+import pytest
 
 from golden_images.proxmox import pve
 from golden_images.proxmox.dynamic import TemplateBakeProvider, bake_request, public_state
@@ -21,7 +21,9 @@ VMID = 1_010_402
 # The fake's certificate is self-signed; verification is exercised by Connection's default (verify_tls=True).
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
-TAGS = "environment_dev;golden-image_base-ubuntu;image-version_{v};managed-by_golden-images;owner_platform-team"
+TAGS = (
+    "environment_dev;golden-image_base-ubuntu;image-version_{v};managed-by_golden-images;owner_platform-team"
+)
 
 
 @pytest.fixture
@@ -172,10 +174,20 @@ def test_retention_deletes_only_older_templates_of_this_image(fake: tuple[str, F
     for vmid, version in ((1_010_401, "1.4.1"), (1_010_400, "1.4.0"), (1_010_300, "1.3.0")):
         state.add(FakeVm(vmid=vmid, template=True, tags=TAGS.format(v=version), script=[("stopped", None)]))
     # Not ours: another image, a plain VM, an id outside the range, a template without managed-by.
-    state.add(FakeVm(vmid=1_010_200, template=True, tags="golden-image_other;environment_dev;managed-by_golden-images;image-version_1.0.0"))
+    state.add(
+        FakeVm(
+            vmid=1_010_200,
+            template=True,
+            tags="golden-image_other;environment_dev;managed-by_golden-images;image-version_1.0.0",
+        )
+    )
     state.add(FakeVm(vmid=1_010_100, template=False, tags=TAGS.format(v="1.1.0")))
     state.add(FakeVm(vmid=5_000, template=True, tags=TAGS.format(v="0.1.0")))
-    state.add(FakeVm(vmid=1_010_000, template=True, tags="environment_dev;golden-image_base-ubuntu;image-version_1.0.0"))
+    state.add(
+        FakeVm(
+            vmid=1_010_000, template=True, tags="environment_dev;golden-image_base-ubuntu;image-version_1.0.0"
+        )
+    )
     result = bake_template(api(endpoint), request(retain=2))
     assert result.pruned == (1_010_400, 1_010_300)
     assert set(state.vms) == {VMID, 1_010_401, 1_010_200, 1_010_100, 5_000, 1_010_000}
@@ -253,7 +265,9 @@ def test_dynamic_provider_diff_replaces_on_new_build_only() -> None:
     assert rebuilt.changes and rebuilt.replaces == ["fingerprint"] and rebuilt.delete_before_replace
     tuned = provider.diff("pve1/1", olds, _props("https://pve1:8006/", retain=5.0))
     assert tuned.changes and not tuned.replaces
-    updated = provider.update("pve1/1", {**olds, "converted_at": "t"}, _props("https://pve1:8006/", retain=5.0))
+    updated = provider.update(
+        "pve1/1", {**olds, "converted_at": "t"}, _props("https://pve1:8006/", retain=5.0)
+    )
     assert isinstance(updated, pulumi.dynamic.UpdateResult)
     assert (updated.outs or {})["converted_at"] == "t" and "api_token" not in (updated.outs or {})
 
