@@ -1,0 +1,104 @@
+"""Pure Proxmox rules: VM ids, file names, descriptions, encryption level (examples and properties)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden_images.common.rules import is_proxmox_tag
+from golden_images.common.tags import proxmox_tags
+from golden_images.proxmox import layout
+from golden_images.proxmox.spec import ProxmoxSpec
+
+
+def spec(**overrides: Any) -> ProxmoxSpec:
+    values: dict[str, Any] = {
+        "nodes": ("pve1", "pve2"),
+        "vm_id_range": {"start": 1_000_000, "end": 1_199_999},
+        "cloud_image": {"url": "https://example.org/images/base.img", "sha256": "ab" * 32},
+    }
+    values.update(overrides)
+    return ProxmoxSpec.model_validate(values)
+
+
+def test_vm_ids_are_readable_per_version_and_node() -> None:
+    s = spec()
+    assert layout.template_vm_id(s, "1.4.2", "pve1") == 1_010_402
+    assert layout.template_vm_id(s, "1.4.3", "pve1") == 1_010_403
+    assert layout.template_vm_id(s, "1.4.2", "pve2") == 1_110_402
+
+
+versions = st.tuples(st.integers(0, 9), st.integers(0, 99), st.integers(0, 99)).map(
+    lambda t: f"{t[0]}.{t[1]}.{t[2]}"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.integers(100, 900_000_000),
+    share=st.integers(100, 200_000),
+    nodes=st.integers(1, 5),
+    version=versions,
+)
+def test_vm_ids_stay_inside_the_range_and_differ_per_node(
+    start: int, share: int, nodes: int, version: str
+) -> None:
+    names = tuple(f"pve{i}" for i in range(nodes))
+    s = spec(nodes=names, vm_id_range={"start": start, "end": start + share * nodes - 1})
+    ids = [layout.template_vm_id(s, version, n) for n in names]
+    assert all(s.vm_id_range.start <= i <= s.vm_id_range.end for i in ids)
+    assert len(set(ids)) == nodes
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=versions, b=versions)
+def test_distinct_versions_get_distinct_ids_with_a_full_share(a: str, b: str) -> None:
+    s = spec(nodes=("pve1",), vm_id_range={"start": 100_000, "end": 199_999})
+    assert (layout.template_vm_id(s, a, "pve1") == layout.template_vm_id(s, b, "pve1")) == (a == b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tags=st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_-]{0,20}", fullmatch=True),
+        st.from_regex(r"[A-Za-z0-9 _.:/=+@-]{0,30}", fullmatch=True),
+        max_size=8,
+    )
+)
+def test_rendered_tags_are_always_valid_and_sorted(tags: dict[str, str]) -> None:
+    rendered = proxmox_tags(tags)
+    assert rendered == sorted(rendered) and all(is_proxmox_tag(t) for t in rendered)
+
+
+def test_description_round_trips_the_fingerprint() -> None:
+    fp = "c" * 64
+    text = layout.template_description("Hardened base", "base-ubuntu", "1.4.2", "prod", fp)
+    assert layout.description_fingerprint(text) == fp
+    assert "golden-images-version: 1.4.2" in text
+    assert layout.description_fingerprint(None) is None
+    assert layout.description_fingerprint("golden-images-fingerprint: short") is None
+
+
+def test_file_names_are_content_addressed() -> None:
+    assert layout.cloud_image_file_name("base-ubuntu", "ab" * 32) == "base-ubuntu-abababababab.img"
+    assert layout.snippet_file_name("base-ubuntu", "1.4.2", "0123456789abcdef" * 4) == (
+        "golden-base-ubuntu-1.4.2-0123456789.yaml"
+    )
+    assert layout.builder_vm_name("base-ubuntu", "1.4.2") == "base-ubuntu-1-4-2"
+
+
+def test_encryption_is_attested_only_for_an_allow_listed_datastore() -> None:
+    assert layout.encryption_level(spec()) == "none"
+    attested = spec(
+        vm_datastore="ceph-crypt",
+        encrypted_datastores=(
+            {"datastore": "ceph-crypt", "mechanism": "ceph-osd-encryption", "evidence": "SEC-1"},
+        ),
+    )
+    assert layout.encryption_level(attested) == "attested"
+    other = spec(
+        encrypted_datastores=({"datastore": "ceph-crypt", "mechanism": "luks", "evidence": "SEC-1"},),
+    )
+    assert layout.encryption_level(other) == "none"
