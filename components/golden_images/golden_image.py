@@ -30,6 +30,7 @@ from golden_images.common.build import ImageBuild
 #: does not use a platform should not pay for importing it.
 PLATFORM_COMPONENTS: dict[str, tuple[str, str]] = {
     "aws": ("golden_images.aws.component", "AwsGoldenImage"),
+    "azure": ("golden_images.azure.component", "AzureGoldenImage"),
     "proxmox": ("golden_images.proxmox.component", "ProxmoxGoldenTemplate"),
     "gcp": ("golden_images.gcp.component", "GcpGoldenImage"),
 }

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import runpy
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,11 @@ class PreviewMocks(pulumi.runtime.Mocks):
             state.setdefault("name", args.inputs.get("name") or f"{args.name}-mock")
         else:
             state.setdefault("name", args.inputs.get("name") or args.name)
+        if args.typ == "azure-native:managedidentity:UserAssignedIdentity":
+            # Role assignments consume the principal id; a missing output would reach the policy harness as an
+            # unknown it cannot encode. Deterministic placeholder GUIDs, like the AWS ARNs above.
+            for key in ("principalId", "clientId"):
+                state.setdefault(key, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}/{args.name}")))
         identity = state.get("identity")
         if args.typ.startswith("azure-native:") and isinstance(identity, Mapping):
             # azure-native takes user-assigned identities as a list of ids but returns a map keyed by id;
@@ -90,6 +96,18 @@ def _secret_paths(value: Any, path: str = "") -> list[str]:
     return []
 
 
+def _wire_unknowns(value: Any) -> Any:
+    """Mock state holds the SDK's ``Unknown`` objects where an input was not known (a consumed output the mocks
+    did not set); record them as the engine's unknown sentinel so outputs stay wire-encodable."""
+    if isinstance(value, pulumi.output.Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, Mapping):
+        return {k: _wire_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire_unknowns(v) for v in value]
+    return value
+
+
 class CapturingMonitor(pulumi_mocks.MockMonitor):
     """A :class:`MockMonitor` that also records each registration in engine terms."""
 
@@ -116,7 +134,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 inputs=dict(inputs),
                 wire_inputs=request.object,
                 provider=request.provider,
-                outputs=dict(state),
+                outputs=_wire_unknowns(dict(state)),
                 secret_paths=tuple(_secret_paths(wire)),
                 custom_timeouts={
                     k: v
