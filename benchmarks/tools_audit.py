@@ -190,8 +190,12 @@ def run_floor() -> int:
     session = boto3.session.Session()
     config = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=WORKERS + 4)
 
+    # Clients are created up front, one after the other, as the audit's factory does (a boto3 session is
+    # not thread-safe, and parallel creation would load the EC2 model three times).
+    clients = {name: session.client("ec2", region_name=name, config=config) for name in REGIONS}
+
     def region(name: str) -> int:
-        ec2 = session.client("ec2", region_name=name, config=config)
+        ec2 = clients[name]
         images = [
             i
             for page in ec2.get_paginator("describe_images").paginate(
