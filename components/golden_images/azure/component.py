@@ -74,7 +74,7 @@ def template_document(build: ImageBuild, spec: AzureSpec) -> dict[str, Any]:
         "source": spec.source.model_dump(mode="json", exclude_none=True),
         "customize": [c.as_dict() for c in aib.render_customizers(build.steps, family)],
         "validate": [v.as_dict() for v in aib.render_validators(build.steps, family)],
-        "vm": {"size": spec.vm_size, "osDiskSizeGb": spec.os_disk_size_gb, "subnet": spec.subnet_id},
+        "vm": {"size": spec.vm_size, "osDiskSizeGB": spec.os_disk_size_gb, "subnet": spec.subnet_id},
         "distribute": {
             "gallery": gallery_name(spec, env, image.name),
             "definition": distribution_definition(build, spec),
@@ -294,7 +294,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
         version_name: str | None = None
         if spec.uses_cmk and artifact_id is not None:
             version = self._published_version(
-                name, spec, rg_name, gallery, definition, image.version, artifact_id, tags
+                name, env, image.name, spec, rg_name, gallery, definition, image.version, artifact_id, tags
             )
             version_id = version.id
             version_name = image.version
@@ -360,7 +360,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
             resource,
             compute.GalleryImageArgs(
                 resource_group_name=rg_name,
-                gallery_name=gallery.name,
+                gallery_name=gallery_name(spec, build.environment, build.image.name),
                 gallery_image_name=definition_name,
                 location=spec.location,
                 identifier=compute.GalleryImageIdentifierArgs(
@@ -377,7 +377,8 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 description=description[:1000],
                 tags=tags,
             ),
-            pulumi.ResourceOptions(parent=self),
+            # Names are deterministic; the dependency keeps the order the API needs.
+            pulumi.ResourceOptions(parent=self, depends_on=[gallery]),
         )
 
     def _grant(
@@ -551,7 +552,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
             spec,
             f"Runs the Azure VM Image Builder template of golden image {image} ({env}) and reads its output",
         )
-        env_vars = {"GI_RESOURCE_GROUP": rg_name, "GI_TEMPLATE": template.name, "GI_RUN_OUTPUT": run_output}
+        env_vars = {"GI_RESOURCE_GROUP": rg_name, "GI_TEMPLATE": template_name, "GI_RUN_OUTPUT": run_output}
         return resources.AzureCliScript(
             f"{name}-build",
             resources.AzureCliScriptArgs(
@@ -575,7 +576,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[grant],
+                depends_on=[template, grant],
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{spec.build_timeout_minutes + 60}m"),
             ),
         )
@@ -583,6 +584,8 @@ class AzureGoldenImage(pulumi.ComponentResource):
     def _published_version(
         self,
         name: str,
+        env: str,
+        image: str,
         spec: AzureSpec,
         rg_name: pulumi.Input[str],
         gallery: compute.Gallery,
@@ -595,8 +598,8 @@ class AzureGoldenImage(pulumi.ComponentResource):
             f"{name}-version",
             compute.GalleryImageVersionArgs(
                 resource_group_name=rg_name,
-                gallery_name=gallery.name,
-                gallery_image_name=definition.name,
+                gallery_name=gallery_name(spec, env, image),
+                gallery_image_name=image,
                 gallery_image_version_name=version,
                 location=spec.location,
                 # The runner's output: the build version exists before this is created.
@@ -629,6 +632,8 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 parent=self,
                 # A published version outlives this stack's next image version: consumers may still pin it.
                 retain_on_delete=True,
+                # The public definition must exist; the source (runner output) orders the rest.
+                depends_on=[definition],
                 custom_timeouts=pulumi.CustomTimeouts(create=f"{60 + 30 * len(spec.replication)}m"),
             ),
         )

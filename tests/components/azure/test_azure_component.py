@@ -1,0 +1,339 @@
+"""AzureGoldenImage under Pulumi mocks: assertions on the registered inputs of every Azure resource."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from golden_images.common import rules
+from golden_images.preview.model import RegisteredResource
+from golden_images.preview.present import public_inputs
+from golden_images.preview.runner import ProgramRun, run_program
+from tests.conftest import ROOT, by_type, one, stack_catalog
+
+COMPONENT = "golden-images:index:AzureGoldenImage"
+TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
+VERSION = "azure-native:compute:GalleryImageVersion"
+GALLERY = "azure-native:compute:Gallery"
+DEFINITION = "azure-native:compute:GalleryImage"
+ROLE = "azure-native:authorization:RoleDefinition"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+SCRIPT = "azure-native:resources:AzureCliScript"
+RG = "azure-native:resources:ResourceGroup"
+IMAGES = ("base-ubuntu", "app-runtime")
+# RBAC objects (role definitions and assignments) have no tags in ARM.
+UNTAGGABLE = {ROLE, ASSIGNMENT}
+
+# Written out here, not imported: the test pins the documented least-privilege lists themselves.
+DOCUMENTED_GALLERY_ACTIONS = [
+    "Microsoft.Compute/galleries/read",
+    "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+    "Microsoft.Compute/galleries/images/versions/write",
+]
+DOCUMENTED_NETWORK_ACTIONS = [
+    "Microsoft.Network/virtualNetworks/read",
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+]
+DOCUMENTED_RUNNER_ACTIONS = [
+    "Microsoft.VirtualMachineImages/imageTemplates/read",
+    "Microsoft.VirtualMachineImages/imageTemplates/run/action",
+    "Microsoft.VirtualMachineImages/imageTemplates/runOutputs/read",
+]
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ProgramRun]:
+    out = {stack: run_program(ROOT, stack) for stack in ("dev", "staging", "prod")}
+    for run in out.values():
+        assert run.error is None, run.error
+    return out
+
+
+def _azure(run: ProgramRun) -> list[RegisteredResource]:
+    return [r for r in run.resources if r.type.startswith("azure-native:")]
+
+
+def _children(run: ProgramRun, image: str) -> list[RegisteredResource]:
+    component = one(run.resources, COMPONENT, f"{image}-azure")
+    return [r for r in run.resources if r.parent == component.urn]
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ("dev", {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 1, ASSIGNMENT: 1, TEMPLATE: 1}),
+        (
+            "staging",
+            {
+                IDENTITY: 2,
+                GALLERY: 1,
+                DEFINITION: 2,
+                ROLE: 3,
+                ASSIGNMENT: 3,
+                TEMPLATE: 1,
+                SCRIPT: 1,
+                VERSION: 1,
+            },
+        ),
+        (
+            "prod",
+            {
+                IDENTITY: 2,
+                GALLERY: 1,
+                DEFINITION: 2,
+                ROLE: 3,
+                ASSIGNMENT: 3,
+                TEMPLATE: 1,
+                SCRIPT: 1,
+                VERSION: 1,
+            },
+        ),
+    ],
+)
+def test_tree_shape(runs: dict[str, ProgramRun], stack: str, expected: dict[str, int]) -> None:
+    run = runs[stack]
+    for image in IMAGES:
+        component = one(run.resources, COMPONENT, f"{image}-azure")
+        assert component.parent == one(run.resources, "golden-images:index:GoldenImage", image).urn
+        children = _children(run, image)
+        counts: dict[str, int] = {}
+        for child in children:
+            counts[child.type] = counts.get(child.type, 0) + 1
+        assert counts == expected
+        assert all(c.custom and c.name.startswith(f"{image}-azure-") for c in children)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_roles_grant_exactly_the_documented_actions(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    for image in IMAGES:
+        gallery_role = one(run.resources, ROLE, f"{image}-azure-gallery-role").inputs
+        assert gallery_role["permissions"] == [{"actions": DOCUMENTED_GALLERY_ACTIONS, "notActions": []}]
+        assert gallery_role["roleType"] == "CustomRole"
+        # Assigned on this image's gallery only, to the AIB identity.
+        assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-gallery-role-assignment").inputs
+        assert assignment["scope"] == f"{image}-azure-gallery-id"
+        assert assignment["principalType"] == "ServicePrincipal"
+        identity = one(run.resources, IDENTITY, f"{image}-azure-identity")
+        assert assignment["principalId"] == identity.outputs["principalId"]
+        roles = {r.name for r in by_type(_children(run, image), ROLE)}
+        if stack == "dev":
+            assert roles == {f"{image}-azure-gallery-role"}  # no subnet, marketplace source, no runner
+            continue
+        network = one(run.resources, ROLE, f"{image}-azure-network-role").inputs
+        assert network["permissions"] == [{"actions": DOCUMENTED_NETWORK_ACTIONS, "notActions": []}]
+        net_assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-network-role-assignment").inputs
+        assert net_assignment["scope"].endswith(f"/virtualNetworks/vnet-build-{stack}")
+        assert network["assignableScopes"] == [net_assignment["scope"].split("/providers/")[0]]
+        runner = one(run.resources, ROLE, f"{image}-azure-runner-role").inputs
+        assert runner["permissions"] == [{"actions": DOCUMENTED_RUNNER_ACTIONS, "notActions": []}]
+        runner_assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-runner-role-assignment").inputs
+        assert runner_assignment["scope"] == f"{image}-azure-template-id"
+        assert (
+            runner_assignment["principalId"]
+            == one(run.resources, IDENTITY, f"{image}-azure-runner-identity").outputs["principalId"]
+        )
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_template_source_is_pinned(runs: dict[str, ProgramRun], stack: str) -> None:
+    for template in by_type(runs[stack].resources, TEMPLATE):
+        source = template.inputs["source"]
+        assert source == {
+            "type": "PlatformImage",
+            "publisher": "Canonical",
+            "offer": "ubuntu-24_04-lts",
+            "sku": "server",
+            "version": "24.04.202411030",
+        }
+        assert not rules.is_floating_reference(source["version"])
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_target_region_of_every_published_version_has_a_des(
+    runs: dict[str, ProgramRun], stack: str
+) -> None:
+    catalog = stack_catalog(stack)
+    des = catalog["defaults"]["azure"]["disk_encryption_sets"]
+    replication = [r["region"] for r in catalog["defaults"]["azure"]["replication"]]
+    versions = by_type(runs[stack].resources, VERSION)
+    assert len(versions) == 2
+    for version in versions:
+        regions = version.inputs["publishingProfile"]["targetRegions"]
+        assert [r["name"] for r in regions] == replication
+        for region in regions:
+            assert region["encryption"]["osDiskImage"]["diskEncryptionSetId"] == des[region["name"]]
+        image = version.name.removesuffix("-azure-version")
+        assert version.inputs["galleryImageVersionName"] == next(
+            i["version"] for i in catalog["images"] if i["name"] == image
+        )
+        assert rules.is_gallery_version_name(version.inputs["galleryImageVersionName"])
+        # Published into the public definition, copied from the build definition's output.
+        assert version.inputs["galleryImageName"] == image
+        assert version.custom_timeouts.get("create")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_cmk_template_writes_only_the_build_definition(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    for image in IMAGES:
+        template = one(run.resources, TEMPLATE, f"{image}-azure-template").inputs
+        (distribute,) = template["distribute"]
+        assert distribute["galleryImageId"] == f"{image}-azure-build-definition-id"
+        assert distribute["excludeFromLatest"] is True
+        assert distribute["targetRegions"] == [
+            {"name": "westeurope", "replicaCount": 1, "storageAccountType": "Standard_LRS"}
+        ]
+        assert template["autoRun"] == {"state": "Disabled"}  # the runner runs it and waits
+        assert template["vmProfile"]["vnetConfig"]["subnetId"].endswith("/subnets/snet-image-builder")
+        build = one(run.resources, DEFINITION, f"{image}-azure-build-definition").inputs
+        published = one(run.resources, DEFINITION, f"{image}-azure-image-definition").inputs
+        assert build["identifier"]["sku"] == published["identifier"]["sku"] + "-build"
+        script = one(run.resources, SCRIPT, f"{image}-azure-build").inputs
+        env = {e["name"]: e["value"] for e in script["environmentVariables"]}
+        assert env["GI_TEMPLATE"] == template["imageTemplateName"] == script["forceUpdateTag"]
+        assert env["GI_RUN_OUTPUT"] == distribute["runOutputName"]
+        assert "az image builder run" in script["scriptContent"]
+
+
+def test_dev_publishes_directly_with_platform_keys(runs: dict[str, ProgramRun]) -> None:
+    run = runs["dev"]
+    assert by_type(run.resources, VERSION) == [] and by_type(run.resources, SCRIPT) == []
+    for image in IMAGES:
+        template = one(run.resources, TEMPLATE, f"{image}-azure-template").inputs
+        (distribute,) = template["distribute"]
+        assert distribute["galleryImageId"] == f"{image}-azure-image-definition-id"
+        assert distribute["excludeFromLatest"] is False
+        assert distribute["targetRegions"] == [
+            {"name": "westeurope", "replicaCount": 1, "storageAccountType": "Standard_LRS"}
+        ]
+        assert distribute["versioning"] == {
+            "scheme": "Latest",
+            "major": int(template["tags"]["image-version"][0]),
+        }
+        assert template["autoRun"] == {"state": "Disabled"}  # bake_on_up: false
+        assert "vnetConfig" not in template["vmProfile"]
+        group = one(run.resources, RG, f"{image}-azure-resource-group").inputs
+        assert group["resourceGroupName"] == f"rg-golden-images-dev-{image}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_template_identity_profile_and_error_handling(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    for image in IMAGES:
+        template = one(run.resources, TEMPLATE, f"{image}-azure-template").inputs
+        assert template["identity"] == {
+            "type": "UserAssigned",
+            "userAssignedIdentities": [f"{image}-azure-identity-id"],
+        }
+        assert template["errorHandling"] == {"onCustomizerError": "cleanup", "onValidationError": "cleanup"}
+        assert template["buildTimeoutInMinutes"] == (300 if stack == "prod" else 240)
+        assert template["vmProfile"]["osDiskSizeGB"] == (30 if image == "base-ubuntu" else 40)
+        assert template["imageTemplateName"].startswith(f"{image}-{stack}-")
+        assert template["distribute"][0]["artifactTags"]["golden-image"] == image
+        gallery = one(run.resources, GALLERY, f"{image}-azure-gallery").inputs
+        assert gallery["sharingProfile"] == {"permissions": "Private"}
+        assert gallery["galleryName"] == f"golden_images_{stack}_{image.replace('-', '_')}"
+        definition = one(run.resources, DEFINITION, f"{image}-azure-image-definition").inputs
+        assert definition["features"] == [{"name": "SecurityType", "value": "TrustedLaunchSupported"}]
+        assert (definition["hyperVGeneration"], definition["architecture"], definition["osType"]) == (
+            "V2",
+            "x64",
+            "Linux",
+        )
+
+
+def test_customizers_and_validators_come_from_the_steps(runs: dict[str, ProgramRun]) -> None:
+    template = one(runs["dev"].resources, TEMPLATE, "base-ubuntu-azure-template").inputs
+    names = [c["name"] for c in template["customize"]]
+    assert names == [
+        "provision-01-base-packages",
+        "provision-02-harden",
+        "provision-03-sshd-config",
+        "provision-04-cleanup",
+        "validate-01-sshd-syntax",
+    ]
+    assert all(
+        c["type"] == "Shell" and c["inline"][0].startswith("sudo -n bash -euo pipefail")
+        for c in template["customize"]
+    )
+    sshd = template["customize"][2]["inline"][0]
+    assert (
+        "sha256sum --check" in sshd
+        and "197a4349874d1617167e92081bd6657c3819c3bf22cc208d548258c7a430fe4e" in sshd
+    )
+    harden = (ROOT / "images/base-ubuntu/harden.sh").read_text()
+    assert harden.strip().splitlines()[-1] in template["customize"][1]["inline"][0]
+    validations = template["validate"]["inVMValidations"]
+    assert [v["name"] for v in validations] == ["test-01-services-up", "test-02-no-root-password"]
+    assert template["validate"]["continueDistributeOnFailure"] is False
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_taggable_resource_carries_the_canonical_tags(runs: dict[str, ProgramRun], stack: str) -> None:
+    run = runs[stack]
+    records = run.outputs["images"]
+    for resource in _azure(run):
+        if resource.type in UNTAGGABLE:
+            continue
+        image = next(i for i in IMAGES if resource.name.startswith(f"{i}-"))
+        assert resource.inputs["tags"] == records[image]["tags"], resource.name
+        assert rules.missing_tag_keys(resource.inputs["tags"]) == []
+    for template in by_type(run.resources, TEMPLATE):
+        assert template.inputs["managedResourceTags"] == template.inputs["tags"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_version_record(runs: dict[str, ProgramRun], stack: str) -> None:
+    record = runs[stack].outputs["images"]["base-ubuntu"]
+    artifacts: dict[str, Any] = record["artifacts"]["azure"]
+    assert artifacts["gallery_image_id"] == "base-ubuntu-azure-image-definition-id"
+    assert artifacts["gallery"] == f"golden_images_{stack}_base_ubuntu"
+    assert artifacts["template"].startswith(f"base-ubuntu-{stack}-")
+    assert record["parent"]["azure"] == "Canonical:ubuntu-24_04-lts:server:24.04.202411030"
+    if stack == "dev":
+        assert record["encryption"]["azure"] == "platform-default"
+        assert artifacts["version_id"] is None and artifacts["version_name"] is None
+        assert artifacts["resolve"].startswith(
+            "az image builder show-runs --resource-group rg-golden-images-dev-"
+        )
+        assert artifacts["run_output"] in artifacts["resolve"]
+    else:
+        assert record["encryption"]["azure"] == "enforced"
+        assert artifacts["version_id"] == "base-ubuntu-azure-version-id"
+        assert artifacts["version_name"] == "1.4.2" and artifacts["resolve"] is None
+
+
+def _azure_inputs(run: ProgramRun) -> dict[str, dict[str, object]]:
+    assert run.error is None, run.error
+    return {r.name: public_inputs(r) for r in run.resources if "azure" in r.name}
+
+
+def test_unchanged_spec_gives_identical_inputs() -> None:
+    first = _azure_inputs(run_program(ROOT, "staging"))
+    second = _azure_inputs(run_program(ROOT, "staging"))
+    assert first == second and len(first) >= 30
+
+
+def test_script_change_replaces_only_the_affected_template(tmp_path: Path) -> None:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    for folder in ("stacks", "images"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    before = _azure_inputs(run_program(tmp_path, "staging"))
+    script = tmp_path / "images/app-runtime/install-runtime.sh"  # used by app-runtime only
+    script.write_text(script.read_text() + "echo 'runtime tuned' >/etc/motd\n")
+    after = _azure_inputs(run_program(tmp_path, "staging"))
+    assert before.keys() == after.keys()
+    changed = {name for name in before if before[name] != after[name]}
+    # The template (new fingerprinted name: a replacement) and the runner that builds it; nothing of base-ubuntu.
+    assert changed == {"app-runtime-azure-template", "app-runtime-azure-build"}
+    name_before = before["app-runtime-azure-template"]["imageTemplateName"]
+    name_after = after["app-runtime-azure-template"]["imageTemplateName"]
+    assert name_before != name_after
+    assert isinstance(name_after, str) and name_after.startswith("app-runtime-staging-")
