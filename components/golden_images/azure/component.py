@@ -438,7 +438,10 @@ class AzureGoldenImage(pulumi.ComponentResource):
         vmi = virtualmachineimages
         image = build.image
         family = image.os.family
-        source: vmi.ImageTemplatePlatformImageSourceArgs | vmi.ImageTemplateSharedImageVersionSourceArgs
+        source: (
+            virtualmachineimages.ImageTemplatePlatformImageSourceArgs
+            | virtualmachineimages.ImageTemplateSharedImageVersionSourceArgs
+        )
         if spec.source.marketplace is not None:
             m = spec.source.marketplace
             source = vmi.ImageTemplatePlatformImageSourceArgs(

@@ -21,7 +21,7 @@ GALLERY_VERSION = (
 
 
 def _az(raw: Raw) -> dict[str, Any]:
-    return raw["defaults"]["azure"]  # type: ignore[no-any-return]
+    return raw["defaults"]["azure"]
 
 
 def _set(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Raw], None]:
