@@ -1,0 +1,1 @@
+"""The floor program of the P1 benchmark."""
