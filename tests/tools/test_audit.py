@@ -212,6 +212,13 @@ def test_cli_default_region_comes_from_the_environment(seed: Seeder) -> None:
     assert json.loads(result.stdout)["regions"] == [REGIONS[0]]
 
 
+def test_cli_honours_aws_region_which_botocore_ignores(seed: Seeder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", REGIONS[1])
+    result = CliRunner().invoke(build_app(), ["audit", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["regions"] == [REGIONS[1]]
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -1,7 +1,8 @@
 """boto3 session and client factory shared by the day-2 tools.
 
 The standard AWS environment is honoured as boto3 reads it: ``AWS_PROFILE`` (or ``--profile``),
-``AWS_REGION``/``AWS_DEFAULT_REGION`` and ``AWS_ENDPOINT_URL`` (botocore ≥1.31 reads it natively, also
+``AWS_DEFAULT_REGION`` (plus ``AWS_REGION``, which botocore itself ignores; see :attr:`default_region`) and
+``AWS_ENDPOINT_URL`` (botocore ≥1.31 reads it natively, also
 the per-service ``AWS_ENDPOINT_URL_EC2``; nothing here overrides it, so tests and benchmarks point every
 client at a local moto server just by setting it).
 
@@ -13,6 +14,7 @@ the account's API budget is exhausted, which matters when a region fans out thou
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,8 +69,10 @@ class ClientFactory:
 
     @property
     def default_region(self) -> str | None:
-        """The region boto3 would use without an explicit one, or ``None``."""
-        return self.session.region_name
+        """The region to use when a command names none: ``AWS_REGION`` (which the other AWS SDKs and the AWS
+        CLI read, but botocore 1.44 does not), else boto3's (``AWS_DEFAULT_REGION``, the profile's), else
+        ``None``."""
+        return os.environ.get("AWS_REGION") or self.session.region_name
 
     def client(self, service: str, region: str) -> Any:
         """A cached client for ``service`` in ``region`` with the adaptive retry configuration."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from golden_images.common.rules import MANAGED_BY, is_semver
+from golden_images.common.rules import MANAGED_BY, is_public_group, is_semver
 
 #: Tag keys the tools read (the canonical tag map; see ``golden_images.common.rules.REQUIRED_TAG_KEYS``).
 TAG_MANAGED_BY = "managed-by"
@@ -144,7 +144,7 @@ def image_facts(
     perms = None
     if launch_permissions is not None:
         perms = tuple(LaunchPermission.from_api(p) for p in launch_permissions)
-    public = bool(image.get("Public")) or any(p.group == "all" for p in perms or ())
+    public = bool(image.get("Public")) or any(is_public_group(p.group) for p in perms or ())
     return ImageFacts(
         region=region,
         image_id=str(image["ImageId"]),
