@@ -213,7 +213,13 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
         f"{P}.images[0].os",
         "long-term-support",
     ),
-    ("no-platform", "dev", _del("images.0.aws"), f"{P}.images[0]", "no platform section"),
+    (
+        "no-platform",
+        "dev",
+        lambda raw: [raw["images"][0].pop(p, None) for p in ("aws", "azure", "gcp", "proxmox")],
+        f"{P}.images[0]",
+        "no platform section",
+    ),
     (
         "bad-account",
         "dev",

@@ -124,6 +124,11 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         wire = json_format.MessageToDict(request.object)
         inputs = rpc.deserialize_properties(request.object)
         state = self.resources[response.urn].state if response.urn in self.resources else {}
+        # Outputs in wire form, as the engine holds them: assets and archives become their signature objects
+        # (a StringAsset in a mock's state is not JSON), secrets keep their marker.
+        wire_outputs = json_format.MessageToDict(
+            _sync_await(rpc.serialize_properties(_wire_unknowns(dict(state)), {}))
+        )
         self.registrations.append(
             RegisteredResource(
                 urn=response.urn,
@@ -134,7 +139,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 inputs=dict(inputs),
                 wire_inputs=request.object,
                 provider=request.provider,
-                outputs=_wire_unknowns(dict(state)),
+                outputs=wire_outputs,
                 secret_paths=tuple(_secret_paths(wire)),
                 custom_timeouts={
                     k: v

@@ -170,10 +170,11 @@ def test_prod_uses_pinned_parents(stack_run: ProgramRun) -> None:
 def test_no_build_without_bake_on_up(stack_run: ProgramRun) -> None:
     assert by_type(stack_run.resources, IMAGE) == []
     records = stack_run.outputs["images"]
-    assert records["base-ubuntu"]["artifacts"]["aws"][
-        "us-east-1"
-    ] == f"ssm:/golden-images/{stack_run.stack}/base-ubuntu/ami-id"
-    assert records["base-ubuntu"]["encryption"] == {"aws": "enforced"}
+    assert (
+        records["base-ubuntu"]["artifacts"]["aws"]["us-east-1"]
+        == f"ssm:/golden-images/{stack_run.stack}/base-ubuntu/ami-id"
+    )
+    assert records["base-ubuntu"]["encryption"]["aws"] == "enforced"
 
 
 def test_bake_on_up_adds_a_build_with_a_long_timeout(run_stack: RunStack) -> None:
