@@ -294,7 +294,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
         version_name: str | None = None
         if spec.uses_cmk and artifact_id is not None:
             version = self._published_version(
-                name, env, image.name, spec, rg_name, gallery, definition, image.version, artifact_id, tags
+                name, env, image.name, spec, rg_name, definition, image.version, artifact_id, tags
             )
             version_id = version.id
             version_name = image.version
@@ -591,7 +591,6 @@ class AzureGoldenImage(pulumi.ComponentResource):
         image: str,
         spec: AzureSpec,
         rg_name: pulumi.Input[str],
-        gallery: compute.Gallery,
         definition: compute.GalleryImage,
         version: str,
         artifact_id: pulumi.Output[Any],
