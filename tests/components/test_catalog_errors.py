@@ -262,6 +262,13 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
         f"{P}.images[0].aws.bake_on_up",
         "valid boolean",
     ),
+    (
+        "version-too-large-for-image-builder",
+        "dev",
+        _set("images.0.version", "1.2.1073741824"),
+        f"{P}.images[0].aws",
+        "each part must be at most 1073741823",
+    ),
     ("no-images", "dev", _set("images", []), f"{P}.images", "at least 1"),
     ("catalog-not-mapping", "dev", lambda raw: raw.clear(), f"{P}.environment", "required field is missing"),
 ]

@@ -31,6 +31,10 @@ Environment = Literal["dev", "staging", "prod"]
 OsFamily = Literal["ubuntu", "debian", "rhel", "rocky", "almalinux", "amazon-linux"]
 Architecture = Literal["x86_64", "arm64"]
 
+#: EC2 Image Builder semantic versions allow each part up to 2^30-1.
+IMAGE_BUILDER_VERSION_PART_MAX = 2**30 - 1
+#: Azure Compute Gallery version names are int.int.int with 32-bit signed parts.
+GALLERY_VERSION_PART_MAX = 2**31 - 1
 #: Tag keys golden-images derives itself; a catalog may repeat them only with the same value.
 DERIVED_TAG_KEYS: tuple[str, ...] = ("environment", "managed-by", "golden-image", "image-version")
 # Canonical tag keys must render unchanged on AWS, Azure, GCP labels and Proxmox tags, hence the narrow set.
@@ -156,6 +160,23 @@ class ImageSpec(CatalogModel):
         if problems:
             raise ValueError("; ".join(problems))
         return tags
+
+    @field_validator("aws", "azure")
+    @classmethod
+    def _version_fits_platform(cls, section: Any, info: ValidationInfo) -> Any:
+        # Each platform bounds version parts differently; the image version must fit every platform it uses.
+        version = info.data.get("version")
+        if section is None or not isinstance(version, str):
+            return section
+        parts = [int(p) for p in version.split(".")]
+        limit = IMAGE_BUILDER_VERSION_PART_MAX if info.field_name == "aws" else GALLERY_VERSION_PART_MAX
+        if any(p > limit for p in parts):
+            raise PydanticCustomError(
+                "version_too_large",
+                "version {version} does not fit {platform}: each part must be at most {limit}",
+                {"version": version, "platform": info.field_name, "limit": limit},
+            )
+        return section
 
     @field_validator("os")
     @classmethod
