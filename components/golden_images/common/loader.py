@@ -139,7 +139,7 @@ def _message(error: Mapping[str, Any]) -> str:
 
 def _inherited(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
     """``defaults.<platform>.<key>`` when the value at ``loc`` came from the defaults, not the image."""
-    if len(loc) < 3 or loc[0] != "images" or not isinstance(loc[1], int) or loc[2] not in PLATFORMS:
+    if len(loc) < 4 or loc[0] != "images" or not isinstance(loc[1], int) or loc[2] not in PLATFORMS:
         return None
     images = raw.get("images")
     defaults = raw.get("defaults")
@@ -149,9 +149,9 @@ def _inherited(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
     base = defaults.get(loc[2])
     if not isinstance(base, Mapping):
         return None
-    key = loc[3] if len(loc) > 3 else None
-    if key is None:
-        return f"defaults.{loc[2]}"
+    if len(loc) < 4:
+        return None  # a section-level problem: not attributable to one inherited key
+    key = loc[3]
     own_has = isinstance(own, Mapping) and key in own
     return f"defaults.{loc[2]}.{key}" if key in base and not own_has else None
 
