@@ -121,9 +121,10 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
         )
         on_pve = pulumi.ResourceOptions(parent=self, provider=provider)
 
-        user_data = render_user_data(image, build.steps, build.fingerprint)
+        fingerprint = layout.template_fingerprint(build.fingerprint, spec)
+        user_data = render_user_data(image, build.steps, fingerprint)
         description = layout.template_description(
-            image.description, image.name, image.version, build.environment, build.fingerprint
+            image.description, image.name, image.version, build.environment, fingerprint, build.fingerprint
         )
         tags = proxmox_tags(build.tags)
         bakes: list[ProxmoxTemplateBake] = []
@@ -156,7 +157,7 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
                     content_type="snippets",
                     source_raw=proxmoxve.FileLegacySourceRawArgs(
                         data=user_data,
-                        file_name=layout.snippet_file_name(image.name, image.version, build.fingerprint),
+                        file_name=layout.snippet_file_name(image.name, image.version, fingerprint),
                     ),
                     overwrite=False,
                 ),
@@ -173,8 +174,18 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
                     # Same VM id for the same version: the old VM must go before a new one can exist.
                     delete_before_replace=True,
                     # The bake turns the VM into a stopped template and drops the bake user data; the
-                    # description keeps the fingerprint the disk was actually baked from.
-                    ignore_changes=["template", "started", "initialization", "description"],
+                    # description keeps the fingerprint the disk was actually baked from, and the disk is
+                    # never re-imported under a template (a new build is a new version: the bake refuses
+                    # a changed fingerprint for the same version with a clear message).
+                    ignore_changes=[
+                        "template",
+                        "started",
+                        "initialization",
+                        "description",
+                        "disks",
+                        "efi_disk",
+                        "tpm_state",
+                    ],
                 ),
             )
             bakes.append(
@@ -188,7 +199,7 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
                         "vm_id": vm.vm_id.apply(lambda v, default=vm_id: v if v is not None else default),
                         "image": image.name,
                         "environment": build.environment,
-                        "fingerprint": build.fingerprint,
+                        "fingerprint": fingerprint,
                         "timeout_seconds": spec.build_timeout_minutes * 60,
                         "poll_seconds": spec.poll_interval_seconds,
                         "retain": spec.retain,

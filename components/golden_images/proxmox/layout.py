@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from golden_images.common.fingerprint import short
+from golden_images.common.fingerprint import platform_fingerprint, short
 from golden_images.proxmox.spec import ProxmoxSpec
 
 #: The description line the wait/convert step reads back to know which build a template holds.
@@ -39,6 +39,17 @@ def template_vm_id(spec: ProxmoxSpec, version: str, node: str) -> int:
     return spec.vm_id_range.start + spec.nodes.index(node) * share + version_slot(version) % share
 
 
+def template_fingerprint(image_fingerprint: str, spec: ProxmoxSpec) -> str:
+    """The fingerprint of a template's *bytes*: the image fingerprint (OS and every step's content) plus
+    what else ends up on the disk here: the cloud image digest, the disk size and the firmware (EFI vars).
+    Hardware settings that a template can change in place (CPU, memory, network, tags) are left out."""
+    return platform_fingerprint(
+        image_fingerprint,
+        "proxmox",
+        {"cloud_image": spec.cloud_image.sha256, "disk_gb": spec.disk_gb, "uefi": spec.uefi},
+    )
+
+
 def cloud_image_file_name(image: str, sha256: str) -> str:
     """Datastore file name of the downloaded cloud image: ``<image>-<sha256[:12]>.img``. Content-addressed,
     so a new pin is a new file (never an overwrite), and ``.img`` because PVE before 8.4 refuses ``.qcow2``
@@ -57,15 +68,23 @@ def builder_vm_name(image: str, version: str) -> str:
 
 
 def template_description(
-    description: str, image: str, version: str, environment: str, fingerprint: str
+    description: str,
+    image: str,
+    version: str,
+    environment: str,
+    fingerprint: str,
+    image_fingerprint: str | None = None,
 ) -> str:
-    """The template's description: the catalog description, then machine-readable lines with the version and
-    the full fingerprint (the wait/convert step matches the latter before converting)."""
+    """The template's description: the catalog description, then machine-readable lines with the version,
+    the image fingerprint of the version record (when given) and the template fingerprint (the wait/convert
+    step matches the latter before converting)."""
+    record = f"golden-images-image-fingerprint: {image_fingerprint}\n" if image_fingerprint else ""
     return (
         f"{description}\n\n"
         f"golden-images-image: {image}\n"
         f"golden-images-version: {version}\n"
         f"golden-images-environment: {environment}\n"
+        f"{record}"
         f"golden-images-fingerprint: {fingerprint}\n"
     )
 

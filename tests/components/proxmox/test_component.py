@@ -12,7 +12,9 @@ import yaml
 from golden_images.common.rules import is_proxmox_tag
 from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import PLACEHOLDER_SECRET, CapturingMonitor, ProgramRun
+from golden_images.proxmox import layout
 from golden_images.proxmox.cloudinit import render_user_data
+from golden_images.proxmox.spec import ProxmoxSpec
 from tests.components.proxmox.helpers import catalog
 from tests.conftest import ROOT, RunStack, by_type, one
 
@@ -37,6 +39,15 @@ def requests_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
     monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
     yield seen
+
+
+def _spec(stack: str, image: str) -> ProxmoxSpec:
+    from golden_images.common.loader import load_catalog
+
+    cat = load_catalog(catalog(stack), source=f"stacks/Pulumi.{stack}.yaml", root=ROOT, stack=stack)
+    spec = cat.image(image).proxmox
+    assert spec is not None
+    return spec
 
 
 def _run(run_stack: RunStack, stack: str, raw: dict[str, Any] | None = None, **extra: Any) -> ProgramRun:
@@ -110,7 +121,9 @@ def test_vm_is_a_started_builder_with_agent_tags_and_description(run_stack: RunS
         assert any(t.startswith(required) for t in vm["tags"]), required
     assert "golden-images-version: 1.4.2" in vm["description"]
     record = run.outputs["images"]["base-ubuntu"]
-    assert f"golden-images-fingerprint: {record['fingerprint']}" in vm["description"]
+    assert f"golden-images-image-fingerprint: {record['fingerprint']}" in vm["description"]
+    bake = one(run.resources, BAKE, "base-ubuntu-proxmox-pve-stg2-bake-1.4.2").inputs
+    assert layout.description_fingerprint(vm["description"]) == bake["fingerprint"]
     assert vm["bios"] == "ovmf" and vm["efiDisk"]["preEnrolledKeys"] is True
     assert vm["tpmState"]["version"] == "v2.0"
     stores = {
@@ -142,11 +155,21 @@ def test_conversion_only_in_the_bake_which_waits_for_the_vm(
     assert vm.urn in request.dependencies
     assert request.customTimeouts.create == "60m"  # 45 min build + margin
     assert bake.inputs["vm_id"] == vm.inputs["vmId"]
-    assert bake.inputs["fingerprint"] == run.outputs["images"]["base-ubuntu"]["fingerprint"]
+    spec = _spec("dev", "base-ubuntu")
+    image_fp = run.outputs["images"]["base-ubuntu"]["fingerprint"]
+    assert bake.inputs["fingerprint"] == layout.template_fingerprint(image_fp, spec)
     assert bake.inputs["timeout_seconds"] == 45 * 60 and bake.inputs["poll_seconds"] == 10
     vm_request = requests_seen[vm.name]
     assert vm_request.retainOnDelete is True and vm_request.deleteBeforeReplace is True
-    assert set(vm_request.ignoreChanges) == {"template", "started", "initialization", "description"}
+    assert set(vm_request.ignoreChanges) == {
+        "template",
+        "started",
+        "initialization",
+        "description",
+        "disks",
+        "efiDisk",
+        "tpmState",
+    }
     # Everything on PVE goes through the component's explicit provider.
     provider = one(run.resources, PROVIDER, "base-ubuntu-proxmox-provider")
     assert vm_request.provider.startswith(provider.urn)
@@ -160,8 +183,10 @@ def test_snippet_is_the_rendered_user_data(run_stack: RunStack) -> None:
     snippet = one(run.resources, SNIPPET, "app-runtime-proxmox-pve-dev1-user-data").inputs
     cat = load_catalog(catalog("dev"), source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
     build = ImageBuild.from_catalog(cat, cat.image("app-runtime"), ROOT)
-    assert snippet["sourceRaw"]["data"] == render_user_data(build.image, build.steps, build.fingerprint)
-    assert snippet["sourceRaw"]["fileName"] == f"golden-app-runtime-2.1.0-{build.fingerprint[:10]}.yaml"
+    assert build.image.proxmox is not None
+    fingerprint = layout.template_fingerprint(build.fingerprint, build.image.proxmox)
+    assert snippet["sourceRaw"]["data"] == render_user_data(build.image, build.steps, fingerprint)
+    assert snippet["sourceRaw"]["fileName"] == f"golden-app-runtime-2.1.0-{fingerprint[:10]}.yaml"
     assert snippet["contentType"] == "snippets" and snippet["overwrite"] is False
     assert yaml.safe_load(snippet["sourceRaw"]["data"])["power_state"]["mode"] == "poweroff"
 
@@ -245,6 +270,21 @@ def test_a_tag_change_touches_no_build_input_but_a_script_change_rebuilds(run_st
     )
 
 
+def test_a_new_cloud_image_pin_is_a_new_template_build(run_stack: RunStack) -> None:
+    base = _run(run_stack, "dev")
+    repinned = catalog("dev")
+    repinned["defaults"]["proxmox"]["cloud_image"]["sha256"] = "f" * 64
+    run = _run(run_stack, "dev", repinned)
+    name = "base-ubuntu-proxmox-pve-dev1-bake-1.4.2"
+    assert (
+        one(run.resources, BAKE, name).inputs["fingerprint"]
+        != one(base.resources, BAKE, name).inputs["fingerprint"]
+    )
+    # The version record's image fingerprint (OS + steps) is unchanged; the parent reference changes.
+    old, new = base.outputs["images"]["base-ubuntu"], run.outputs["images"]["base-ubuntu"]
+    assert old["fingerprint"] == new["fingerprint"] and old["parent"]["proxmox"] != new["parent"]["proxmox"]
+
+
 def test_component_registration_carries_version_tags_and_no_secret(run_stack: RunStack) -> None:
     run = _run(run_stack, "prod")
     component: RegisteredResource = one(run.resources, COMPONENT, "base-ubuntu-proxmox")
@@ -252,3 +292,21 @@ def test_component_registration_carries_version_tags_and_no_secret(run_stack: Ru
     assert component.inputs["tags"]["golden-image"] == "base-ubuntu"
     assert component.inputs["encryption"] == "attested"
     assert component.secret_paths == ()
+
+
+def test_bake_provider_is_serialized_by_reference_and_secret(run_stack: RunStack) -> None:
+    import base64
+
+    import dill
+
+    from golden_images.proxmox.dynamic import TemplateBakeProvider
+
+    run = _run(run_stack, "dev")
+    bake = by_type(run.resources, BAKE)[0]
+    assert "__provider" in bake.secret_paths
+    provider = dill.loads(base64.b64decode(bake.inputs["__provider"]["value"]))
+    # The engine's dynamic-provider host imports golden_images.proxmox.dynamic from the project venv rather
+    # than running a pickled copy of the code, and the pickle carries no connection data.
+    assert type(provider) is TemplateBakeProvider
+    assert b"golden_images.proxmox.dynamic" in base64.b64decode(bake.inputs["__provider"]["value"])
+    assert len(bake.inputs["__provider"]["value"]) < 2000
