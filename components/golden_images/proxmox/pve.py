@@ -341,7 +341,12 @@ def bake_template(
     apply retention. Idempotent: a VM that already is the template of this fingerprint is adopted."""
     if _existing_template(api, request):
         return BakeResult(converted_at=now().isoformat(timespec="seconds"), adopted=True)
-    _wait(api, request, clock, sleep)
+    try:
+        _wait(api, request, clock, sleep)
+    except ResourceException as exc:
+        # Anything else the API refuses (a missing VM.Monitor/VM.GuestAgent privilege, a node going away)
+        # ends the bake the same way: no conversion, builder cleaned up, the API's own words in the message.
+        raise _fail(api, request, f"the PVE API refused a call while waiting ({exc})", sleep) from None
     vm = _vm(api, request.node, request.vm_id)
     try:
         vm.config.put(delete="cicustom")

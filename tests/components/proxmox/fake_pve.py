@@ -60,6 +60,7 @@ class FakePve:
     auth_headers: list[str] = field(default_factory=list)
     upids: int = 0
     fail_template: bool = False
+    deny_agent: bool = False
 
     def add(self, vm: FakeVm) -> FakeVm:
         self.vms[vm.vmid] = vm
@@ -183,6 +184,8 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                 status, _ = vm.step
                 vm.polls += 1
                 self._reply(200, {"vmid": vmid, "status": status, "qmpstatus": status, "agent": 1})
+            elif method == "GET" and rest == "agent/file-read" and state.deny_agent:
+                self._reply(403, reason=f"Permission check failed (/vms/{vmid}, VM.GuestAgent.FileRead)")
             elif method == "GET" and rest == "agent/file-read":
                 status, line = vm.script[min(max(vm.polls - 1, 0), len(vm.script) - 1)]
                 if status != "running" or line is None:

@@ -146,6 +146,15 @@ def test_failed_conversion_is_cleaned_up(fake: tuple[str, FakePve]) -> None:
     assert VMID not in state.vms
 
 
+def test_api_refusal_while_waiting_is_a_clean_failure(fake: tuple[str, FakePve]) -> None:
+    endpoint, state = fake
+    builder(state, [("running", f"running {FP}")])
+    state.deny_agent = True
+    with pytest.raises(BakeError, match=r"refused a call while waiting .*Permission check failed"):
+        bake_template(api(endpoint), request(timeout_seconds=30))
+    assert VMID not in state.vms and f"POST /{VMID}/template" not in state.ops()
+
+
 def test_existing_template_of_same_build_is_adopted(fake: tuple[str, FakePve]) -> None:
     endpoint, state = fake
     builder(state, [("stopped", None)], template=True)
