@@ -18,13 +18,15 @@ Tasks:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import json
+import os
 import resource
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,15 @@ PROJECT = "golden-images"
 
 def _peak_rss_kib() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``, from /proc (0 where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _preimport(modules: list[str]) -> float:
@@ -71,11 +82,45 @@ def _our_program(root: Path, stack_file: Path) -> Any:
     return run_program(root, STACK, stack_file=stack_file, project=PROJECT)
 
 
+@contextlib.contextmanager
+def capture_structure() -> Iterator[tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]]:
+    """While active, also record per URN each registration's dependencies and each component's registered
+    outputs (the runner's monitor keeps neither; the floor reproduces both)."""
+    from golden_images.preview import runner
+
+    structure: dict[str, dict[str, Any]] = {}
+    outputs: dict[str, dict[str, Any]] = {}
+    monitor = runner.CapturingMonitor
+    register = monitor.RegisterResource
+    register_outputs = monitor.RegisterResourceOutputs
+
+    def capture(self: Any, request: Any) -> Any:
+        response = register(self, request)
+        structure[response.urn] = {
+            "dependencies": list(request.dependencies),
+            "property_dependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+        }
+        return response
+
+    def capture_outputs(self: Any, request: Any) -> Any:
+        outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return register_outputs(self, request)
+
+    monitor.RegisterResource = capture  # type: ignore[method-assign]
+    monitor.RegisterResourceOutputs = capture_outputs  # type: ignore[method-assign]
+    try:
+        yield structure, outputs
+    finally:
+        monitor.RegisterResource = register  # type: ignore[method-assign]
+        monitor.RegisterResourceOutputs = register_outputs  # type: ignore[method-assign]
+
+
 def task_manifest(request: Request) -> dict[str, Any]:
     from golden_images.preview.runner import run_program
 
     root, stack_file = Path(request["root"]), Path(request["stack_file"])
-    run = run_program(root, STACK, stack_file=stack_file, project=PROJECT)
+    with capture_structure() as (structure, component_outputs):
+        run = run_program(root, STACK, stack_file=stack_file, project=PROJECT)
     if run.error is not None:
         raise SystemExit(f"the generated catalog is invalid: {run.error}")
     manifest = {
@@ -89,6 +134,8 @@ def task_manifest(request: Request) -> dict[str, Any]:
                 "provider": r.provider,
                 "custom_timeouts": r.custom_timeouts,
                 "wire": _wire(r),
+                **structure.get(r.urn, {}),
+                "outputs": component_outputs.get(r.urn) if not r.custom else None,
             }
             for r in run.resources
         ],
@@ -116,9 +163,9 @@ def task_ours(request: Request) -> dict[str, Any]:
     imports_ours = _preimport(own)
     root, stack_file = Path(request["root"]), Path(request["stack_file"])
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run = _our_program(root, stack_file)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if run.error is not None:
         raise SystemExit(f"our program refused the generated catalog: {run.error}")
     from golden_images.preview.present import to_json
@@ -128,6 +175,7 @@ def task_ours(request: Request) -> dict[str, Any]:
     present = time.perf_counter() - start
     return {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "present_seconds": present,
         "import_sdk_seconds": imports_sdk,
         "import_ours_seconds": imports_ours,
@@ -136,9 +184,14 @@ def task_ours(request: Request) -> dict[str, Any]:
     }
 
 
-def compare(manifest: Mapping[str, Any], resources: list[Any]) -> list[str]:
-    """Differences between the manifest's registrations and ``resources`` (type, name, parent, custom flag and
-    wire inputs), as readable lines; empty when identical."""
+def compare(
+    manifest: Mapping[str, Any],
+    resources: list[Any],
+    structure: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """Differences between the manifest's registrations and ``resources`` (type, name, parent, custom flag,
+    wire inputs and, given the floor's captured ``structure``, dependencies), as readable lines; empty when
+    identical."""
     expected = {(e["type"], e["name"]): e for e in manifest["resources"]}
     got = {(r.type, r.name): r for r in resources}
     problems = [f"missing {key}" for key in sorted(expected.keys() - got.keys())]
@@ -151,6 +204,13 @@ def compare(manifest: Mapping[str, Any], resources: list[Any]) -> list[str]:
             problems.append(f"{key}: custom {r.custom} != {e['custom']}")
         if e["wire"] != _wire(r):
             problems.append(f"{key}: inputs differ")
+        if structure is not None:
+            mine = structure.get(r.urn, {})
+            if sorted(mine.get("dependencies", [])) != sorted(e.get("dependencies", [])):
+                problems.append(f"{key}: dependencies differ")
+            theirs = {k: sorted(v) for k, v in (e.get("property_dependencies") or {}).items()}
+            if {k: sorted(v) for k, v in mine.get("property_dependencies", {}).items()} != theirs:
+                problems.append(f"{key}: property dependencies differ")
     return problems
 
 
@@ -164,21 +224,24 @@ def task_floor(request: Request) -> dict[str, Any]:
     replay.PLAN = replay.prepare(manifest)
     floor_root = Path(replay.__file__).resolve().parent
     stack_file = Path(request["stack_file"])
+    verify = bool(request.get("verify"))
     gc.collect()
-    start = time.perf_counter()
-    run = runner.run_program(floor_root, STACK, stack_file=stack_file, project=PROJECT)
-    elapsed = time.perf_counter() - start
+    with capture_structure() if verify else contextlib.nullcontext((None, None)) as (structure, _):
+        start, cpu = time.perf_counter(), time.process_time()
+        run = runner.run_program(floor_root, STACK, stack_file=stack_file, project=PROJECT)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if run.error is not None:
         raise SystemExit(f"the floor program failed: {run.error}")
     result: dict[str, Any] = {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "import_sdk_seconds": imports_sdk,
         "resources": len(run.resources),
         "kinds": replay.PLAN.kinds(),
         "peak_rss_kib": _peak_rss_kib(),
     }
-    if request.get("verify"):
-        result["differences"] = compare(manifest, run.resources)
+    if verify:
+        result["differences"] = compare(manifest, run.resources, structure)
     return result
 
 
@@ -192,16 +255,25 @@ def task_analyze(request: Request) -> dict[str, Any]:
     start = time.perf_counter()
     with PolicyHarness(Path(request["pack"]), project=PROJECT, stack=STACK, config=config) as harness:
         started = time.perf_counter()
+        cpu, pack_cpu = time.process_time(), _cpu_of(harness.pid)
         violations = harness.analyze(run.resources)
         analyzed = time.perf_counter()
+        cpu, pack_cpu = time.process_time() - cpu, _cpu_of(harness.pid) - pack_cpu
         policies = len(harness.policies())
     return {
         "startup_seconds": started - start,
         "seconds": analyzed - started,
+        "cpu_seconds": cpu + pack_cpu,
+        "pack_cpu_seconds": pack_cpu,
         "resources": len(run.resources),
         "violations": len(violations),
         "policies": policies,
     }
+
+
+def inputs_map(resources: list[Any]) -> dict[str, dict[str, Any]]:
+    """``{urn: {type, name, parent, wire}}`` of a run's registrations (P5's comparison unit)."""
+    return {r.urn: {"type": r.type, "name": r.name, "parent": r.parent, "wire": _wire(r)} for r in resources}
 
 
 def task_inputs(request: Request) -> dict[str, Any]:
@@ -210,9 +282,7 @@ def task_inputs(request: Request) -> dict[str, Any]:
     run = run_program(Path(request["root"]), STACK, stack_file=Path(request["stack_file"]), project=PROJECT)
     if run.error is not None:
         raise SystemExit(f"our program refused the catalog: {run.error}")
-    inputs = {
-        r.urn: {"type": r.type, "name": r.name, "parent": r.parent, "wire": _wire(r)} for r in run.resources
-    }
+    inputs = inputs_map(run.resources)
     Path(request["inputs"]).write_text(json.dumps(inputs, sort_keys=True), encoding="utf-8")
     return {"resources": len(inputs)}
 

@@ -8,13 +8,16 @@ for component types, ``pulumi.CustomResource`` when no class is found — and :f
 registration order with the same parents, under whatever mocks the runner installed.
 
 No catalog, no validation, no rendering, no fingerprints: values are the finished wire values, so what is left
-is the SDK's cost of declaring those resources. The floor has no inter-resource dependencies (ours passes
-outputs between resources, e.g. the recipe ARN into the pipeline); it is therefore a lower bound.
+is the SDK's cost of declaring those resources. The dependency structure is kept: an input that ours computed
+from other resources' outputs (the recipe ARN in the pipeline) is the same value delivered through an Output of
+those resources, so the floor registers the same ``dependencies`` and ``propertyDependencies``; explicit
+``depends_on`` and components' registered outputs are replayed too.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +45,11 @@ class FloorStep:
     provider: str = ""
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     has_secrets: bool = False
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Keyword (or property) name → URNs its value came from; replayed as Outputs of those resources."""
+    depends_on: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] | None = None
+    """A component's registered outputs."""
 
 
 @dataclass
@@ -92,12 +100,26 @@ def sdk_class(type_token: str) -> Any:
 
 
 def _args_names(cls: Any) -> dict[str, str] | None:
-    """Wire (camelCase) name → keyword argument name, from the class's ``<Class>Args`` input type."""
+    """Wire (camelCase) name → keyword argument name, from the class's ``<Class>Args`` input type and its
+    constructor (an input named like a constructor parameter gets a trailing ``_``: ``resource_name_``)."""
     module = importlib.import_module(cls.__module__)
     args_type = getattr(module, f"{cls.__name__}Args", None)
     if args_type is None:
         return None
-    return {wire: py for py, wire in _types.input_type_py_to_pulumi_names(args_type).items()}
+    constructor = getattr(cls, "_internal_init", cls.__init__)
+    parameters = set(inspect.signature(constructor).parameters) - {
+        "__self__",
+        "resource_name",
+        "opts",
+        "__props__",
+    }
+    names: dict[str, str] = {}
+    for py, wire in _types.input_type_py_to_pulumi_names(args_type).items():
+        keyword = py if py in parameters else f"{py}_" if f"{py}_" in parameters else None
+        if keyword is None:
+            return None
+        names[wire] = keyword
+    return names
 
 
 def _contains_secret(value: Any) -> bool:
@@ -121,21 +143,45 @@ def _realise(value: Any) -> Any:
     return value
 
 
+def _provider_value(value: Any) -> Any:
+    """Provider inputs travel JSON-encoded when they are not strings (``"false"``, ``"{...}"``); the SDK's
+    ``Provider`` class encodes them itself, so hand it the decoded value."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return value if isinstance(decoded, str) else decoded
+    return value
+
+
 def prepare(manifest: Mapping[str, Any]) -> FloorPlan:
     """Resolve classes and keyword arguments for every resource of ``manifest``."""
     steps: list[FloorStep] = []
+    known: set[str] = set()
     for entry in manifest["resources"]:
         wire: dict[str, Any] = dict(entry["wire"])
         token = entry["type"]
         cls = sdk_class(token) if entry["custom"] else None
         names = _args_names(cls) if cls is not None else None
+        rename: Mapping[str, str] = {}
         if not entry["custom"]:
-            kind, props = "component", wire
+            kind = "component"
         elif cls is not None and names is not None and set(wire) <= set(names):
             kind = "provider" if token.startswith("pulumi:providers:") else "sdk"
-            props = {names[k]: v for k, v in wire.items()}
+            rename = names
         else:
-            kind, cls, props = "custom", None, wire
+            kind, cls = "custom", None
+        if kind == "provider":
+            wire = {k: _provider_value(v) for k, v in wire.items()}
+        props = {rename.get(k, k): v for k, v in wire.items()}
+        property_dependencies = {
+            rename.get(k, k): [u for u in urns if u in known]
+            for k, urns in (entry.get("property_dependencies") or {}).items()
+            if k in wire and any(u in known for u in urns)
+        }
+        via_properties = {u for urns in property_dependencies.values() for u in urns}
+        depends_on = [u for u in entry.get("dependencies") or [] if u in known and u not in via_properties]
         steps.append(
             FloorStep(
                 urn=entry["urn"],
@@ -148,14 +194,23 @@ def prepare(manifest: Mapping[str, Any]) -> FloorPlan:
                 provider=entry.get("provider", ""),
                 custom_timeouts=dict(entry.get("custom_timeouts") or {}),
                 has_secrets=_contains_secret(props),
+                property_dependencies=property_dependencies,
+                depends_on=depends_on,
+                outputs=entry.get("outputs"),
             )
         )
+        known.add(entry["urn"])
     return FloorPlan(steps, dict(manifest.get("outputs") or {}))
 
 
 def load_plan(path: Path) -> FloorPlan:
     """:func:`prepare` the manifest stored at ``path`` (JSON)."""
     return prepare(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _after(value: Any, resources: list[pulumi.Resource]) -> pulumi.Output[Any]:
+    """``value``, delivered as an Output that depends on ``resources`` (as if computed from their outputs)."""
+    return pulumi.Output.all(*(r.urn for r in resources)).apply(lambda _: value)
 
 
 def replay(plan: FloorPlan | None = None) -> dict[str, pulumi.Resource]:
@@ -174,13 +229,19 @@ def replay(plan: FloorPlan | None = None) -> dict[str, pulumi.Resource]:
             parent=declared.get(step.parent),
             provider=provider if isinstance(provider, pulumi.ProviderResource) else None,
             custom_timeouts=timeouts,
+            depends_on=[declared[u] for u in step.depends_on] or None,
         )
-        props = _realise(step.props) if step.has_secrets else step.props
+        props = _realise(step.props) if step.has_secrets else dict(step.props)
+        for key, urns in step.property_dependencies.items():
+            props[key] = _after(props[key], [declared[u] for u in urns])
         resource: pulumi.Resource
         if step.kind in ("sdk", "provider"):
             resource = step.cls(step.name, opts=opts, **props)
         elif step.kind == "component":
-            resource = pulumi.ComponentResource(step.type, step.name, props, opts)
+            component = pulumi.ComponentResource(step.type, step.name, props, opts)
+            if step.outputs is not None:
+                component.register_outputs(_realise(step.outputs))
+            resource = component
         else:
             resource = pulumi.CustomResource(step.type, step.name, props, opts)
         declared[step.urn] = resource
