@@ -4,7 +4,8 @@ Rules live in the importable ``golden_images_policies`` package. Every policy de
 ``config/dev.json`` and ``config/staging.json`` relax levels via ``--policy-pack-config``.
 """
 
-from golden_images_policies import PACK_NAME, all_policies
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+from golden_images_policies import PACK_NAME, all_policies
 
 PolicyPack(name=PACK_NAME, policies=all_policies(), enforcement_level=EnforcementLevel.MANDATORY)

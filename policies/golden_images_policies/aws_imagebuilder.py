@@ -111,7 +111,7 @@ def _ebs_mappings(ctx: Ctx, props: Props, mappings: Any, where: str, require: bo
     if require and not ebs_seen:
         yield (
             f"{ctx.label} has no explicit EBS block device mappings, so its volumes inherit the parent image's "
-            f"encryption; add a mapping for the root device with ebs.encrypted \"true\" and a customer-managed "
+            f'encryption; add a mapping for the root device with ebs.encrypted "true" and a customer-managed '
             f"kmsKeyId."
         )
 
@@ -181,7 +181,12 @@ def _distribution_targets(ctx: Ctx) -> Iterable[str]:
         ami = props.get(dist, "amiDistributionConfiguration")
         perm = props.get(ami, "launchPermission")
         yield from sharing_target_problems(
-            ctx, props.strings(props.get(perm, "userIds")), "account", "allowedAccountIds", is_aws_account_id, where
+            ctx,
+            props.strings(props.get(perm, "userIds")),
+            "account",
+            "allowedAccountIds",
+            is_aws_account_id,
+            where,
         )
         yield from sharing_target_problems(
             ctx,
@@ -245,7 +250,11 @@ def _tags(ctx: Ctx) -> Iterable[str]:
             if ami is UNKNOWN or ami is None:
                 continue
             region = props.get(dist, "region")
-            where = f"AMI tags (amiTags) for region '{region}'" if isinstance(region, str) else "AMI tags (amiTags)"
+            where = (
+                f"AMI tags (amiTags) for region '{region}'"
+                if isinstance(region, str)
+                else "AMI tags (amiTags)"
+            )
             yield from tagging.map_problems(ctx, props.get(ami, "amiTags"), where)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from golden_images.common.rules import ENVIRONMENTS
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -24,6 +23,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+
+from golden_images.common.rules import ENVIRONMENTS
 
 from .props import Props
 

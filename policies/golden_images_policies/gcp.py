@@ -112,7 +112,6 @@ def _labels_valid(ctx: Ctx) -> Iterable[str]:
             )
 
 
-
 POLICIES = [
     resource_policy(
         name="gcp-compute-image-cmek",

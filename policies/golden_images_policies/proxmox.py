@@ -44,7 +44,11 @@ def _datastores(ctx: Ctx) -> Iterable[tuple[str, Any]]:
         interface = props.get(disk, "interface")
         label = f"disk {interface!r}" if isinstance(interface, str) else f"disk #{index + 1}"
         yield label, props.get(disk, "datastoreId")
-    for block, label in (("efiDisk", "EFI disk"), ("tpmState", "TPM state"), ("initialization", "cloud-init drive")):
+    for block, label in (
+        ("efiDisk", "EFI disk"),
+        ("tpmState", "TPM state"),
+        ("initialization", "cloud-init drive"),
+    ):
         value = props(block)
         if value is not None and value is not UNKNOWN:
             yield label, props.get(value, "datastoreId")

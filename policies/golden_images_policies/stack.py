@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import semver_major
 from pulumi_policy import StackValidationArgs
+
+from golden_images.common.rules import semver_major
 
 from .base import stack_policy
 from .golden_image import ALL_COMPONENTS
@@ -37,8 +38,9 @@ def _identity(props: Props) -> tuple[Any, Any]:
 def _max_majors(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
     # Config travels as a protobuf Struct, so integers arrive as floats (1 -> 1.0).
     raw = config.get("maxConcurrentMajors")
-    valid = isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer() and raw >= 1
-    limit = int(raw) if valid else 3
+    limit = 3
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer() and raw >= 1:
+        limit = int(raw)
     majors: dict[str, dict[int, str]] = {}
     for resource in args.resources:
         if resource.resource_type not in ALL_COMPONENTS:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T
+
 from golden_images.preview.harness import PolicyHarness
 from golden_images.preview.model import RegisteredResource, Violation
-from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 PROJECT = "golden-images"

@@ -27,6 +27,7 @@ SUBNET: Final = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
     "Microsoft.Network/virtualNetworks/build/subnets/private"
 )
+INFRA_ARN: Final = "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base"
 GCP_KEY: Final = "projects/p/locations/europe-west1/keyRings/images/cryptoKeys/golden"
 ENCRYPTED_DATASTORE: Final = "enc-zfs"
 
@@ -96,7 +97,14 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
             "kmsKeyId": KEY,
             "tags": t,
         },
-        "workflow": {"name": "build", "version": "1.4.2", "type": "BUILD", "data": "...", "kmsKeyId": KEY, "tags": t},
+        "workflow": {
+            "name": "build",
+            "version": "1.4.2",
+            "type": "BUILD",
+            "data": "...",
+            "kmsKeyId": KEY,
+            "tags": t,
+        },
         "container_recipe": {
             "name": "base-container",
             "version": "1.4.2",
@@ -121,13 +129,19 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
             "distributions": [
                 {
                     "region": "eu-west-1",
-                    "amiDistributionConfiguration": {"name": "base-{{ imagebuilder:buildDate }}", "kmsKeyId": KEY,
-                                                     "amiTags": t},
+                    "amiDistributionConfiguration": {
+                        "name": "base-{{ imagebuilder:buildDate }}",
+                        "kmsKeyId": KEY,
+                        "amiTags": t,
+                    },
                 },
                 {
                     "region": "us-east-1",
-                    "amiDistributionConfiguration": {"name": "base-{{ imagebuilder:buildDate }}",
-                                                     "kmsKeyId": KEY_US, "amiTags": t},
+                    "amiDistributionConfiguration": {
+                        "name": "base-{{ imagebuilder:buildDate }}",
+                        "kmsKeyId": KEY_US,
+                        "amiTags": t,
+                    },
                 },
             ],
             "tags": t,
@@ -143,21 +157,23 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
         "pipeline": {
             "name": "base",
             "imageRecipeArn": "arn:aws:imagebuilder:eu-west-1:111122223333:image-recipe/base/1.4.2",
-            "infrastructureConfigurationArn": "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base",
+            "infrastructureConfigurationArn": INFRA_ARN,
             "imageTestsConfiguration": {"imageTestsEnabled": True, "timeoutMinutes": 60},
             "imageScanningConfiguration": {"imageScanningEnabled": True},
             "tags": t,
         },
         "ib_image": {
             "imageRecipeArn": "arn:aws:imagebuilder:eu-west-1:111122223333:image-recipe/base/1.4.2",
-            "infrastructureConfigurationArn": "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base",
+            "infrastructureConfigurationArn": INFRA_ARN,
             "imageScanningConfiguration": {"imageScanningEnabled": True},
             "tags": t,
         },
         "ami": {
             "name": "base-1.4.2",
             "rootDeviceName": "/dev/xvda",
-            "ebsBlockDevices": [{"deviceName": "/dev/xvda", "snapshotId": "snap-0123456789abcdef0", "encrypted": True}],
+            "ebsBlockDevices": [
+                {"deviceName": "/dev/xvda", "snapshotId": "snap-0123456789abcdef0", "encrypted": True}
+            ],
             "tags": t,
         },
         "ami_copy": {
@@ -201,7 +217,9 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
                     },
                 ]
             },
-            "storageProfile": {"source": {"id": DES.rsplit("/providers/", 1)[0] + "/galleries/g/images/base/versions/1.4.1"}},
+            "storageProfile": {
+                "source": {"id": DES.rsplit("/providers/", 1)[0] + "/galleries/g/images/base/versions/1.4.1"}
+            },
             "tags": t,
         },
         "aib_template": {
@@ -214,7 +232,9 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
                 "version": "24.04.202401010",
             },
             "vmProfile": {"vmSize": "Standard_D2s_v5", "vnetConfig": {"subnetId": SUBNET}},
-            "distribute": [{"type": "SharedImage", "galleryImageId": "/x/images/base", "runOutputName": "base"}],
+            "distribute": [
+                {"type": "SharedImage", "galleryImageId": "/x/images/base", "runOutputName": "base"}
+            ],
             "tags": t,
         },
         "gcp_image": {
@@ -234,7 +254,11 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
             "role": "roles/compute.imageUser",
             "members": ["group:platform@example.com"],
         },
-        "gcp_iam_member": {"image": "base-1-4-2", "role": "roles/compute.imageUser", "member": "user:a@example.com"},
+        "gcp_iam_member": {
+            "image": "base-1-4-2",
+            "role": "roles/compute.imageUser",
+            "member": "user:a@example.com",
+        },
         "gcp_iam_policy": {
             "image": "base-1-4-2",
             "policyData": json.dumps(

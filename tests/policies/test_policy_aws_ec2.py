@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import of, run
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
 from policy_factories import DELETE, ORG, OU, UNKNOWN, compliant, mutate
+
+from golden_images.preview.harness import PolicyHarness, is_preview_notice
 
 CASES = [
     ("aws-ec2-ami-ebs-encrypted", "ami", "ebsBlockDevices", DELETE, "no EBS block devices"),
@@ -18,10 +19,20 @@ CASES = [
     ("aws-ec2-amicopy-kms-key", "ami_copy", "kmsKeyId", DELETE, "sets no kmsKeyId"),
     ("aws-ec2-amicopy-kms-key", "ami_copy", "kmsKeyId", "alias/aws/ebs", "AWS-managed key 'alias/aws/ebs'"),
     ("aws-ec2-amilaunchpermission-not-public", "launch_permission", "accountId", DELETE, None),
-    ("aws-ec2-amilaunchpermission-allowed-targets", "launch_permission", "accountId", "999988887777",
-     "account '999988887777'"),
-    ("aws-ec2-amilaunchpermission-allowed-targets", "launch_permission", "accountId", "12345",
-     "not even a valid account"),
+    (
+        "aws-ec2-amilaunchpermission-allowed-targets",
+        "launch_permission",
+        "accountId",
+        "999988887777",
+        "account '999988887777'",
+    ),
+    (
+        "aws-ec2-amilaunchpermission-allowed-targets",
+        "launch_permission",
+        "accountId",
+        "12345",
+        "not even a valid account",
+    ),
     ("aws-ec2-ami-required-tags", "ami", "tags", DELETE, "missing the required tags"),
     ("aws-ec2-ami-required-tags", "ami_copy", "tags.cost-center", DELETE, "cost-center"),
     ("aws-ec2-ami-required-tags", "ami_copy", "tags.environment", "staging", "environment 'staging'"),
@@ -44,21 +55,27 @@ def test_violation(
 
 def test_public_group_any_case(configured: PolicyHarness) -> None:
     for group in ("all", "ALL", " All "):
-        found = of(run(configured, "launch_permission", {"imageId": "ami-1", "group": group}),
-                   "aws-ec2-amilaunchpermission-not-public")
+        found = of(
+            run(configured, "launch_permission", {"imageId": "ami-1", "group": group}),
+            "aws-ec2-amilaunchpermission-not-public",
+        )
         assert found and "public" in found[0].message
 
 
 def test_organization_and_ou_targets(configured: PolicyHarness) -> None:
     assert run(configured, "launch_permission", {"imageId": "ami-1", "organizationArn": ORG}) == []
     assert run(configured, "launch_permission", {"imageId": "ami-1", "organizationalUnitArn": OU}) == []
-    bad = run(configured, "launch_permission", {"imageId": "ami-1", "organizationArn": ORG.replace("abc", "zzz")})
+    bad = run(
+        configured, "launch_permission", {"imageId": "ami-1", "organizationArn": ORG.replace("abc", "zzz")}
+    )
     assert of(bad, "aws-ec2-amilaunchpermission-allowed-targets")
 
 
 def test_any_sharing_fails_without_config(prod: PolicyHarness) -> None:
-    found = of(run(prod, "launch_permission", compliant("launch_permission")),
-               "aws-ec2-amilaunchpermission-allowed-targets")
+    found = of(
+        run(prod, "launch_permission", compliant("launch_permission")),
+        "aws-ec2-amilaunchpermission-allowed-targets",
+    )
     assert found and "allow-list" in found[0].message
 
 

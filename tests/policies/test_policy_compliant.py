@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import of, run
-from golden_images.preview.harness import PolicyHarness
 from policy_factories import T, compliant
+
+from golden_images.preview.harness import PolicyHarness
 
 
 @pytest.mark.parametrize("kind", sorted(T))
@@ -20,8 +21,13 @@ def test_compliant_resource_on_dev_stack(dev: PolicyHarness, kind: str) -> None:
 
 def test_defaults_refuse_any_sharing_and_unattested_datastores(prod: PolicyHarness) -> None:
     """No config = strictest: empty allow-lists, so sharing and Proxmox disks fail; the rest passes."""
-    assert of(run(prod, "launch_permission", compliant("launch_permission")), "aws-ec2-amilaunchpermission-allowed-targets")
-    assert of(run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore")
+    assert of(
+        run(prod, "launch_permission", compliant("launch_permission")),
+        "aws-ec2-amilaunchpermission-allowed-targets",
+    )
+    assert of(
+        run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore"
+    )
     for kind in sorted(set(T) - {"launch_permission", "pve_vm_legacy"}):
         assert run(prod, kind, compliant(kind)) == [], kind
 

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 from conftest import resource
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
-from golden_images_policies import all_policies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_factories import OUTPUT_SIG, SECRET_SIG, SIG, UNKNOWN, UNKNOWN_ARRAY, T, compliant
+
+from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images_policies import all_policies
 
 BATCH = 10
 EXAMPLES = 300  # 300 x 10 = 3,000 strategy-drawn property sets
@@ -32,25 +33,118 @@ TOTAL = {"analyzed": 0}
 POLICY_NAMES = {p.name for p in all_policies()}
 
 KEYS = [
-    "kmsKeyId", "encrypted", "blockDeviceMappings", "ebs", "deviceName", "noDevice", "virtualName", "distributions",
-    "region", "amiDistributionConfiguration", "launchPermission", "userGroups", "userIds", "organizationArns",
-    "organizationalUnitArns", "targetAccountIds", "amiTags", "containerDistributionConfiguration", "version",
-    "parentImage", "components", "componentArn", "tags", "instanceMetadataOptions", "httpTokens",
-    "terminateInstanceOnFailure", "imageTestsConfiguration", "imageTestsEnabled", "imageScanningConfiguration",
-    "imageScanningEnabled", "instanceConfiguration", "ebsBlockDevices", "group", "accountId", "organizationArn",
-    "organizationalUnitArn", "publishingProfile", "targetRegions", "name", "encryption", "osDiskImage",
-    "diskEncryptionSetId", "dataDiskImages", "lun", "sharingProfile", "permissions", "communityGalleryInfo",
-    "galleryImageVersionName", "storageProfile", "source", "id", "imageVersionId", "vmProfile", "vnetConfig",
-    "subnetId", "imageEncryptionKey", "kmsKeySelfLink", "rawKey", "rsaEncryptedKey", "machineImageEncryptionKey",
-    "kmsKeyName", "members", "member", "policyData", "sourceImage", "labels", "template", "disks", "datastoreId",
-    "efiDisk", "tpmState", "initialization", "interface", "imageName", "environment", "os", "family", "release",
-    "lts", "record", "owner", "image-version", "__target",
+    "kmsKeyId",
+    "encrypted",
+    "blockDeviceMappings",
+    "ebs",
+    "deviceName",
+    "noDevice",
+    "virtualName",
+    "distributions",
+    "region",
+    "amiDistributionConfiguration",
+    "launchPermission",
+    "userGroups",
+    "userIds",
+    "organizationArns",
+    "organizationalUnitArns",
+    "targetAccountIds",
+    "amiTags",
+    "containerDistributionConfiguration",
+    "version",
+    "parentImage",
+    "components",
+    "componentArn",
+    "tags",
+    "instanceMetadataOptions",
+    "httpTokens",
+    "terminateInstanceOnFailure",
+    "imageTestsConfiguration",
+    "imageTestsEnabled",
+    "imageScanningConfiguration",
+    "imageScanningEnabled",
+    "instanceConfiguration",
+    "ebsBlockDevices",
+    "group",
+    "accountId",
+    "organizationArn",
+    "organizationalUnitArn",
+    "publishingProfile",
+    "targetRegions",
+    "name",
+    "encryption",
+    "osDiskImage",
+    "diskEncryptionSetId",
+    "dataDiskImages",
+    "lun",
+    "sharingProfile",
+    "permissions",
+    "communityGalleryInfo",
+    "galleryImageVersionName",
+    "storageProfile",
+    "source",
+    "id",
+    "imageVersionId",
+    "vmProfile",
+    "vnetConfig",
+    "subnetId",
+    "imageEncryptionKey",
+    "kmsKeySelfLink",
+    "rawKey",
+    "rsaEncryptedKey",
+    "machineImageEncryptionKey",
+    "kmsKeyName",
+    "members",
+    "member",
+    "policyData",
+    "sourceImage",
+    "labels",
+    "template",
+    "disks",
+    "datastoreId",
+    "efiDisk",
+    "tpmState",
+    "initialization",
+    "interface",
+    "imageName",
+    "environment",
+    "os",
+    "family",
+    "release",
+    "lts",
+    "record",
+    "owner",
+    "image-version",
+    "__target",
 ]
 TRAPS = [
-    "false", "False", "true", "", " ", "all", "ALL", "alias/aws/ebs", "allUsers", "latest", "x.x.x", "1.4.2",
-    "1.x", "Community", "required", "optional", "prod", "dev", UNKNOWN, UNKNOWN_ARRAY,
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "{\"bindings\": [1]}",
-    "{\"bindings\": [{\"members\": [\"allUsers\"]}]}", "[", "ssm:/x", "projects/p/global/images/family/f",
+    "false",
+    "False",
+    "true",
+    "",
+    " ",
+    "all",
+    "ALL",
+    "alias/aws/ebs",
+    "allUsers",
+    "latest",
+    "x.x.x",
+    "1.4.2",
+    "1.x",
+    "Community",
+    "required",
+    "optional",
+    "prod",
+    "dev",
+    UNKNOWN,
+    UNKNOWN_ARRAY,
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    '{"bindings": [1]}',
+    '{"bindings": [{"members": ["allUsers"]}]}',
+    "[",
+    "ssm:/x",
+    "projects/p/global/images/family/f",
 ]
 
 scalars = st.one_of(
@@ -122,7 +216,9 @@ property_sets = st.one_of(mutated(), random_props())
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 @given(batch=st.lists(property_sets, min_size=BATCH, max_size=BATCH))
-def test_arbitrary_props_never_break_a_policy(configured: PolicyHarness, batch: list[tuple[str, dict]]) -> None:
+def test_arbitrary_props_never_break_a_policy(
+    configured: PolicyHarness, batch: list[tuple[str, dict]]
+) -> None:
     resources = [resource(kind, copy.deepcopy(props)) for kind, props in batch]
     violations = configured.analyze(resources)  # a policy exception would surface as PolicyHarnessError
     TOTAL["analyzed"] += len(resources)
@@ -138,8 +234,16 @@ def _random_junk(r: random.Random, depth: int = 0) -> Any:
     roll = r.random()
     if depth >= 3 or roll < 0.55:
         return r.choice(
-            [None, True, False, r.randint(-(2**40), 2**40), r.uniform(-1e9, 1e9), r.choice(TRAPS), r.choice(TRAPS),
-             "".join(chr(r.randint(32, 0x2FF)) for _ in range(r.randint(0, 6)))]
+            [
+                None,
+                True,
+                False,
+                r.randint(-(2**40), 2**40),
+                r.uniform(-1e9, 1e9),
+                r.choice(TRAPS),
+                r.choice(TRAPS),
+                "".join(chr(r.randint(32, 0x2FF)) for _ in range(r.randint(0, 6))),
+            ]
         )
     if roll < 0.7:
         return [_random_junk(r, depth + 1) for _ in range(r.randint(0, 4))]

@@ -6,35 +6,82 @@ import json
 
 import pytest
 from conftest import of, run
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
 from policy_factories import DELETE, UNKNOWN, compliant, labels, mutate, secret
+
+from golden_images.preview.harness import PolicyHarness, is_preview_notice
 
 CASES = [
     ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey", DELETE, "Google-managed key"),
-    ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey", {"rawKey": "c2VjcmV0"}, "customer-supplied rawKey"),
-    ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey", {"rsaEncryptedKey": "abc"}, "rsaEncryptedKey"),
+    (
+        "gcp-compute-image-cmek",
+        "gcp_image",
+        "imageEncryptionKey",
+        {"rawKey": "c2VjcmV0"},
+        "customer-supplied rawKey",
+    ),
+    (
+        "gcp-compute-image-cmek",
+        "gcp_image",
+        "imageEncryptionKey",
+        {"rsaEncryptedKey": "abc"},
+        "rsaEncryptedKey",
+    ),
     ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey.kmsKeySelfLink", "", "Google-managed key"),
-    ("gcp-compute-machineimage-cmek", "gcp_machine_image", "machineImageEncryptionKey", DELETE, "Google-managed"),
-    ("gcp-compute-machineimage-cmek", "gcp_machine_image", "machineImageEncryptionKey",
-     {"rawKey": "c2VjcmV0"}, "stored in Pulumi state"),
+    (
+        "gcp-compute-machineimage-cmek",
+        "gcp_machine_image",
+        "machineImageEncryptionKey",
+        DELETE,
+        "Google-managed",
+    ),
+    (
+        "gcp-compute-machineimage-cmek",
+        "gcp_machine_image",
+        "machineImageEncryptionKey",
+        {"rawKey": "c2VjcmV0"},
+        "stored in Pulumi state",
+    ),
     ("gcp-compute-image-iam-not-public", "gcp_iam_binding", "members", ["allUsers"], "'allUsers'"),
-    ("gcp-compute-image-iam-not-public", "gcp_iam_binding", "members",
-     ["group:a@example.com", "allAuthenticatedUsers"], "'allAuthenticatedUsers'"),
+    (
+        "gcp-compute-image-iam-not-public",
+        "gcp_iam_binding",
+        "members",
+        ["group:a@example.com", "allAuthenticatedUsers"],
+        "'allAuthenticatedUsers'",
+    ),
     ("gcp-compute-image-iam-not-public", "gcp_iam_member", "member", "allUsers", "public"),
-    ("gcp-compute-image-iam-not-public", "gcp_iam_policy", "policyData",
-     json.dumps({"bindings": [{"role": "roles/compute.imageUser", "members": ["allUsers"]}]}), "'allUsers'"),
-    ("gcp-compute-image-source-pinned", "gcp_image", "sourceImage", "projects/ubuntu-os-cloud/global/images/family/"
-     "ubuntu-2404-lts-amd64", "image family"),
+    (
+        "gcp-compute-image-iam-not-public",
+        "gcp_iam_policy",
+        "policyData",
+        json.dumps({"bindings": [{"role": "roles/compute.imageUser", "members": ["allUsers"]}]}),
+        "'allUsers'",
+    ),
+    (
+        "gcp-compute-image-source-pinned",
+        "gcp_image",
+        "sourceImage",
+        "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64",
+        "image family",
+    ),
     ("gcp-compute-image-required-labels", "gcp_image", "labels", DELETE, "missing the required labels"),
     ("gcp-compute-image-required-labels", "gcp_image", "labels.owner", DELETE, "owner"),
     ("gcp-compute-image-required-labels", "gcp_image", "labels.environment", "dev", "environment 'dev'"),
     ("gcp-compute-image-labels-valid", "gcp_image", "labels", {**labels(), "Team": "x"}, "'Team'"),
-    ("gcp-compute-image-labels-valid", "gcp_image", "labels", {**labels(), "version": "1.4.2"}, "GCP rejects"),
+    (
+        "gcp-compute-image-labels-valid",
+        "gcp_image",
+        "labels",
+        {**labels(), "version": "1.4.2"},
+        "GCP rejects",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("policy", "kind", "path", "value", "expected"), CASES, ids=lambda x: str(x)[:40])
-def test_violation(configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str) -> None:
+def test_violation(
+    configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
+) -> None:
     violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
     found = of(violations, policy)
     assert found and all(v.level == "mandatory" for v in found), violations
@@ -50,7 +97,9 @@ def test_raw_key_fails_even_next_to_kms_key(configured: PolicyHarness) -> None:
 
 def test_raw_key_sent_as_secret_still_fails(configured: PolicyHarness) -> None:
     """Secrets arrive unwrapped in Analyze; a secret raw key is still a raw key."""
-    props = mutate(compliant("gcp_machine_image"), "machineImageEncryptionKey", {"rawKey": secret("c2VjcmV0")})
+    props = mutate(
+        compliant("gcp_machine_image"), "machineImageEncryptionKey", {"rawKey": secret("c2VjcmV0")}
+    )
     assert of(run(configured, "gcp_machine_image", props), "gcp-compute-machineimage-cmek")
 
 
@@ -61,5 +110,10 @@ def test_unknown_raw_key_is_only_a_notice(configured: PolicyHarness) -> None:
 
 
 def test_malformed_policy_data_is_not_a_crash(configured: PolicyHarness) -> None:
-    for data in ("{not json", "[]", json.dumps({"bindings": "x"}), json.dumps({"bindings": [1, {"members": 2}]})):
+    for data in (
+        "{not json",
+        "[]",
+        json.dumps({"bindings": "x"}),
+        json.dumps({"bindings": [1, {"members": 2}]}),
+    ):
         assert run(configured, "gcp_iam_policy", {"image": "x", "policyData": data}) == []

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from conftest import PACK_DIR, PROJECT, of, resource, run
-from golden_images.preview.harness import PolicyHarness
 from policy_factories import DELETE, compliant, mutate, tags
+
+from golden_images.preview.harness import PolicyHarness
 
 CASES = [
     ("golden-image-version-semver", "golden_image", "version", "1.4", "not semantic"),
@@ -22,12 +23,20 @@ CASES = [
     ("golden-image-required-tags", "golden_image", "tags", DELETE, "missing the required tags"),
     ("golden-image-required-tags", "gcp_golden_image", "tags.image-version", "", "image-version"),
     ("golden-image-required-tags", "azure_golden_image", "tags.environment", "dev", "environment 'dev'"),
-    ("golden-image-required-tags", "golden_image", "environment", "staging", "built for environment 'staging'"),
+    (
+        "golden-image-required-tags",
+        "golden_image",
+        "environment",
+        "staging",
+        "built for environment 'staging'",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("policy", "kind", "path", "value", "expected"), CASES, ids=lambda x: str(x)[:40])
-def test_violation(configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str) -> None:
+def test_violation(
+    configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
+) -> None:
     violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
     found = of(violations, policy)
     assert found and all(v.level == "mandatory" for v in found), violations
@@ -41,7 +50,10 @@ def test_lts_rule_only_in_prod(dev: PolicyHarness) -> None:
 
 
 def _images(versions: list[str], name: str = "base") -> list:
-    return [resource("golden_image", {**compliant("golden_image"), "imageName": name, "version": v}) for v in versions]
+    return [
+        resource("golden_image", {**compliant("golden_image"), "imageName": name, "version": v})
+        for v in versions
+    ]
 
 
 def test_three_majors_are_fine(configured: PolicyHarness) -> None:
@@ -61,7 +73,9 @@ def test_fourth_major_violates_the_stack_policy(configured: PolicyHarness) -> No
 def test_max_majors_is_configurable(tmp_path: Path) -> None:
     config = {"golden-image-stack-max-concurrent-majors": {"maxConcurrentMajors": 1}}
     with PolicyHarness(PACK_DIR, project=PROJECT, stack="prod", config=config) as harness:
-        [violation] = of(harness.analyze(_images(["1.0.0", "2.0.0"])), "golden-image-stack-max-concurrent-majors")
+        [violation] = of(
+            harness.analyze(_images(["1.0.0", "2.0.0"])), "golden-image-stack-max-concurrent-majors"
+        )
         assert "limit of 1" in violation.message
 
 
@@ -69,7 +83,11 @@ def test_stack_policy_reads_version_record_outputs(configured: PolicyHarness) ->
     base = resource("golden_image", {"tags": tags()})
     records = [
         type(base)(
-            urn=f"{base.urn}-{v}", type=base.type, name=base.name, parent="", custom=False,
+            urn=f"{base.urn}-{v}",
+            type=base.type,
+            name=base.name,
+            parent="",
+            custom=False,
             inputs={**compliant("golden_image"), "version": v},
             outputs={"record": {"name": "rec", "version": v}},
         )

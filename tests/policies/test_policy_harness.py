@@ -9,14 +9,6 @@ from pathlib import Path
 
 import pytest
 from conftest import PACK_DIR, PROJECT, resource, run
-from golden_images.preview.harness import (
-    PolicyConfigError,
-    PolicyHarness,
-    PolicyPackStartError,
-    engine_properties,
-    load_policy_config,
-)
-from golden_images.preview.model import RegisteredResource
 from google.protobuf import json_format, struct_pb2
 from policy_factories import (
     OUTPUT_SIG,
@@ -28,6 +20,15 @@ from policy_factories import (
     mutate,
     secret,
 )
+
+from golden_images.preview.harness import (
+    PolicyConfigError,
+    PolicyHarness,
+    PolicyPackStartError,
+    engine_properties,
+    load_policy_config,
+)
+from golden_images.preview.model import RegisteredResource
 
 
 def _pack(tmp_path: Path, main: str) -> Path:
@@ -112,13 +113,18 @@ def test_bad_enforcement_level_names_file_and_policy(tmp_path: Path) -> None:
 
 def test_schema_violation_names_file_and_policy(tmp_path: Path) -> None:
     path = tmp_path / "schema.json"
-    path.write_text(json.dumps({"golden-image-stack-max-concurrent-majors": {"maxConcurrentMajors": "three"}}))
+    path.write_text(
+        json.dumps({"golden-image-stack-max-concurrent-majors": {"maxConcurrentMajors": "three"}})
+    )
     config = load_policy_config(path)
     with pytest.raises(PolicyConfigError) as caught:
         PolicyHarness(PACK_DIR, project=PROJECT, stack="prod", config=config).__enter__()
     message = str(caught.value)
     assert "schema.json" in message
-    assert "golden-image-stack-max-concurrent-majors: maxConcurrentMajors: 'three' is not of type 'integer'" in message
+    assert (
+        "golden-image-stack-max-concurrent-majors: maxConcurrentMajors: 'three' is not of type 'integer'"
+        in message
+    )
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
@@ -152,10 +158,14 @@ def test_non_env_stack_name_uses_environment_config() -> None:
         props = mutate(compliant("golden_image"), "os.lts", False)
         assert [v.policy for v in run(harness, "golden_image", props)] == []
         # Other policies default to prod for an unknown stack name.
-        assert [v.policy for v in run(harness, "gcp_image", mutate(compliant("gcp_image"), "sourceImage",
-                                                                    "projects/x/global/images/family/f"))] == [
-            "gcp-compute-image-source-pinned"
-        ]
+        assert [
+            v.policy
+            for v in run(
+                harness,
+                "gcp_image",
+                mutate(compliant("gcp_image"), "sourceImage", "projects/x/global/images/family/f"),
+            )
+        ] == ["gcp-compute-image-source-pinned"]
 
 
 # -- wire format ---------------------------------------------------------------------------------------------
@@ -192,23 +202,38 @@ def test_output_value_wire_inputs_reach_policies(configured: PolicyHarness) -> N
     wire = struct_pb2.Struct()
     wire.update(props)
     res = RegisteredResource(
-        urn=resource("component", {}).urn, type="aws:imagebuilder/component:Component", name="c", parent="",
-        custom=True, inputs={}, wire_inputs=wire,
+        urn=resource("component", {}).urn,
+        type="aws:imagebuilder/component:Component",
+        name="c",
+        parent="",
+        custom=True,
+        inputs={},
+        wire_inputs=wire,
     )
     [violation] = configured.analyze([res])
-    assert violation.policy == "aws-imagebuilder-component-kms-key" and "alias/aws/imagebuilder" in violation.message
+    assert (
+        violation.policy == "aws-imagebuilder-component-kms-key"
+        and "alias/aws/imagebuilder" in violation.message
+    )
 
 
 def test_provider_reference_is_sent(configured: PolicyHarness) -> None:
     provider = RegisteredResource(
-        urn="urn:pulumi:prod::golden-images::pulumi:providers:aws::eu", type="pulumi:providers:aws", name="eu",
-        parent="", custom=True, inputs={"region": "eu-west-1"},
+        urn="urn:pulumi:prod::golden-images::pulumi:providers:aws::eu",
+        type="pulumi:providers:aws",
+        name="eu",
+        parent="",
+        custom=True,
+        inputs={"region": "eu-west-1"},
     )
     child = resource("component", compliant("component"))
     child = RegisteredResource(**{**child.__dict__, "provider": provider.urn + "::provider-id"})
     default = RegisteredResource(
-        **{**child.__dict__, "urn": child.urn + "-2",
-           "provider": "urn:pulumi:prod::golden-images::pulumi:providers:gcp::default_10_2_0::id"}
+        **{
+            **child.__dict__,
+            "urn": child.urn + "-2",
+            "provider": "urn:pulumi:prod::golden-images::pulumi:providers:gcp::default_10_2_0::id",
+        }
     )
     assert configured.analyze([provider, child, default]) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from golden_images.preview.harness import PolicyHarness, PolicyInfo
 from golden_images_policies import all_policies
 from golden_images_policies.base import CONCERNS

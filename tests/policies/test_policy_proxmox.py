@@ -4,27 +4,51 @@ from __future__ import annotations
 
 import pytest
 from conftest import of, run
-from golden_images.preview.harness import PolicyHarness
 from policy_factories import DELETE, UNKNOWN, compliant, mutate, proxmox_tags
 
+from golden_images.preview.harness import PolicyHarness
+
 CASES = [
-    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "disks.0.datastoreId", "local-lvm",
-     "'local-lvm'"),
-    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "disks.0.datastoreId", DELETE, "provider default"),
+    (
+        "proxmox-ve-template-encrypted-datastore",
+        "pve_vm_legacy",
+        "disks.0.datastoreId",
+        "local-lvm",
+        "'local-lvm'",
+    ),
+    (
+        "proxmox-ve-template-encrypted-datastore",
+        "pve_vm_legacy",
+        "disks.0.datastoreId",
+        DELETE,
+        "provider default",
+    ),
     ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "efiDisk.datastoreId", "local", "EFI disk"),
-    ("proxmox-ve-template-encrypted-datastore", "pve_vm_legacy", "initialization.datastoreId", "local",
-     "cloud-init drive"),
+    (
+        "proxmox-ve-template-encrypted-datastore",
+        "pve_vm_legacy",
+        "initialization.datastoreId",
+        "local",
+        "cloud-init drive",
+    ),
     ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", DELETE, "missing the required tags"),
     ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", ["Owner.Platform"], "flat encoding"),
     ("proxmox-ve-template-required-tags", "pve_vm", "tags", list(reversed(proxmox_tags())), "unsorted"),
-    ("proxmox-ve-template-required-tags", "pve_vm", "tags", [t for t in proxmox_tags() if not t.startswith("owner")],
-     "owner"),
+    (
+        "proxmox-ve-template-required-tags",
+        "pve_vm",
+        "tags",
+        [t for t in proxmox_tags() if not t.startswith("owner")],
+        "owner",
+    ),
     ("proxmox-ve-template-required-tags", "pve_vm_legacy", "tags", proxmox_tags("dev"), "environment 'dev'"),
 ]
 
 
 @pytest.mark.parametrize(("policy", "kind", "path", "value", "expected"), CASES, ids=lambda x: str(x)[:40])
-def test_violation(configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str) -> None:
+def test_violation(
+    configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
+) -> None:
     violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
     found = of(violations, policy)
     assert found and all(v.level == "mandatory" for v in found), violations
@@ -32,7 +56,9 @@ def test_violation(configured: PolicyHarness, policy: str, kind: str, path: str,
 
 
 def test_attested_wording(prod: PolicyHarness) -> None:
-    [violation] = of(run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore")[:1]
+    [violation] = of(
+        run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore"
+    )[:1]
     assert "attested" in violation.message
 
 

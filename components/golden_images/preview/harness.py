@@ -56,7 +56,9 @@ __all__ = [
 ]
 
 #: Keys Pulumi's ``PolicyPackProject`` accepts in PulumiPolicy.yaml.
-POLICY_PROJECT_KEYS: Final = frozenset({"runtime", "version", "main", "description", "author", "website", "license"})
+POLICY_PROJECT_KEYS: Final = frozenset(
+    {"runtime", "version", "main", "description", "author", "website", "license"}
+)
 ENFORCEMENT_LEVELS: Final[tuple[str, ...]] = ("advisory", "mandatory", "remediate", "disabled")
 
 _LEVEL_TO_PROTO: Final = {
@@ -167,7 +169,9 @@ def _normalise_entry(source: str, key: str, value: Any) -> tuple[str, dict[str, 
         if not level and not props:
             return None  # the engine drops empty entries
         return level, props
-    raise PolicyConfigError(f"{where}: {key}: {value!r} is not a valid value; it must be a string or an object")
+    raise PolicyConfigError(
+        f"{where}: {key}: {value!r} is not a valid value; it must be a string or an object"
+    )
 
 
 def load_policy_config(path: Path) -> dict[str, Any]:
@@ -180,7 +184,9 @@ def load_policy_config(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise PolicyConfigError(f"policy pack config {path} cannot be read: {error.strerror or error}") from error
+        raise PolicyConfigError(
+            f"policy pack config {path} cannot be read: {error.strerror or error}"
+        ) from error
     result = PolicyPackConfig()
     result.source = str(path)
     if not raw.strip():
@@ -192,7 +198,9 @@ def load_policy_config(path: Path) -> dict[str, Any]:
             f"policy pack config {path} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from error
     if not isinstance(data, dict):
-        raise PolicyConfigError(f"policy pack config {path} must be a JSON object mapping policy names to config")
+        raise PolicyConfigError(
+            f"policy pack config {path} must be a JSON object mapping policy names to config"
+        )
     for key, value in data.items():
         _normalise_entry(str(path), key, value)  # fail early, naming the file and the policy
         result[key] = value
@@ -470,7 +478,7 @@ class PolicyHarness:
         engine_address = f"127.0.0.1:{engine_port}"
 
         # The engine's shim runs the pack's `__main__` from the pack directory, passed as ".".
-        self._process = subprocess.Popen(  # noqa: S603 (arguments are ours, no shell)
+        self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", engine_address, "."],
             cwd=self.pack_dir,
             env=self._env(engine_address),
@@ -492,7 +500,9 @@ class PolicyHarness:
             line = None
             self._fail_start(f"did not report a port within {_START_TIMEOUT:.0f}s")
         if line is None or not line.strip().isdigit():
-            shown = "" if line is None else f" (its first output line was {line.decode('utf-8', 'replace')!r})"
+            shown = (
+                "" if line is None else f" (its first output line was {line.decode('utf-8', 'replace')!r})"
+            )
             self._fail_start(f"exited before reporting its port{shown}")
         port = int(line.strip())  # type: ignore[union-attr]
 
@@ -556,7 +566,9 @@ class PolicyHarness:
         self.pack_name, self.pack_version = info.name, info.version
         policies = []
         for p in info.policies:
-            schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else None
+            schema = (
+                json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else None
+            )
             policies.append(
                 PolicyInfo(
                     name=p.name,
@@ -643,11 +655,16 @@ class PolicyHarness:
         if not resource.provider:
             return None
         # A provider reference is "<provider URN>::<provider id>".
-        urn = resource.provider.rsplit("::", 1)[0] if resource.provider.count("::") >= 4 else resource.provider
+        urn = (
+            resource.provider.rsplit("::", 1)[0] if resource.provider.count("::") >= 4 else resource.provider
+        )
         provider = by_urn.get(urn)
         if provider is not None:
             return analyzer_pb2.AnalyzerProviderResource(
-                type=provider.type, urn=provider.urn, name=provider.name, properties=engine_properties(provider)
+                type=provider.type,
+                urn=provider.urn,
+                name=provider.name,
+                properties=engine_properties(provider),
             )
         type_, name = _urn_type_and_name(urn)
         return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name, properties=_struct({}))
