@@ -251,6 +251,8 @@ def task_analyze(request: Request) -> dict[str, Any]:
 
     run = run_program(Path(request["root"]), STACK, stack_file=Path(request["stack_file"]), project=PROJECT)
     config = load_policy_config(Path(request["config"])) if request.get("config") else None
+    if request.get("noop_policies"):
+        os.environ["BENCHMARK_NOOP_POLICIES"] = str(request["noop_policies"])  # the pack inherits it
     gc.collect()
     start = time.perf_counter()
     with PolicyHarness(Path(request["pack"]), project=PROJECT, stack=STACK, config=config) as harness:
