@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T
+from policy_support import CONFIGURED, PACK_DIR, PROJECT
 
 from golden_images.preview.harness import PolicyHarness
-from golden_images.preview.model import RegisteredResource, Violation
-
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
-PROJECT = "golden-images"
-_ids = itertools.count()
-
-#: Allow-lists a real deployment would configure (the defaults are empty = nothing shared, nothing attested).
-CONFIGURED = {
-    "aws-imagebuilder-distribution-allowed-targets": {
-        "allowedAccountIds": [ACCOUNT],
-        "allowedOrganizationArns": [ORG],
-        "allowedOrganizationalUnitArns": [OU],
-    },
-    "aws-ec2-amilaunchpermission-allowed-targets": {
-        "allowedAccountIds": [ACCOUNT],
-        "allowedOrganizationArns": [ORG],
-        "allowedOrganizationalUnitArns": [OU],
-    },
-    "proxmox-ve-template-encrypted-datastore": {"encryptedDatastores": [ENCRYPTED_DATASTORE]},
-}
 
 
 def _start(stack: str, config: dict[str, Any] | None = None) -> Iterator[PolicyHarness]:
@@ -54,20 +32,3 @@ def configured() -> Iterator[PolicyHarness]:
 def dev() -> Iterator[PolicyHarness]:
     """The pack on a dev stack, no config (levels stay mandatory; prod-only rules are off)."""
     yield from _start("dev", CONFIGURED)
-
-
-def resource(kind: str, props: dict[str, Any], name: str = "base") -> RegisteredResource:
-    type_ = T.get(kind, kind)
-    urn = f"urn:pulumi:prod::{PROJECT}::{type_}::{name}-{next(_ids)}"
-    return RegisteredResource(
-        urn=urn, type=type_, name=name, parent="", custom=not type_.startswith("golden-images:"), inputs=props
-    )
-
-
-def run(harness: PolicyHarness, kind: str, props: dict[str, Any], name: str = "base") -> list[Violation]:
-    """Analyze one resource (and the one-resource stack) through the pack."""
-    return harness.analyze([resource(kind, props, name)])
-
-
-def of(violations: list[Violation], policy: str) -> list[Violation]:
-    return [v for v in violations if v.policy == policy]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import of, run
 from policy_factories import DELETE, UNKNOWN, UNKNOWN_ARRAY, compliant, mutate, tags
+from policy_support import of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 

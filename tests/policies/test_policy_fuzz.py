@@ -17,10 +17,10 @@ import random
 from typing import Any
 
 import pytest
-from conftest import resource
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_factories import OUTPUT_SIG, SECRET_SIG, SIG, UNKNOWN, UNKNOWN_ARRAY, T, compliant
+from policy_support import resource
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 from golden_images_policies import all_policies

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import of, run
 from policy_factories import DELETE, UNKNOWN, compliant, labels, mutate, secret
+from policy_support import of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PACK_DIR, PROJECT, of, resource, run
 from policy_factories import DELETE, compliant, mutate, tags
+from policy_support import PACK_DIR, PROJECT, of, resource, run
 
 from golden_images.preview.harness import PolicyHarness
 

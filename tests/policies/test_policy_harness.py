@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PACK_DIR, PROJECT, resource, run
 from google.protobuf import json_format, struct_pb2
 from policy_factories import (
     OUTPUT_SIG,
@@ -20,6 +19,7 @@ from policy_factories import (
     mutate,
     secret,
 )
+from policy_support import PACK_DIR, PROJECT, resource, run
 
 from golden_images.preview.harness import (
     PolicyConfigError,

@@ -1,0 +1,48 @@
+"""Helpers shared by the policy tests (imported by module name; conftest only holds fixtures)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T
+
+from golden_images.preview.harness import PolicyHarness
+from golden_images.preview.model import RegisteredResource, Violation
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+PROJECT = "golden-images"
+_ids = itertools.count()
+
+#: Allow-lists a real deployment would configure (the defaults are empty = nothing shared, nothing attested).
+CONFIGURED = {
+    "aws-imagebuilder-distribution-allowed-targets": {
+        "allowedAccountIds": [ACCOUNT],
+        "allowedOrganizationArns": [ORG],
+        "allowedOrganizationalUnitArns": [OU],
+    },
+    "aws-ec2-amilaunchpermission-allowed-targets": {
+        "allowedAccountIds": [ACCOUNT],
+        "allowedOrganizationArns": [ORG],
+        "allowedOrganizationalUnitArns": [OU],
+    },
+    "proxmox-ve-template-encrypted-datastore": {"encryptedDatastores": [ENCRYPTED_DATASTORE]},
+}
+
+
+def resource(kind: str, props: dict[str, Any], name: str = "base") -> RegisteredResource:
+    type_ = T.get(kind, kind)
+    urn = f"urn:pulumi:prod::{PROJECT}::{type_}::{name}-{next(_ids)}"
+    return RegisteredResource(
+        urn=urn, type=type_, name=name, parent="", custom=not type_.startswith("golden-images:"), inputs=props
+    )
+
+
+def run(harness: PolicyHarness, kind: str, props: dict[str, Any], name: str = "base") -> list[Violation]:
+    """Analyze one resource (and the one-resource stack) through the pack."""
+    return harness.analyze([resource(kind, props, name)])
+
+
+def of(violations: list[Violation], policy: str) -> list[Violation]:
+    return [v for v in violations if v.policy == policy]
