@@ -12,9 +12,9 @@ sharing, plus instances and launch templates that use some of them). Then, in on
   and one ``DescribeImageAttribute(launchPermission)`` per image — and nothing else;
 - **custodian** — ``custodian run`` of an equivalent ``ami`` policy (``--cache-period 0``) on the same server.
 
-Times are medians of K alternating runs (audit and floor in this process; the EC2 model is loaded once
-before); peak memory is the median of each run's peak RSS (``VmHWM``, reset before every run through
-``/proc/self/clear_refs``; for custodian, its own process's ``VmHWM``).
+Times are medians of K alternating rounds (audit and floor in this process; the EC2 model is loaded once
+before). Peak memory is the median ``VmHWM`` of ``--memory-runs`` fresh processes per contender
+(``--child``; for custodian, its own process, polled). ``--runs 0`` measures memory only.
 Targets: audit/floor ≤ 1.2, audit/custodian ≤ 0.5.
 
 Safety: every process gets dummy credentials, no profile or config files, ``AWS_ENDPOINT_URL`` = the local
@@ -337,6 +337,27 @@ def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
+def child(kind: str) -> None:
+    """``--child``: run one contender in this fresh process; print its time and peak RSS (``VmHWM`` belongs
+    to the process's own address space, so unlike ``ru_maxrss`` it does not inherit the parent's peak)."""
+    start = time.perf_counter()
+    (run_ours if kind == "audit" else run_floor)()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": _status_kb("self", "VmHWM") / 1024}))
+
+
+def measure_child(kind: str, endpoint: str) -> float:
+    """Peak RSS (MB) of a fresh process running ``kind`` once."""
+    out = subprocess.run(
+        [sys.executable, str(HERE), "--child", kind],
+        env=safe_env(endpoint),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+
 def timed(fn: Callable[[], int]) -> tuple[float, float, int]:
     """(seconds, peak RSS MB of this process during the call, the call's result)."""
     reset_peak_rss()
@@ -351,10 +372,11 @@ def median(values: Sequence[float]) -> float:
 
 
 def summary(runs: Sequence[tuple[float, float]]) -> dict[str, Any]:
-    """Per-run seconds and peak RSS, and their medians."""
+    """Per-run seconds and peak RSS (in-process runs: the process's peak, inflated by what earlier runs
+    left allocated; custodian: its own process), and their medians."""
     return {
         "seconds": [round(r[0], 3) for r in runs],
-        "peak_rss_mb": [round(r[1], 1) for r in runs],
+        "in_run_peak_rss_mb": [round(r[1], 1) for r in runs],
         "median_s": median([r[0] for r in runs]),
         "median_peak_rss_mb": median([r[1] for r in runs]),
     }
@@ -378,13 +400,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--custodian", help="path to the custodian executable")
     parser.add_argument("--no-custodian", action="store_true", help="skip the Cloud Custodian comparison")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--memory-runs", type=int, default=3, help="fresh processes per contender for peak memory (median)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("audit", "floor"), help=argparse.SUPPRESS)
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="server-side delay per request (models AWS API latency)"
     )
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.amis, args.seed, args.latency_ms)
+        return 0
+    if args.child:
+        child(args.child)
         return 0
 
     def log(msg: str) -> None:
@@ -446,15 +475,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     else:
                         c = cust[-1]
                         log(f"  run {n + 1}: custodian {c[0]:.2f}s, peak RSS {c[1]:.0f} MB, {c[2]} matched")
-        result["baseline_rss_mb"] = _status_kb("self", "VmRSS") / 1024
+        # Peak memory from fresh processes (the benchmark process keeps what earlier runs allocated).
+        peaks = {k: [measure_child(k, endpoint) for _ in range(args.memory_runs)] for k in ("audit", "floor")}
+        for kind, values in peaks.items():
+            log(f"  memory: {kind} peak RSS {values} MB")
         result["audit"] = summary(ours) | {"findings": findings}
         result["floor"] = summary(floor) | {"images": images}
-        result["ratios"] = {"audit_vs_floor": result["audit"]["median_s"] / result["floor"]["median_s"]}
+        for kind in ("audit", "floor"):
+            result[kind] |= {
+                "fresh_process_peak_rss_mb": peaks[kind],
+                "median_peak_rss_mb": median(peaks[kind]),
+            }
+        result["ratios"] = {}
+        if ours and floor:
+            result["ratios"]["audit_vs_floor"] = result["audit"]["median_s"] / result["floor"]["median_s"]
         if cust and binary is not None:
             result["custodian"] = summary([(c[0], c[1]) for c in cust]) | {"matched": cust[-1][2]}
-            result["ratios"]["audit_vs_custodian"] = (
-                result["audit"]["median_s"] / result["custodian"]["median_s"]
-            )
+            if ours:
+                result["ratios"]["audit_vs_custodian"] = (
+                    result["audit"]["median_s"] / result["custodian"]["median_s"]
+                )
         else:
             result["custodian"] = {"skipped": skipped}
         result["targets"] = {"audit_vs_floor": 1.2, "audit_vs_custodian": 0.5}
@@ -471,7 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "skipped" in r:
                 print(f"  {kind:<9} skipped: {r['skipped'][:200]}")
             else:
-                print(f"  {kind:<9} {r['median_s']:8.2f}s   peak RSS {r['median_peak_rss_mb']:7.1f} MB")
+                print(
+                    f"  {kind:<9} {r.get('median_s', math.nan):8.2f}s   peak RSS {r['median_peak_rss_mb']:7.1f} MB"
+                )
         for name, value in result["ratios"].items():
             print(f"  {name}: {value:.2f}x (target <= {result['targets'][name]}x)")
     return 0
