@@ -61,7 +61,16 @@ T: Final = {
     "proxmox_golden_template": "golden-images:index:ProxmoxGoldenTemplate",
 }
 
-DELETE: Final = object()
+class _Delete:
+    """Sentinel: remove the property. Its stable repr keeps test ids identical across xdist workers."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+    __str__ = __repr__
+
+
+DELETE: Final = _Delete()
 
 
 def tags(env: str = "prod") -> dict[str, str]:
