@@ -7,6 +7,7 @@ the instance, so a mismatch fails the build rather than shipping a different fil
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from typing import Any
@@ -85,14 +86,22 @@ def _steps(prefix: str, steps: tuple[ResolvedStep, ...], family: str) -> list[di
 def render_component_document(image: ImageSpec, steps: ResolvedSteps) -> str:
     """The AWSTOE YAML for ``image``: a ``build`` phase from ``provision``, ``validate`` and ``test`` phases
     from the matching steps (phases without steps are omitted)."""
+    return _render(image.name, image.version, image.description, image.os.family, steps)
+
+
+# Memoised: the catalog loader renders every document to check its size, then the component renders it again
+# (and ``golden-images preview`` validates the catalog before running the program). The arguments are everything
+# the document depends on, and are immutable, so a hit returns exactly what a fresh render would.
+@functools.lru_cache(maxsize=512)
+def _render(name: str, version: str, description: str, family: str, steps: ResolvedSteps) -> str:
     phases = []
     for phase, items in steps.phases():
         if items:
             prefix = {"provision": "Build", "validate": "Validate", "test": "Test"}[phase]
-            phases.append({"name": _PHASE_NAMES[phase], "steps": _steps(prefix, items, image.os.family)})
+            phases.append({"name": _PHASE_NAMES[phase], "steps": _steps(prefix, items, family)})
     document = {
-        "name": image.name,
-        "description": f"golden-images {image.name} {image.version}: {image.description}"[:1024],
+        "name": name,
+        "description": f"golden-images {name} {version}: {description}"[:1024],
         "schemaVersion": 1.0,
         "phases": phases,
     }
