@@ -8,6 +8,7 @@ returned — so nothing can be registered — unless the whole catalog is valid.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -308,10 +309,18 @@ def _render_checks(catalog: Catalog, source: str, prefix: str, root: Path) -> li
     return issues
 
 
+@functools.lru_cache(maxsize=8)
+def _parse_yaml(text: str) -> Any:
+    """``yaml.safe_load(text)``, memoised on the text: ``golden-images preview`` reads the same stack file for its
+    own checks and again for the program's config, and the pure-Python parser dominates at hundreds of images.
+    Callers get a deep copy, so a cached document is never shared or mutated."""
+    return yaml.safe_load(text)
+
+
 def read_stack_file(stack_file: Path) -> dict[str, Any]:
     """The ``config`` mapping of a stack file; :class:`CatalogError` if the YAML is broken."""
     try:
-        document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+        document = copy.deepcopy(_parse_yaml(stack_file.read_text(encoding="utf-8")))
     except FileNotFoundError:
         raise CatalogError([Issue(str(stack_file), "", "stack file does not exist")]) from None
     except yaml.YAMLError as exc:
