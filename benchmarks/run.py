@@ -288,6 +288,19 @@ def changed_script(path: Path) -> Iterator[None]:
         path.write_text(original, encoding="utf-8")
 
 
+def _source() -> str:
+    """What was measured: ``$BENCHMARK_SOURCE`` (e.g. the commit of an exported tree) or the checkout's HEAD."""
+    if os.environ.get("BENCHMARK_SOURCE"):
+        return os.environ["BENCHMARK_SOURCE"]
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
 def _restrict_cpus(cpus: int) -> list[int]:
     try:
         available = sorted(os.sched_getaffinity(0))
@@ -332,8 +345,8 @@ def _rows(key: str, measure: str, data: Mapping[str, Any], floor: str, ours: str
 def render_table(result: Mapping[str, Any]) -> str:
     """The human-readable table."""
     lines = [
-        f"golden-images benchmarks - {result['runs']} runs each, median [min-max] seconds, "
-        f"{len(result['cpus']) or '?'} CPUs, Python {result['python']}",
+        f"golden-images benchmarks ({result.get('source', '?')}) - {result['runs']} runs each, "
+        f"median [min-max] seconds, {len(result['cpus']) or '?'} CPUs, Python {result['python']}",
         "",
         _row("", "measure", "floor (P3: small)", "ours (P3: large)") + f" {'ratio':>6} {'target':>7}",
     ]
@@ -417,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = scratch / "manifest.json"
         work("manifest", root=str(small.root), stack_file=str(small.stack_file), manifest=str(manifest))
         result: dict[str, Any] = {
+            "source": _source(),
             "runs": args.runs,
             "cpus": cpus,
             "python": platform.python_version(),
