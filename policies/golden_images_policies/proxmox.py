@@ -1,6 +1,9 @@
 """Proxmox VE templates: disks on attested-encrypted datastores, flat tags carrying the required keys.
 
-Only templates (``template: true``) are golden images; ordinary VMs on the same provider are left alone.
+Only templates are golden images; ordinary VMs on the same provider are left alone. A template is a VM with
+``template: true``, or a builder VM tagged ``managed-by`` ``golden-images``: golden-images creates the VM first
+and converts it after provisioning (templating directly breaks linked clones on ZFS), so the engine only ever
+sees ``template: false`` for what becomes the template.
 Proxmox tags are a flat list. The tag renderer encodes each ``key: value`` pair as ``<key>.<value>`` (``_`` is also
 accepted as the separator), lower-case, in ``[a-z0-9_][a-z0-9_+.-]*``, sorted because PVE sorts them (an unsorted
 list shows a diff on every preview).
@@ -34,8 +37,14 @@ DATASTORE_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+_BUILDER_TAGS: Final = frozenset(f"managed-by{sep}golden-images" for sep in _SEPARATORS)
+
+
 def _is_template(ctx: Ctx) -> bool:
-    return is_truthy_flag(ctx.props("template"))
+    if is_truthy_flag(ctx.props("template")):
+        return True
+    tags = ctx.props("tags")
+    return any(isinstance(t, str) and t in _BUILDER_TAGS for t in ctx.props.items(tags))
 
 
 def _datastores(ctx: Ctx) -> Iterable[tuple[str, Any]]:

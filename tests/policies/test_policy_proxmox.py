@@ -76,3 +76,15 @@ def test_underscore_separator_is_accepted(configured: PolicyHarness) -> None:
 def test_unknown_tag_in_preview(configured: PolicyHarness) -> None:
     props = mutate(compliant("pve_vm"), "tags", [*proxmox_tags()[:-1], UNKNOWN])
     assert all(v.level == "advisory" for v in run(configured, "pve_vm", props))
+
+
+@pytest.mark.parametrize("separator", [".", "_"])
+def test_golden_builder_vm_is_judged_before_conversion(configured: PolicyHarness, separator: str) -> None:
+    """golden-images creates a plain VM and converts it after provisioning, so the engine only sees
+    ``template: false``; the ``managed-by`` tag marks it as a future template."""
+    props = mutate(compliant("pve_vm_legacy"), "template", False)
+    props["tags"] = sorted(t.replace(".", separator, 1) for t in proxmox_tags())
+    props = mutate(props, "disks.0.datastoreId", "local-lvm")
+    found = of(run(configured, "pve_vm_legacy", props), "proxmox-ve-template-encrypted-datastore")
+    assert [v.level for v in found] == ["mandatory"]
+    assert "'local-lvm'" in found[0].message
