@@ -81,7 +81,7 @@ def serve(amis: int, seed: int, latency_ms: float = 0.0) -> None:
     os.environ.update(safe_env())
     import logging
 
-    import boto3
+    import boto3  # type: ignore[import-untyped,unused-ignore]
     from moto.backends import get_backend
     from moto.ec2.models.amis import Ami
     from moto.server import ThreadedMotoServer
@@ -95,7 +95,7 @@ def serve(amis: int, seed: int, latency_ms: float = 0.0) -> None:
             m["Ebs"]["Encrypted"] = bool(self.ebs_snapshot.encrypted)
         return mappings
 
-    Ami.block_device_mappings = property(with_encryption)  # type: ignore[method-assign,assignment]
+    Ami.block_device_mappings = property(with_encryption)
 
     from moto.ec2.models.core import TaggedEC2Resource
     from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
@@ -111,7 +111,7 @@ def serve(amis: int, seed: int, latency_ms: float = 0.0) -> None:
         tags = self.ec2_backend.tags.get(rid, {})
         return [{"resource_id": rid, "key": k, "value": v, "resource_type": rtype} for k, v in tags.items()]
 
-    TaggedEC2Resource.get_tags = tags_by_id  # type: ignore[method-assign]
+    TaggedEC2Resource.get_tags = tags_by_id
     if latency_ms > 0:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
@@ -121,7 +121,7 @@ def serve(amis: int, seed: int, latency_ms: float = 0.0) -> None:
             time.sleep(latency_ms / 1000)
             return dispatch(self, environ, start_response)
 
-        DomainDispatcherApplication.__call__ = delayed  # type: ignore[method-assign]
+        DomainDispatcherApplication.__call__ = delayed
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -200,8 +200,8 @@ def run_ours() -> int:
 
 def run_floor() -> int:
     """Only the API calls the audit needs, same parallelism; returns the number of images seen."""
-    import boto3
-    from botocore.config import Config
+    import boto3  # type: ignore[import-untyped,unused-ignore]
+    from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 
     session = boto3.session.Session()
     config = Config(retries={"mode": "adaptive", "max_attempts": 10}, max_pool_connections=WORKERS + 4)
@@ -278,7 +278,7 @@ CUSTODIAN_POLICY = {
 
 def find_custodian(explicit: str | None) -> str | None:
     """``--custodian``, else ``custodian`` on PATH, next to this interpreter, or in /tmp/c7n-venv."""
-    candidates = [explicit] if explicit else []
+    candidates: list[str | None] = [explicit] if explicit else []
     candidates += [
         shutil.which("custodian"),
         str(Path(sys.executable).parent / "custodian"),
@@ -384,7 +384,7 @@ def summary(runs: Sequence[tuple[float, float]]) -> dict[str, Any]:
 
 def warm_up() -> None:
     """Load boto3's EC2 model and our modules once, outside the timed runs (both contenders profit)."""
-    import boto3
+    import boto3  # type: ignore[import-untyped,unused-ignore]
 
     import golden_images.tools.report  # noqa: F401
 
