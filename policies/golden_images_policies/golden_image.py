@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import is_semver, is_truthy_flag
+from golden_images.common.rules import is_floating_reference, is_semver, is_truthy_flag
 
 from . import tagging
 from .base import Ctx, resource_policy
@@ -92,7 +92,59 @@ def _lts(ctx: Ctx) -> Iterable[str]:
         )
 
 
+#: Encryption levels a prod golden image may report (DESIGN.md "Encryption levels"): a customer key the cloud
+#: enforces, a key verified after the build, or (Proxmox) a datastore the operator attests is encrypted.
+PROD_ENCRYPTION_LEVELS: Final = ("enforced", "verified", "attested")
+
+
+def _platform_encryption(ctx: Ctx) -> Iterable[str]:
+    level = ctx.props("encryption")
+    if level is UNKNOWN or level in PROD_ENCRYPTION_LEVELS:
+        return
+    shown = f"encryption level {level!r}" if isinstance(level, str) else "no encryption level"
+    yield (
+        f"{ctx.label} reports {shown}, but prod images need a customer-managed key (or, on Proxmox, a datastore "
+        f"attested as encrypted); set the platform's CMK settings in the catalog (AWS kms_keys, Azure "
+        f"disk_encryption_sets, GCP kms_key, Proxmox encrypted_datastores)."
+    )
+
+
+def _platform_parent(ctx: Ctx) -> Iterable[str]:
+    parent = ctx.props("parentImage")
+    if parent is UNKNOWN or parent is None:
+        return
+    if not isinstance(parent, str) or is_floating_reference(parent):
+        yield (
+            f"{ctx.label} builds from the floating parent {parent!r}, so the prod image changes without a code "
+            f"change; pin the parent to an exact image (run 'golden-images pin' for AWS SSM parameters)."
+        )
+
+
 POLICIES = [
+    resource_policy(
+        name="golden-image-platform-encryption-in-prod",
+        description="In prod, every platform copy of a golden image is encrypted with a customer key (or attested).",
+        concern="encryption",
+        severity="critical",
+        types=PLATFORM_COMPONENTS,
+        check=_platform_encryption,
+        remediation="Configure the platform's customer-managed key in the catalog so the component reports "
+        "encryption 'enforced' (or 'attested' for Proxmox datastores on the allow-list).",
+        prod_only=True,
+        extra_tags=("golden-image",),
+    ),
+    resource_policy(
+        name="golden-image-platform-parent-pinned",
+        description="In prod, every platform component builds from an exactly pinned parent image.",
+        concern="version",
+        severity="high",
+        types=PLATFORM_COMPONENTS,
+        check=_platform_parent,
+        remediation="Pin the parent: an AMI id or exact Image Builder ARN, an exact marketplace or gallery "
+        "version, an exact GCP image (not a family), a cloud image with its sha256.",
+        prod_only=True,
+        extra_tags=("golden-image",),
+    ),
     resource_policy(
         name="golden-image-version-semver",
         description="Golden images and their platform components carry a semantic MAJOR.MINOR.PATCH version.",

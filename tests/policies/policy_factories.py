@@ -61,6 +61,7 @@ T: Final = {
     "proxmox_golden_template": "golden-images:index:ProxmoxGoldenTemplate",
 }
 
+
 class _Delete:
     """Sentinel: remove the property. Its stable repr keeps test ids identical across xdist workers."""
 
@@ -294,7 +295,13 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
         },
     }
     for platform in ("aws_golden_image", "azure_golden_image", "gcp_golden_image", "proxmox_golden_template"):
-        props[platform] = {"imageName": "base", "version": "1.4.2", "tags": t}
+        props[platform] = {
+            "imageName": "base",
+            "version": "1.4.2",
+            "tags": t,
+            "encryption": "attested" if platform == "proxmox_golden_template" else "enforced",
+            "parentImage": "ami-0a1b2c3d4e5f60718",
+        }
     return copy.deepcopy(props[kind])
 
 

@@ -20,6 +20,49 @@ CASES = [
     ("golden-image-os-lts-in-prod", "golden_image", "os.release", "23.10", "'23.10'"),
     ("golden-image-os-lts-in-prod", "golden_image", "os.family", "gentoo", "none configured"),
     ("golden-image-os-lts-in-prod", "golden_image", "os", DELETE, "declares no base OS"),
+    ("golden-image-platform-encryption-in-prod", "aws_golden_image", "encryption", "none", "'none'"),
+    (
+        "golden-image-platform-encryption-in-prod",
+        "azure_golden_image",
+        "encryption",
+        "platform-default",
+        "'platform-default'",
+    ),
+    (
+        "golden-image-platform-encryption-in-prod",
+        "gcp_golden_image",
+        "encryption",
+        DELETE,
+        "no encryption level",
+    ),
+    (
+        "golden-image-platform-encryption-in-prod",
+        "proxmox_golden_template",
+        "encryption",
+        "none",
+        "encrypted_datastores",
+    ),
+    (
+        "golden-image-platform-parent-pinned",
+        "gcp_golden_image",
+        "parentImage",
+        "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64",
+        "floating parent",
+    ),
+    (
+        "golden-image-platform-parent-pinned",
+        "aws_golden_image",
+        "parentImage",
+        "ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
+        "golden-images pin",
+    ),
+    (
+        "golden-image-platform-parent-pinned",
+        "azure_golden_image",
+        "parentImage",
+        "Canonical:ubuntu-24_04-lts:server:latest",
+        "floating parent",
+    ),
     ("golden-image-required-tags", "golden_image", "tags", DELETE, "missing the required tags"),
     ("golden-image-required-tags", "gcp_golden_image", "tags.image-version", "", "image-version"),
     ("golden-image-required-tags", "azure_golden_image", "tags.environment", "dev", "environment 'dev'"),
@@ -96,3 +139,12 @@ def test_stack_policy_reads_version_record_outputs(configured: PolicyHarness) ->
     [violation] = of(configured.analyze(records), "golden-image-stack-max-concurrent-majors")
     # AnalyzeStack sends outputs (the engine sends state outputs), so the name comes from the version record.
     assert "'rec'" in violation.message
+
+
+@pytest.mark.parametrize("kind", ["aws_golden_image", "azure_golden_image", "gcp_golden_image"])
+def test_platform_rules_wait_for_prod(dev: PolicyHarness, kind: str) -> None:
+    props = mutate(mutate(compliant(kind, "dev"), "encryption", "platform-default"), "parentImage", "latest")
+    found = of(run(dev, kind, props), "golden-image-platform-encryption-in-prod") + of(
+        run(dev, kind, props), "golden-image-platform-parent-pinned"
+    )
+    assert found == []

@@ -95,6 +95,8 @@ class AwsGoldenImage(pulumi.ComponentResource):
                 "version": image.version,
                 "regions": list(spec.regions),
                 "parentImage": parent_ref,
+                # Fixed for AWS: the distribution sets a customer key in every region (the catalog requires it).
+                "encryption": "enforced",
                 "tags": build.tags,
             },
             opts,

@@ -168,6 +168,10 @@ class AzureGoldenImage(pulumi.ComponentResource):
             )
         env = build.environment
         parent_ref = spec.source.reference()
+        bake = should_bake(build, spec)
+        wait = bake and spec.wait_for_build
+        # Enforced only on the path that publishes the version with a disk encryption set per region.
+        encryption = "enforced" if spec.uses_cmk and wait else "platform-default"
         super().__init__(
             "golden-images:index:AzureGoldenImage",
             name,
@@ -177,7 +181,9 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 "location": spec.location,
                 "regions": [r.region for r in spec.replication],
                 "source": parent_ref,
+                "parentImage": parent_ref,
                 "customerManagedKeys": spec.uses_cmk,
+                "encryption": encryption,
                 "tags": build.tags,
             },
             opts,
@@ -187,8 +193,6 @@ class AzureGoldenImage(pulumi.ComponentResource):
         sub = spec.subscription_id
         rg_name_plain = resource_group_name(spec, env, image.name)
         rg_id = roles.resource_group_id(sub, rg_name_plain)
-        bake = should_bake(build, spec)
-        wait = bake and spec.wait_for_build
         template_fp = template_fingerprint(build, spec)
         template_name = builder_name(f"{image.name}-{env}", template_fp)
         run_output = f"{image.name}-{short(template_fp)}"
@@ -301,10 +305,9 @@ class AzureGoldenImage(pulumi.ComponentResource):
             self.built_at = version.publishing_profile.apply(
                 lambda p: p.published_date if p is not None else None
             )
-            self.encryption_level = "enforced"
         else:
             version_id = None if spec.uses_cmk else artifact_id
-            self.encryption_level = "platform-default"
+        self.encryption_level = encryption
 
         self.gallery_image_id = definition.id
         self.template_name = template_name

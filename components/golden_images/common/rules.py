@@ -91,8 +91,9 @@ def is_floating_reference(value: Any) -> bool:
     """True when a version or image reference does not pin exact bytes.
 
     Catches ``latest``/``current``/``stable``/``*``, semver wildcards (``1.x.x``, ``x.x.x``), Image Builder
-    ARNs ending in a wildcard version, Azure ``.../versions/latest``, and Image Builder's ``ssm:`` parent
-    references (an SSM parameter is re-read at every build). Non-strings are not references: ``False``.
+    ARNs ending in a wildcard version, Azure ``.../versions/latest``, Image Builder's ``ssm:`` parent
+    references (an SSM parameter is re-read at every build) and GCP image families (``.../images/family/<f>``
+    resolves to the family's newest image). Non-strings are not references: ``False``.
     """
     if not isinstance(value, str):
         return False
@@ -101,7 +102,10 @@ def is_floating_reference(value: Any) -> bool:
         return False
     if text in _FLOATING_WORDS or text.startswith("ssm:") or text.startswith("resolve:ssm:"):
         return True
-    last = text.rstrip("/").rsplit("/", 1)[-1]
+    if "/images/family/" in text:
+        return True
+    # Paths (``.../versions/latest``) and Azure marketplace URNs (``publisher:offer:sku:latest``) alike.
+    last = text.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]
     if last in _FLOATING_WORDS:
         return True
     # Any dotted version with an `x` or `*` part is a wildcard (`1.x.x`, `2.*`).

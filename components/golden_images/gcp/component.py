@@ -107,7 +107,10 @@ class GcpGoldenImage(pulumi.ComponentResource):
                 "family": rendered.family,
                 "expectedImage": rendered.image_name,
                 "sourceImage": spec.source_image.reference,
+                "parentImage": spec.source_image.reference,
                 "kmsKey": spec.kms_key,
+                # The Packer template sets the CMEK key on the image and the build verifies it afterwards.
+                "encryption": "enforced",
                 "tags": build.tags,
             },
             opts,

@@ -12,8 +12,8 @@ class RegisteredResource:
 
     ``inputs`` is the plain (deserialised) property map with the engine's camelCase keys; secrets are unwrapped
     there but listed in ``secret_paths``. ``outputs`` is the provider's (here: the mock's) state in wire form
-    (assets as their signature objects, secrets marked). ``wire_inputs`` is the exact ``google.protobuf.Struct`` the SDK sent
-    (secret and unknown sentinels intact) — what the engine forwards to analyzers.
+    (assets as their signature objects, secrets marked). ``wire_inputs`` is the exact ``google.protobuf.Struct``
+    the SDK sent (secret and unknown sentinels intact) — what the engine forwards to analyzers.
     """
 
     urn: str
