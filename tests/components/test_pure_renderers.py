@@ -102,7 +102,9 @@ def test_rule_examples() -> None:
     assert not rules.is_floating_reference("arn:aws:imagebuilder:us-east-1:aws:image/ubuntu-24/2024.11.1")
     assert not rules.is_floating_reference("ami-0a1b2c3d4e5f60718")
     assert rules.is_floating_reference("projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64")
-    assert not rules.is_floating_reference("projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-v20241115")
+    assert not rules.is_floating_reference(
+        "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-v20241115"
+    )
     assert not rules.is_customer_kms_key("alias/aws/ebs")
     assert not rules.is_customer_kms_key("arn:aws:kms:us-east-1:111111111111:alias/aws/imagebuilder")
     assert not rules.is_customer_kms_key("")
