@@ -82,3 +82,14 @@ def one(resources: list[RegisteredResource], token: str, name: str) -> Registere
         f"expected one {token} named {name}, got {[r.name for r in by_type(resources, token)]}"
     )
     return found[0]
+
+
+def assert_refused(run: ProgramRun, stack: str, path: str, words: str) -> None:
+    """The program refused its catalog: the error names ``stacks/Pulumi.<stack>.yaml`` and the dotted
+    ``path``, that problem's line says ``words``, and nothing was registered."""
+    assert run.error is not None, "the program accepted a bad catalog"
+    message = str(run.error)
+    assert f"stacks/Pulumi.{stack}.yaml: {path}:" in message, message
+    line = next(line for line in message.splitlines() if f": {path}:" in line)
+    assert words in line, line
+    assert run.resources == [], "nothing may be registered when the catalog is invalid"

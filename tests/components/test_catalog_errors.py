@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from golden_images.common.loader import CatalogError, load_catalog
-from tests.conftest import ROOT, RunStack, stack_catalog
+from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
 
 P = "config.golden-images:catalog"
 Raw = dict[str, Any]
@@ -280,13 +280,7 @@ def test_bad_input_is_reported_and_nothing_registered(
 ) -> None:
     raw = stack_catalog(stack)
     mutate(raw)
-    run = run_stack(stack, raw)
-    assert run.error is not None, f"{case}: the program accepted a bad catalog"
-    message = str(run.error)
-    assert f"stacks/Pulumi.{stack}.yaml: {path}:" in message, message
-    line = next(line for line in message.splitlines() if f": {path}:" in line)
-    assert words in line, line
-    assert run.resources == [], "nothing may be registered when the catalog is invalid"
+    assert_refused(run_stack(stack, raw), stack, path, words)
 
 
 def test_at_least_25_distinct_cases() -> None:

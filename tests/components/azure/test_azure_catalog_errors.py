@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from golden_images.common.loader import CatalogError, load_catalog
-from tests.conftest import ROOT, RunStack, stack_catalog
+from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
 
 P = "config.golden-images:catalog.images[0].azure"
 Raw = dict[str, Any]
@@ -218,12 +218,7 @@ def test_bad_azure_section_is_reported_and_nothing_registered(
 ) -> None:
     catalog = stack_catalog(stack)
     mutate(catalog)
-    run = run_stack(stack, catalog)
-    assert run.error is not None
-    message = str(run.error)
-    assert f"stacks/Pulumi.{stack}.yaml: {path}: " in message, message
-    assert fragment in message, message
-    assert run.resources == []
+    assert_refused(run_stack(stack, catalog), stack, path, fragment)
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from golden_images.common.loader import CatalogError, load_catalog
 from tests.components.gcp.gcp_helpers import gcp_catalog
-from tests.conftest import ROOT, RunStack
+from tests.conftest import ROOT, RunStack, assert_refused
 
 P = "config.golden-images:catalog"
 Raw = dict[str, Any]
@@ -166,13 +166,7 @@ def test_bad_gcp_section_is_reported_and_nothing_registered(
 ) -> None:
     raw = gcp_catalog(stack)
     mutate(raw)
-    run = run_stack(stack, raw)
-    assert run.error is not None, f"{case}: the program accepted a bad catalog"
-    message = str(run.error)
-    assert f"stacks/Pulumi.{stack}.yaml: {path}:" in message, message
-    line = next(line for line in message.splitlines() if f": {path}:" in line)
-    assert words in line, line
-    assert run.resources == [], "nothing may be registered when the catalog is invalid"
+    assert_refused(run_stack(stack, raw), stack, path, words)
 
 
 def test_at_least_ten_gcp_cases() -> None:

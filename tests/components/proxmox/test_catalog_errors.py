@@ -11,7 +11,7 @@ import pytest
 from golden_images.common.loader import CatalogError, load_catalog
 from golden_images.proxmox.spec import ProxmoxSpec
 from tests.components.proxmox.helpers import catalog
-from tests.conftest import ROOT, RunStack
+from tests.conftest import ROOT, RunStack, assert_refused
 
 PREFIX = "config.golden-images:catalog."
 Edit = Callable[[dict[str, Any]], None]
@@ -138,13 +138,7 @@ def test_bad_proxmox_section_is_refused_before_anything_registers(
 ) -> None:
     raw = catalog(stack)
     edit(raw)
-    run = run_stack(stack, raw)
-    assert run.error is not None
-    message = str(run.error)
-    assert f"stacks/Pulumi.{stack}.yaml" in message
-    assert PREFIX + field in message, message
-    assert says in message, message
-    assert run.resources == []
+    assert_refused(run_stack(stack, raw), stack, PREFIX + field, says)
 
 
 def test_all_problems_are_reported_together() -> None:
