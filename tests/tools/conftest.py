@@ -1,5 +1,5 @@
-"""One moto server per test session (in this process, on 127.0.0.1, port chosen by the OS), reset between
-tests, and seeding helpers.
+"""One moto server per test session (in this process, on 127.0.0.1, port chosen by the OS), reset before
+every test, and seeding helpers.
 
 Safety: dummy credentials, no profile, no shared config files, ``AWS_ENDPOINT_URL`` pointing at the local
 server, and a guard on botocore's HTTP layer that fails any request to another address — nothing here can
@@ -63,24 +63,35 @@ class MotoServer:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    """Start moto on 127.0.0.1:0 for the session with a safe AWS environment."""
+    """Start moto on 127.0.0.1:0 once per session (per xdist worker)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    mp = pytest.MonkeyPatch()
+    try:
+        yield MotoServer(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Per test (so nothing leaks into other test packages): a safe AWS environment pointing at the server,
+    the network guard, the ``Encrypted`` patch, an empty account, and no injected hooks."""
+    from golden_images.tools import commands
+
+    url = moto_server.url
     for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        mp.delenv(var, raising=False)
-    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    mp.setenv("AWS_REGION", REGIONS[0])
-    mp.setenv("AWS_DEFAULT_REGION", REGIONS[0])
-    mp.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    mp.setenv("AWS_ENDPOINT_URL", url)
-    mp.setattr(Ami, "block_device_mappings", property(_bdm_with_encryption))
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGIONS[0])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGIONS[0])
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setattr(Ami, "block_device_mappings", property(_bdm_with_encryption))
     original_send = botocore.httpsession.URLLib3Session.send
 
     def guarded_send(self: Any, request: Any) -> Any:
@@ -88,19 +99,7 @@ def moto_server() -> Iterator[MotoServer]:
             raise AssertionError(f"test tried to reach {request.url}, not the local moto server")
         return original_send(self, request)
 
-    mp.setattr(botocore.httpsession.URLLib3Session, "send", guarded_send)
-    try:
-        yield MotoServer(url)
-    finally:
-        mp.undo()
-        server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_moto(moto_server: MotoServer) -> Iterator[None]:
-    """Every test starts from an empty account and leaves no injected hooks behind."""
-    from golden_images.tools import commands
-
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", guarded_send)
     moto_server.reset()
     commands.factory_hooks.clear()
     yield
