@@ -181,7 +181,15 @@ def test_cli_json_and_exit_codes(seed: Seeder, tmp_path: Path) -> None:
     seed_account(seed)
     runner = CliRunner()
     app = build_app()
-    args = ["audit", "-r", f"{REGIONS[0]},{REGIONS[1]}", "--allowed-account", ALLOWED, "--allowed-org", ORG]
+    args = [
+        "audit",
+        "--regions",
+        f"{REGIONS[0]},{REGIONS[1]}",
+        "--allowed-account",
+        ALLOWED,
+        "--allowed-org",
+        ORG,
+    ]
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 1, result.output
     doc = json.loads(result.stdout)

@@ -39,6 +39,7 @@ RegionOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--region",
+        "--regions",
         "-r",
         help="Region to act on; repeat or comma-separate. Default: AWS_REGION / the profile's region.",
     ),
