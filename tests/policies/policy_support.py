@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T
+from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T, compliant, mutate
 
 from golden_images.preview.harness import PolicyHarness
 from golden_images.preview.model import RegisteredResource, Violation
@@ -46,3 +46,24 @@ def run(harness: PolicyHarness, kind: str, props: dict[str, Any], name: str = "b
 
 def of(violations: list[Violation], policy: str) -> list[Violation]:
     return [v for v in violations if v.policy == policy]
+
+
+def assert_violation(
+    harness: PolicyHarness,
+    policy: str,
+    kind: str,
+    path: str,
+    value: object,
+    expected: str,
+    *,
+    exclusive: bool = True,
+) -> None:
+    """Changing ``path`` of a compliant ``kind`` to ``value`` trips ``policy``: mandatory, naming the resource
+    and saying ``expected``; with ``exclusive`` (default) no other policy fires."""
+    violations = run(harness, kind, mutate(compliant(kind), path, value), name="golden")
+    found = of(violations, policy)
+    assert found and all(v.level == "mandatory" for v in found), violations
+    assert any(expected in v.message for v in found), [v.message for v in found]
+    assert all("'golden'" in v.message for v in found), [v.message for v in found]  # names the resource
+    if exclusive:
+        assert {v.policy for v in violations} == {policy}, "one mutation trips exactly one policy"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from policy_factories import DELETE, UNKNOWN, UNKNOWN_ARRAY, compliant, mutate, tags
-from policy_support import of, run
+from policy_support import assert_violation, of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 
@@ -253,13 +253,7 @@ CASES = [
 def test_violation(
     configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
 ) -> None:
-    violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
-    found = of(violations, policy)
-    assert found, violations
-    assert all(v.level == "mandatory" for v in found)
-    assert any(expected in v.message for v in found), [v.message for v in found]
-    assert all("'golden'" in v.message for v in found)  # names the resource
-    assert {v.policy for v in violations} == {policy}, "one mutation trips exactly one policy"
+    assert_violation(configured, policy, kind, path, value, expected)
 
 
 def test_message_is_a_complete_sentence(configured: PolicyHarness) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from policy_factories import DELETE, UNKNOWN, compliant, mutate
-from policy_support import of, run
+from policy_support import assert_violation, of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 
@@ -118,11 +118,7 @@ CASES = [
 def test_violation(
     configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
 ) -> None:
-    violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
-    found = of(violations, policy)
-    assert found and all(v.level == "mandatory" for v in found), violations
-    assert any(expected in v.message for v in found), [v.message for v in found]
-    assert {v.policy for v in violations} == {policy}
+    assert_violation(configured, policy, kind, path, value, expected)
 
 
 def test_version_name_falls_back_to_resource_name(configured: PolicyHarness) -> None:

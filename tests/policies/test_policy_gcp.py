@@ -6,7 +6,7 @@ import json
 
 import pytest
 from policy_factories import DELETE, UNKNOWN, compliant, labels, mutate, secret
-from policy_support import of, run
+from policy_support import assert_violation, of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 
@@ -82,11 +82,7 @@ CASES = [
 def test_violation(
     configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
 ) -> None:
-    violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
-    found = of(violations, policy)
-    assert found and all(v.level == "mandatory" for v in found), violations
-    assert any(expected in v.message for v in found), [v.message for v in found]
-    assert {v.policy for v in violations} == {policy}
+    assert_violation(configured, policy, kind, path, value, expected)
 
 
 def test_raw_key_fails_even_next_to_kms_key(configured: PolicyHarness) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from policy_factories import DELETE, compliant, mutate, tags
-from policy_support import PACK_DIR, PROJECT, of, resource, run
+from policy_support import PACK_DIR, PROJECT, assert_violation, of, resource, run
 
 from golden_images.preview.harness import PolicyHarness
 
@@ -80,11 +80,7 @@ CASES = [
 def test_violation(
     configured: PolicyHarness, policy: str, kind: str, path: str, value: object, expected: str
 ) -> None:
-    violations = run(configured, kind, mutate(compliant(kind), path, value), name="golden")
-    found = of(violations, policy)
-    assert found and all(v.level == "mandatory" for v in found), violations
-    assert any(expected in v.message for v in found), [v.message for v in found]
-    assert {v.policy for v in violations} == {policy}
+    assert_violation(configured, policy, kind, path, value, expected)
 
 
 def test_lts_rule_only_in_prod(dev: PolicyHarness) -> None:
