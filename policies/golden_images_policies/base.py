@@ -196,15 +196,31 @@ def resource_policy(
         ctx.props.finish()
 
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=level,
-        config_schema=_schema(properties),
-        severity=_SEVERITY[severity],
-        tags=_tags(concern, extra_tags),
-        remediation_steps=remediation,
+        **_metadata(name, description, level, properties, severity, concern, extra_tags, remediation),
     )
+
+
+def _metadata(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    properties: Mapping[str, Any],
+    severity: str,
+    concern: str,
+    extra_tags: Sequence[str],
+    remediation: str,
+) -> dict[str, Any]:
+    """The keyword arguments every policy of the pack carries, whatever its kind."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": _schema(properties),
+        "severity": _SEVERITY[severity],
+        "tags": _tags(concern, extra_tags),
+        "remediation_steps": remediation,
+    }
 
 
 def stack_policy(
@@ -228,12 +244,6 @@ def stack_policy(
             report(message, urn)
 
     return StackValidationPolicy(
-        name=name,
-        description=description,
         validate=validate,
-        enforcement_level=level,
-        config_schema=_schema(properties),
-        severity=_SEVERITY[severity],
-        tags=_tags(concern, extra_tags),
-        remediation_steps=remediation,
+        **_metadata(name, description, level, properties, severity, concern, extra_tags, remediation),
     )
