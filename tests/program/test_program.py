@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from golden_images.preview.present import public_inputs
 from golden_images.preview.runner import ProgramRun, run_program
@@ -108,3 +109,17 @@ def test_version_record_contract() -> None:
         r for r in run.resources if r.type == "golden-images:index:GoldenImage" and r.name == "base-ubuntu"
     )
     assert golden.inputs["version"] == "1.4.2" and golden.inputs["os"]["lts"] is True
+
+
+def test_missing_platform_config_refused_before_anything_registers(tmp_path: Path) -> None:
+    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
+    del document["config"]["golden-images:proxmoxEndpoint"]
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+    run = run_program(ROOT, "dev", stack_file=stack_file)
+    assert run.error is not None
+    assert (
+        "stacks/Pulumi.dev.yaml: config.golden-images:proxmoxEndpoint: required by the proxmox sections"
+        in str(run.error)
+    )
+    assert run.resources == []
