@@ -9,9 +9,9 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from rich.console import Console
-from rich.table import Table
 from rich.tree import Tree
 
+from golden_images.preview.harness import is_preview_notice
 from golden_images.preview.model import RegisteredResource, Violation
 
 SECRET_MASK = "[secret]"
@@ -113,34 +113,42 @@ def render(
 
     images = outputs.get("images") if isinstance(outputs.get("images"), Mapping) else {}
     if images:
-        table = Table(title="version records", show_lines=False)
-        for column in ("image", "version", "fingerprint", "encryption", "artifacts"):
-            table.add_column(column)
+        records = Tree("[bold]version records[/]")
         for name, record in images.items():
             if not isinstance(record, Mapping):
                 continue
-            table.add_row(
-                name,
-                str(record.get("version")),
-                str(record.get("fingerprint", ""))[:16],
-                ", ".join(f"{k}:{v}" for k, v in (record.get("encryption") or {}).items()),
-                "; ".join(
-                    f"{k}: {', '.join(f'{a}={b}' for a, b in v.items()) if isinstance(v, Mapping) else v}"
-                    for k, v in (record.get("artifacts") or {}).items()
-                ),
+            node = records.add(
+                f"[bold]{name}[/] {record.get('version')} [dim]fingerprint {str(record.get('fingerprint', ''))[:12]}[/]"
             )
-        console.print(table)
+            encryption = record.get("encryption") or {}
+            for platform, artifacts in (record.get("artifacts") or {}).items():
+                shown = (
+                    ", ".join(f"{k}={v}" for k, v in artifacts.items())
+                    if isinstance(artifacts, Mapping)
+                    else str(artifacts)
+                )
+                node.add(f"{platform} [green]{encryption.get(platform, '?')}[/]: {shown}")
+        console.print(records)
 
     if policy_pack is None:
         console.print("[yellow]policy pack not evaluated[/]")
         return
-    if not violations:
+    # The SDK reports rules it could not evaluate (a value unknown until apply) as advisory diagnostics, as
+    # the engine shows them; they are listed apart so they are not mistaken for findings.
+    notices = [v for v in violations if is_preview_notice(v)]
+    findings = [v for v in violations if not is_preview_notice(v)]
+    if notices:
+        console.print(f"[dim]{len(notices)} rule evaluation(s) deferred until the values are known:[/]")
+        for v in notices:
+            resource = by_urn.get(v.urn)
+            console.print(f"[dim]  {v.policy} on {resource.name if resource else v.urn or 'the stack'}[/]")
+    if not findings:
         console.print(f"[green]policy pack {policy_pack}: no violations[/]")
         return
     grouped: dict[str, list[Violation]] = defaultdict(list)
-    for v in violations:
+    for v in findings:
         grouped[v.urn].append(v)
-    console.print(f"[bold]policy violations ({len(violations)})[/]")
+    console.print(f"[bold]policy violations ({len(findings)})[/]")
     for urn, items in grouped.items():
         resource = by_urn.get(urn)
         title = f"{resource.type} {resource.name}" if resource else (urn or "stack")
