@@ -158,3 +158,16 @@ def test_project_files_follow_pulumi_rules() -> None:
     assert policy["runtime"]["name"] == "python"
     for stack in ("dev", "staging", "prod"):
         assert (ROOT / "stacks" / f"Pulumi.{stack}.yaml").is_file()
+
+
+def test_deferred_rules_are_not_shown_as_findings() -> None:
+    """Prod's Azure published versions take their source from the build's output, unknown in preview: the
+    pack says it could not evaluate the rule yet; people see that apart from findings, JSON keeps it."""
+    result = CliRunner().invoke(app, ["preview", "--root", str(ROOT), "--stack", "prod"])
+    assert result.exit_code == 0
+    assert "deferred until the values are known" in result.stdout
+    assert "azure-compute-galleryimageversion-source-pinned on base-ubuntu-azure-version" in result.stdout
+    assert "policy violations" not in result.stdout
+    code, document = _preview("--stack", "prod")
+    deferred = [v for v in document["violations"] if v["message"].startswith("can't run policy")]
+    assert code == 0 and deferred and all(v["level"] == "advisory" for v in deferred)
