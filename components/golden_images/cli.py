@@ -17,6 +17,7 @@ from rich.console import Console
 
 from golden_images.common.loader import CATALOG_KEY, CatalogError, load_catalog_file, read_stack_file
 from golden_images.preview.model import Violation
+from golden_images.tools.commands import register as register_tools
 
 app = typer.Typer(
     name="golden-images",
@@ -163,17 +164,8 @@ def preview(
         raise typer.Exit(1)
 
 
-def _register_tools() -> None:
-    try:
-        from golden_images.tools.commands import register
-    except ModuleNotFoundError as exc:  # the day-2 tools are optional while they are being built
-        if exc.name != "golden_images.tools.commands":
-            raise
-        return
-    register(app)
-
-
-_register_tools()
+# Day-2 AWS commands (pin, audit, cleanup) are defined beside their code in golden_images.tools.
+register_tools(app)
 
 
 def main() -> None:
