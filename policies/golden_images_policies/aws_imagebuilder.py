@@ -13,12 +13,11 @@ from golden_images.common.rules import (
     is_customer_kms_key,
     is_floating_reference,
     is_public_group,
-    is_semver,
     is_truthy_flag,
 )
 
 from . import tagging
-from .base import Ctx, config_strings, resource_policy
+from .base import Ctx, config_strings, resource_policy, semver_problems
 from .props import UNKNOWN, Props, is_mapping, text
 
 COMPONENT: Final = "aws:imagebuilder/component:Component"
@@ -215,13 +214,7 @@ def _distribution_targets(ctx: Ctx) -> Iterable[str]:
 
 
 def _semver(ctx: Ctx) -> Iterable[str]:
-    version = ctx.props("version")
-    if version is UNKNOWN or is_semver(version):
-        return
-    yield (
-        f"{ctx.label} has version {version!r}, which is not semantic MAJOR.MINOR.PATCH (for example 1.4.2); "
-        f"derive it from the golden image version."
-    )
+    yield from semver_problems(ctx, " (for example 1.4.2); derive it from the golden image version.")
 
 
 def _pinned(ctx: Ctx) -> Iterable[str]:

@@ -24,9 +24,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from golden_images.common.rules import ENVIRONMENTS
+from golden_images.common.rules import ENVIRONMENTS, is_semver
 
-from .props import Props
+from .props import UNKNOWN, Props
 
 #: The concerns a policy is tagged with: exactly one per policy. ``hygiene`` covers build-hardening rules
 #: (IMDSv2, terminate-on-failure, image tests/scanning, private build subnets) that are neither encryption,
@@ -247,3 +247,12 @@ def stack_policy(
         validate=validate,
         **_metadata(name, description, level, properties, severity, concern, extra_tags, remediation),
     )
+
+
+def semver_problems(ctx: Ctx, fix: str) -> Iterable[str]:
+    """The violation message when ``version`` is known and not strict MAJOR.MINOR.PATCH; ``fix`` ends the
+    sentence (it starts with its own separator, e.g. ``"; set ..."``)."""
+    version = ctx.props("version")
+    if version is UNKNOWN or is_semver(version):
+        return
+    yield f"{ctx.label} has version {version!r}, which is not semantic MAJOR.MINOR.PATCH{fix}"

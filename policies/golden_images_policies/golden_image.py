@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import is_floating_reference, is_semver, is_truthy_flag
+from golden_images.common.rules import is_floating_reference, is_truthy_flag
 
 from . import tagging
-from .base import Ctx, resource_policy
+from .base import Ctx, resource_policy, semver_problems
 from .props import UNKNOWN, is_mapping, text
 
 GOLDEN_IMAGE: Final = "golden-images:index:GoldenImage"
@@ -46,12 +46,8 @@ LTS_CONFIG: Final[dict[str, Any]] = {
 
 
 def _semver(ctx: Ctx) -> Iterable[str]:
-    version = ctx.props("version")
-    if version is UNKNOWN or is_semver(version):
-        return
-    yield (
-        f"{ctx.label} has version {version!r}, which is not semantic MAJOR.MINOR.PATCH; set the catalog "
-        f"version to MAJOR.MINOR.PATCH (no 'v' prefix, no suffix), for example 1.4.2."
+    yield from semver_problems(
+        ctx, "; set the catalog version to MAJOR.MINOR.PATCH (no 'v' prefix, no suffix), for example 1.4.2."
     )
 
 
