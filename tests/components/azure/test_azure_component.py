@@ -63,35 +63,30 @@ def _children(run: ProgramRun, image: str) -> list[RegisteredResource]:
     return [r for r in run.resources if r.parent == component.urn]
 
 
+# staging and prod publish with customer-managed keys: a build runner (identity, script) and a published version.
+CMK_TREE = {
+    IDENTITY: 2,
+    GALLERY: 1,
+    DEFINITION: 2,
+    ROLE: 3,
+    ASSIGNMENT: 3,
+    TEMPLATE: 1,
+    SCRIPT: 1,
+    VERSION: 1,
+}
+
+
 @pytest.mark.parametrize(
     ("stack", "expected"),
     [
         ("dev", {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 1, ASSIGNMENT: 1, TEMPLATE: 1}),
         (
             "staging",
-            {
-                IDENTITY: 2,
-                GALLERY: 1,
-                DEFINITION: 2,
-                ROLE: 3,
-                ASSIGNMENT: 3,
-                TEMPLATE: 1,
-                SCRIPT: 1,
-                VERSION: 1,
-            },
+            CMK_TREE,
         ),
         (
             "prod",
-            {
-                IDENTITY: 2,
-                GALLERY: 1,
-                DEFINITION: 2,
-                ROLE: 3,
-                ASSIGNMENT: 3,
-                TEMPLATE: 1,
-                SCRIPT: 1,
-                VERSION: 1,
-            },
+            CMK_TREE,
         ),
     ],
 )
