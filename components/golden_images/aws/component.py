@@ -11,8 +11,10 @@ Resources (children named ``<name>-<role>``):
 * ``infrastructure``: IMDSv2 required, terminate on failure, instance types, optional subnet/SGs/SNS;
 * ``distribution``: every region with its own CMK, AMI tags, launch permissions only to configured targets,
   and the new AMI id written to an SSM parameter in each region;
-* ``pipeline``: schedule (dependency-update start condition), image tests and Inspector scanning on;
-* ``lifecycle-role`` / ``lifecycle``: deprecate after N days, keep the newest N;
+* ``pipeline``: schedule (start condition :attr:`AwsSpec.start_condition`: on every cron match for pinned
+  parents), image tests and Inspector scanning on;
+* ``lifecycle-role`` / ``lifecycle``: selects this image's recipe; deprecates its AMIs after N days and
+  deletes AMIs and snapshots beyond the newest N;
 * ``image`` (only with ``bake_on_up``): one build now, with a create timeout sized for long builds.
 """
 
@@ -121,6 +123,7 @@ class AwsGoldenImage(pulumi.ComponentResource):
             },
         )
         stem = f"{image.name}-{env}"
+        recipe_name = builder_name(stem, recipe_fp)
 
         # --- IAM: the build instance's role and profile, nothing broader than documented -------------------
         role = aws.iam.Role(
@@ -167,7 +170,7 @@ class AwsGoldenImage(pulumi.ComponentResource):
         recipe = aws.imagebuilder.ImageRecipe(
             f"{name}-recipe",
             aws.imagebuilder.ImageRecipeArgs(
-                name=builder_name(stem, recipe_fp),
+                name=recipe_name,
                 version=image.version,
                 parent_image=parent_ref,
                 components=[aws.imagebuilder.ImageRecipeComponentArgs(component_arn=component.arn)],
@@ -237,7 +240,7 @@ class AwsGoldenImage(pulumi.ComponentResource):
                 schedule=aws.imagebuilder.ImagePipelineScheduleArgs(
                     schedule_expression=schedule.cron,
                     timezone=schedule.timezone,
-                    pipeline_execution_start_condition=schedule.start_condition,
+                    pipeline_execution_start_condition=spec.start_condition,
                 )
                 if schedule is not None
                 else None,
@@ -286,7 +289,14 @@ class AwsGoldenImage(pulumi.ComponentResource):
                 resource_type="AMI_IMAGE",
                 policy_details=[
                     aws.imagebuilder.LifecyclePolicyPolicyDetailArgs(
-                        action=aws.imagebuilder.LifecyclePolicyPolicyDetailActionArgs(type="DEPRECATE"),
+                        # Without include_resources the rule deprecates only the Image Builder image
+                        # resource, never the distributed AMIs consumers launch.
+                        action=aws.imagebuilder.LifecyclePolicyPolicyDetailActionArgs(
+                            type="DEPRECATE",
+                            include_resources=aws.imagebuilder.LifecyclePolicyPolicyDetailActionIncludeResourcesArgs(
+                                amis=True
+                            ),
+                        ),
                         filter=aws.imagebuilder.LifecyclePolicyPolicyDetailFilterArgs(
                             type="AGE",
                             value=retention.deprecate_after_days,
@@ -306,14 +316,21 @@ class AwsGoldenImage(pulumi.ComponentResource):
                         ),
                     ),
                 ],
+                # By recipe, not by tags: pipeline-built images carry no tags the provider can set, and a
+                # tag selection matches images with *any* of the tags (other images and teams). The recipe
+                # (content-named, so exactly this image's build definition) selects only its own output.
                 resource_selection=aws.imagebuilder.LifecyclePolicyResourceSelectionArgs(
-                    tag_map={"golden-image": image.name, "environment": env, "managed-by": tags["managed-by"]}
+                    recipes=[
+                        aws.imagebuilder.LifecyclePolicyResourceSelectionRecipeArgs(
+                            name=recipe_name, semantic_version=image.version
+                        )
+                    ]
                 ),
                 status="ENABLED",
                 region=region,
                 tags=tags,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=attachments),
+            pulumi.ResourceOptions(parent=self, depends_on=[*attachments, recipe]),
         )
 
         # --- Optional: build once now -----------------------------------------------------------------------

@@ -77,16 +77,24 @@ class AwsSharing(CatalogModel):
         return not (self.accounts or self.organizations or self.organizational_units)
 
 
+#: Image Builder's start conditions: build on every cron match, or only when the cron matches and a
+#: dependency has a newer version that matches the recipe's semantic-version filter.
+MATCH_ONLY = "EXPRESSION_MATCH_ONLY"
+MATCH_AND_UPDATES = "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+StartCondition = Literal["EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"]
+
+
 class AwsSchedule(CatalogModel):
     """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default
-    ``Etc/UTC``) and the start condition (default: only when the cron matches *and* a dependency — parent
-    image or component — has an update)."""
+    ``Etc/UTC``) and the ``start_condition``. Default: ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE``
+    only for a floating ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image
+    Builder detects "dependency updates" only through semantic-version filters, and components are always
+    exact versions, so with a pinned ``ami``/exact ARN/SSM parent the update condition would never start a
+    build. Setting the update condition explicitly with such a parent is refused."""
 
     cron: str
     timezone: Annotated[str, Field(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$")] = "Etc/UTC"
-    start_condition: Literal["EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"] = (
-        "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
-    )
+    start_condition: StartCondition | None = None
 
     @field_validator("cron")
     @classmethod
@@ -97,12 +105,40 @@ class AwsSchedule(CatalogModel):
         return value
 
 
-class AwsRetention(CatalogModel):
-    """Lifecycle of baked AMIs: ``keep`` the newest N (default 5, 1-1000) and deprecate images older than
-    ``deprecate_after_days`` (default 90, 1-3650)."""
+#: Limits the Image Builder lifecycle API enforces (terraform-provider-aws validates the same):
+#: ``filter.retainAtLeast`` 1-10 and ``filter.value`` 1-1000.
+MAX_KEEP = 10
+MAX_DEPRECATE_DAYS = 1000
 
-    keep: Annotated[int, Field(ge=1, le=1000)] = 5
-    deprecate_after_days: Annotated[int, Field(ge=1, le=3650)] = 90
+
+class AwsRetention(CatalogModel):
+    """Lifecycle of baked AMIs: ``keep`` the newest N (default 5, 1-10) and deprecate images older than
+    ``deprecate_after_days`` (default 90, 1-1000). The ranges are Image Builder's own: ``keep`` becomes the
+    lifecycle filter's ``retainAtLeast`` (1-10) and the days its ``value`` (1-1000)."""
+
+    keep: int = 5
+    deprecate_after_days: int = 90
+
+    @field_validator("keep")
+    @classmethod
+    def _keep(cls, value: int) -> int:
+        if not 1 <= value <= MAX_KEEP:
+            raise ValueError(
+                f"keep must be 1-{MAX_KEEP}, got {value}: it is the lifecycle policy's retainAtLeast, which "
+                f"Image Builder limits to {MAX_KEEP}; older AMIs beyond that are retired by "
+                "'golden-images cleanup'"
+            )
+        return value
+
+    @field_validator("deprecate_after_days")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if not 1 <= value <= MAX_DEPRECATE_DAYS:
+            raise ValueError(
+                f"deprecate_after_days must be 1-{MAX_DEPRECATE_DAYS}, got {value}: Image Builder's lifecycle "
+                f"filter accepts at most {MAX_DEPRECATE_DAYS} days"
+            )
+        return value
 
 
 class AwsSpec(CatalogModel):
@@ -155,6 +191,17 @@ class AwsSpec(CatalogModel):
             problems.append(f"kms_keys names region(s) {', '.join(extra)} that are not in regions")
         if self.security_group_ids and self.subnet_id is None:
             problems.append("security_group_ids needs subnet_id (Image Builder applies them to that subnet)")
+        schedule = self.schedule
+        if (
+            schedule is not None
+            and schedule.start_condition == MATCH_AND_UPDATES
+            and not self.parent_has_version_filter
+        ):
+            problems.append(
+                f"schedule.start_condition {MATCH_AND_UPDATES} never starts a build here: the parent is "
+                "pinned (an AMI, an exact image ARN or an SSM parameter) and components are exact versions, so "
+                f"Image Builder never sees a dependency update; use {MATCH_ONLY} or leave start_condition unset"
+            )
         environment = context_value(info, "environment")
         pins: Any = context_value(info, "pins")
         param = self.parent.ssm_parameter
@@ -168,6 +215,21 @@ class AwsSpec(CatalogModel):
         if problems:
             raise PydanticCustomError("aws_section", "{problems}", {"problems": "; ".join(problems)})
         return self
+
+    @property
+    def parent_has_version_filter(self) -> bool:
+        """True when the parent is an Image Builder ARN with a semantic-version wildcard (``…/x.x.x``), the
+        only parent for which Image Builder detects dependency updates."""
+        arn = self.parent.image_builder_arn
+        return arn is not None and rules.is_floating_reference(arn)
+
+    @property
+    def start_condition(self) -> str:
+        """The pipeline's start condition: the schedule's, else the default described on
+        :class:`AwsSchedule`."""
+        if self.schedule is not None and self.schedule.start_condition is not None:
+            return self.schedule.start_condition
+        return MATCH_AND_UPDATES if self.parent_has_version_filter else MATCH_ONLY
 
     @property
     def build_region(self) -> str:
