@@ -57,6 +57,8 @@ def test_script_change_touches_only_images_that_use_it(tmp_path: Path) -> None:
         "app-runtime-aws-recipe",
         "app-runtime-aws-pipeline",
         "app-runtime-aws-distribution",
+        # The lifecycle policy selects the (content-named) recipe, so it follows the new recipe in place.
+        "app-runtime-aws-lifecycle",
     }, aws_names
     # The component and recipe get new content-derived names (replacement, never "already exists").
     component = next(u for u in changed if u.endswith("app-runtime-aws-component"))
@@ -75,7 +77,12 @@ def test_script_change_touches_only_images_that_use_it(tmp_path: Path) -> None:
         "base-ubuntu-aws-recipe",
         "app-runtime-aws-recipe",
     } <= names
-    assert not any("infrastructure" in n or "role" in n or "lifecycle" in n for n in names)
+    assert not any("infrastructure" in n or "role" in n for n in names)
+    # Lifecycle policies follow their image's new recipe (selection by recipe name), nothing else of them.
+    assert {n for n in names if n.endswith("-lifecycle")} == {
+        "base-ubuntu-aws-lifecycle",
+        "app-runtime-aws-lifecycle",
+    }
 
 
 def test_version_record_contract() -> None:

@@ -116,13 +116,13 @@ class AwsRetention(CatalogModel):
     ``deprecate_after_days`` (default 90, 1-1000). The ranges are Image Builder's own: ``keep`` becomes the
     lifecycle filter's ``retainAtLeast`` (1-10) and the days its ``value`` (1-1000)."""
 
-    keep: int = 5
-    deprecate_after_days: int = 90
+    keep: Annotated[int, Field(ge=1)] = 5
+    deprecate_after_days: Annotated[int, Field(ge=1)] = 90
 
     @field_validator("keep")
     @classmethod
     def _keep(cls, value: int) -> int:
-        if not 1 <= value <= MAX_KEEP:
+        if value > MAX_KEEP:
             raise ValueError(
                 f"keep must be 1-{MAX_KEEP}, got {value}: it is the lifecycle policy's retainAtLeast, which "
                 f"Image Builder limits to {MAX_KEEP}; older AMIs beyond that are retired by "
@@ -133,7 +133,7 @@ class AwsRetention(CatalogModel):
     @field_validator("deprecate_after_days")
     @classmethod
     def _days(cls, value: int) -> int:
-        if not 1 <= value <= MAX_DEPRECATE_DAYS:
+        if value > MAX_DEPRECATE_DAYS:
             raise ValueError(
                 f"deprecate_after_days must be 1-{MAX_DEPRECATE_DAYS}, got {value}: Image Builder's lifecycle "
                 f"filter accepts at most {MAX_DEPRECATE_DAYS} days"

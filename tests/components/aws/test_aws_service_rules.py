@@ -134,9 +134,9 @@ def test_explicit_match_only_is_kept(run_stack: RunStack) -> None:
     ("field", "value", "words"),
     [
         ("keep", 11, "keep must be 1-10, got 11"),
-        ("keep", 0, "keep must be 1-10, got 0"),
+        ("keep", 0, "greater than or equal to 1"),
         ("deprecate_after_days", 1001, "deprecate_after_days must be 1-1000, got 1001"),
-        ("deprecate_after_days", 0, "deprecate_after_days must be 1-1000, got 0"),
+        ("deprecate_after_days", 0, "greater than or equal to 1"),
     ],
 )
 def test_retention_limits_are_image_builders(run_stack: RunStack, field: str, value: int, words: str) -> None:
