@@ -8,6 +8,7 @@ whenever a message reaches the bake topic (Cloud Scheduler on the spec's schedul
 * ``build-sa`` / ``vm-sa`` (and ``scheduler-sa`` with a schedule): one service account per job, with exactly
   the roles in :mod:`golden_images.gcp.iam`; ``cloudbuild-acts-as-build`` lets the Cloud Build service agent
   run builds as ``build-sa``; ``build-acts-as-vm`` lets ``build-sa`` attach ``vm-sa`` to the build VM;
+  ``build-subnet-user`` (Shared VPC only): ``build-sa`` may use the host project's subnetwork;
 * ``cmek-compute-agent``: the Compute Engine service agent may use the CMEK key (kept on delete: other images
   of the project may rely on the same non-authoritative binding);
 * ``bucket``: private (uniform access, public access prevention enforced), versioned, noncurrent versions
@@ -29,7 +30,7 @@ import json
 from typing import TypedDict
 
 import pulumi
-from pulumi_gcp import cloudbuild, cloudscheduler, kms, projects, pubsub, serviceaccount, storage
+from pulumi_gcp import cloudbuild, cloudscheduler, compute, kms, projects, pubsub, serviceaccount, storage
 
 from golden_images.common.build import ImageBuild
 from golden_images.common.tags import gcp_labels
@@ -176,6 +177,22 @@ class GcpGoldenImage(pulumi.ComponentResource):
                 after(accounts["build"]),
             )
         )
+        if spec.shared_vpc:
+            # Packer creates the build VM in this project on the host project's subnetwork: the caller needs
+            # compute.subnetworks.use there, on this subnetwork only.
+            grants.append(
+                compute.SubnetworkIAMMember(
+                    f"{name}-build-subnet-user",
+                    compute.SubnetworkIAMMemberArgs(
+                        project=spec.subnetwork_project,
+                        region=spec.region,
+                        subnetwork=spec.subnetwork_name,
+                        role=iam.NETWORK_USER_ROLE,
+                        member=f"serviceAccount:{emails['build']}",
+                    ),
+                    after(accounts["build"]),
+                )
+            )
         grants.append(
             kms.CryptoKeyIAMMember(
                 f"{name}-cmek-compute-agent",

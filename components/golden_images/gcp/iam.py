@@ -10,6 +10,11 @@ Three service accounts, each with only what its job needs:
 * **vm** (attached to the build VM): ``roles/logging.logWriter`` and ``roles/monitoring.metricWriter``.
 * **scheduler** (Cloud Scheduler's OAuth identity): ``roles/pubsub.publisher`` on the bake topic only.
 
+With a Shared VPC (the subnetwork is in a host project, ``network_project``), the build account also gets
+``roles/compute.networkUser`` on *that one subnetwork* of the host project — the role holding
+``compute.subnetworks.use``, without which Packer's ``instances.insert`` of the build VM is refused. Granted on
+the subnetwork, not the host project, so the account can use no other subnet.
+
 Plus two service-agent grants: the Cloud Build service agent may act as the build account
 (``roles/iam.serviceAccountUser`` on it), and the Compute Engine service agent may use the CMEK key
 (``roles/cloudkms.cryptoKeyEncrypterDecrypter`` on that key only).
@@ -28,6 +33,8 @@ BUILD_PROJECT_ROLES: Final[tuple[str, ...]] = (
 )
 VM_PROJECT_ROLES: Final[tuple[str, ...]] = ("roles/logging.logWriter", "roles/monitoring.metricWriter")
 BUCKET_READER_ROLE: Final = "roles/storage.objectViewer"
+#: Holds ``compute.subnetworks.use`` (and ``useExternalIp``); granted on the Shared VPC subnetwork only.
+NETWORK_USER_ROLE: Final = "roles/compute.networkUser"
 ACT_AS_ROLE: Final = "roles/iam.serviceAccountUser"
 PUBLISHER_ROLE: Final = "roles/pubsub.publisher"
 KMS_ROLE: Final = "roles/cloudkms.cryptoKeyEncrypterDecrypter"

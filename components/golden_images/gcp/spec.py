@@ -8,7 +8,9 @@ image) are checked together so one load reports all of them.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -57,9 +59,64 @@ GuestOsFeature = Literal[
     "MULTI_IP_SUBNET",
 ]
 
-DEFAULT_PACKER_IMAGE = "hashicorp/packer:1.11.2"
-DEFAULT_GCLOUD_IMAGE = "gcr.io/google.com/cloudsdktool/cloud-sdk:502.0.0-slim"
+
+@dataclass(frozen=True)
+class BuildImagePin:
+    """A container image the Cloud Build bake runs, pinned with the date its tag was published.
+
+    ``digest`` is the ``sha256:…`` manifest digest of ``tag``, or ``None`` while it is still to be confirmed
+    (it cannot be read from here: no registry access). Fill it in with
+    ``docker buildx imagetools inspect <repository>:<tag>`` (or ``gcloud artifacts docker images describe``)
+    and the reference becomes ``<repository>:<tag>@<digest>``, which Cloud Build pulls by digest.
+    ``published`` is when the tag was released (``source`` says where that date comes from): the
+    cloud-sdk repository deletes tags older than a year, so a pin past :data:`MAX_BUILD_IMAGE_AGE` is a bake
+    that fails at its first pull (``stale_build_images`` and its test catch that)."""
+
+    repository: str
+    tag: str
+    published: dt.date
+    source: str
+    digest: str | None = None
+
+    @property
+    def reference(self) -> str:
+        """``<repository>:<tag>@<digest>`` when the digest is confirmed, else ``<repository>:<tag>``."""
+        base = f"{self.repository}:{self.tag}"
+        return f"{base}@{self.digest}" if self.digest else base
+
+
+#: Build images older than this are refused by :func:`stale_build_images` (cloud-sdk keeps tags one year).
+MAX_BUILD_IMAGE_AGE = dt.timedelta(days=365)
+
+PACKER_PIN = BuildImagePin(
+    repository="hashicorp/packer",
+    tag="1.16.1",
+    published=dt.date(2026, 9, 17),
+    source="Packer 1.16.1 release (winget package published 2026-09-18); digest to be confirmed",
+)
+GCLOUD_PIN = BuildImagePin(
+    repository="gcr.io/google.com/cloudsdktool/cloud-sdk",
+    tag="568.0.0-slim",
+    published=dt.date(2026, 5, 12),
+    source="Google Cloud CLI 568.0.0 weekly release (packaged 2026-05-13); digest to be confirmed",
+)
+#: Every build image the defaults use.
+BUILD_IMAGE_PINS: tuple[BuildImagePin, ...] = (PACKER_PIN, GCLOUD_PIN)
+
+DEFAULT_PACKER_IMAGE = PACKER_PIN.reference
+DEFAULT_GCLOUD_IMAGE = GCLOUD_PIN.reference
 DEFAULT_PLUGIN_VERSION = "1.1.6"
+
+
+def stale_build_images(today: dt.date, pins: tuple[BuildImagePin, ...] = BUILD_IMAGE_PINS) -> list[str]:
+    """One sentence per pin published more than :data:`MAX_BUILD_IMAGE_AGE` before ``today``."""
+    return [
+        f"{pin.repository}:{pin.tag} was published {pin.published.isoformat()}, "
+        f"{(today - pin.published).days} days before {today.isoformat()}; pin a current tag (and its digest) "
+        "in golden_images.gcp.spec"
+        for pin in pins
+        if today - pin.published > MAX_BUILD_IMAGE_AGE
+    ]
 
 
 def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
@@ -75,7 +132,7 @@ def _container_image(value: str) -> str:
     if not _CONTAINER.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a pinned container image; write <registry>/<path>:<tag> or "
-            "<registry>/<path>@sha256:<64 hex> (for example hashicorp/packer:1.11.2)"
+            "<registry>/<path>@sha256:<64 hex> (for example hashicorp/packer:1.16.1)"
         )
     tag = value.rsplit(":", 1)[-1] if "@" not in value else None
     if tag is not None and (
@@ -85,6 +142,11 @@ def _container_image(value: str) -> str:
             f"{value!r} uses the floating tag {tag!r}; pin an exact version tag or a sha256 digest"
         )
     return value
+
+
+def _path_project(value: str) -> str | None:
+    """The project of a ``projects/<p>/…`` path, ``None`` for a short name."""
+    return value.split("/")[1] if value.startswith("projects/") else None
 
 
 ProjectId = Annotated[
@@ -179,10 +241,11 @@ class GcpSchedule(CatalogModel):
 
 
 class GcpBuilder(CatalogModel):
-    """The containers Cloud Build runs. ``packer_image`` (default ``hashicorp/packer:1.11.2``) installs the
-    ``googlecompute`` plugin at ``plugin_version`` (default ``1.1.6``) and bakes; ``gcloud_image`` (default
-    ``gcr.io/google.com/cloudsdktool/cloud-sdk:502.0.0-slim``) fetches the template and scripts and verifies
-    the image. Both must be pinned by an exact tag or a ``@sha256:`` digest. ``timeout_minutes`` (default 120,
+    """The containers Cloud Build runs. ``packer_image`` (default :data:`PACKER_PIN`, ``hashicorp/packer:1.16.1``)
+    installs the ``googlecompute`` plugin at ``plugin_version`` (default ``1.1.6``) and bakes; ``gcloud_image``
+    (default :data:`GCLOUD_PIN`, ``gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim``) fetches the template
+    and scripts and verifies the image. Both must be pinned by an exact tag or a ``@sha256:`` digest; an image
+    set here is the catalog's to keep current (cloud-sdk deletes tags after a year). ``timeout_minutes`` (default 120,
     30-1440) bounds the whole build."""
 
     packer_image: ContainerImage = DEFAULT_PACKER_IMAGE
@@ -298,6 +361,20 @@ class GcpSpec(CatalogModel):
                 f"worker_pool {self.worker_pool!r} is in {pool.group('region')!r}; the regional trigger in "
                 f"{self.region!r} can only use a private pool of the same region"
             )
+        if self.network_project is not None:
+            for field, value in (("network", self.network), ("subnetwork", self.subnetwork)):
+                owner = _path_project(value)
+                if owner is not None and owner != self.network_project:
+                    problems.append(
+                        f"{field} {value!r} is in project {owner!r}, but network_project is "
+                        f"{self.network_project!r}; with a Shared VPC the network and subnetwork belong to the "
+                        "host project (write the name only, or a path in the host project)"
+                    )
+            if self.network_project == self.project:
+                problems.append(
+                    f"network_project {self.network_project!r} is the build project itself; leave it unset "
+                    "unless the network is a Shared VPC in another (host) project"
+                )
         if self.shielded_vm.secure_boot and "UEFI_COMPATIBLE" not in self.guest_os_features:
             problems.append(
                 "shielded_vm.secure_boot needs a UEFI source image: add UEFI_COMPATIBLE to guest_os_features or "
@@ -306,6 +383,22 @@ class GcpSpec(CatalogModel):
         if problems:
             raise PydanticCustomError("gcp_section", "{problems}", {"problems": "; ".join(problems)})
         return self
+
+    @property
+    def subnetwork_project(self) -> str:
+        """The project holding the subnetwork: the one in its path, else ``network_project``, else ``project``."""
+        return _path_project(self.subnetwork) or self.network_project or self.project
+
+    @property
+    def subnetwork_name(self) -> str:
+        """The subnetwork's short name (the last segment of a path)."""
+        return self.subnetwork.rsplit("/", 1)[-1]
+
+    @property
+    def shared_vpc(self) -> bool:
+        """True when the build VM's subnetwork is in another project (a Shared VPC host): the build account
+        then needs ``compute.subnetworks.use`` there (see :data:`golden_images.gcp.iam.NETWORK_USER_ROLE`)."""
+        return self.subnetwork_project != self.project
 
     @property
     def build_zone(self) -> str:

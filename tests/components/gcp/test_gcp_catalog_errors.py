@@ -38,6 +38,29 @@ def _drop(key: str) -> Callable[[Raw], None]:
 # (id, stack, mutation, dotted path, words the message must contain)
 CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
     (
+        "shared-vpc-subnetwork-in-another-project",
+        "prod",
+        _set(
+            "subnetwork", "projects/acme-golden-prod/regions/us-central1/subnetworks/golden-build-us-central1"
+        ),
+        f"{P}.images[0].gcp",
+        "with a Shared VPC the network and subnetwork belong to the host project",
+    ),
+    (
+        "shared-vpc-network-in-another-project",
+        "prod",
+        _set("network", "projects/acme-other-host/global/networks/golden-build"),
+        f"{P}.images[0].gcp",
+        "network 'projects/acme-other-host/global/networks/golden-build' is in project 'acme-other-host'",
+    ),
+    (
+        "shared-vpc-host-is-the-build-project",
+        "prod",
+        _set("network_project", "acme-golden-prod"),
+        f"{P}.images[0].gcp",
+        "is the build project itself",
+    ),
+    (
         "prod-family-source",
         "prod",
         _set("source_image", {"project": "ubuntu-os-cloud", "family": "ubuntu-2404-lts-amd64"}),
@@ -198,7 +221,8 @@ def test_family_source_is_allowed_outside_prod_and_defaults_apply() -> None:
     )
     assert spec.image_family("base-ubuntu") == "base-ubuntu"
     assert spec.build_zone == "us-central1-b"
-    assert spec.builder.packer_image == "hashicorp/packer:1.11.2"
+    assert spec.builder.packer_image == "hashicorp/packer:1.16.1"
+    assert spec.builder.gcloud_image == "gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim"
     assert spec.builder.timeout_minutes == 120
     assert spec.shielded_vm.secure_boot and spec.disk_type == "pd-balanced" and spec.schedule is None
 

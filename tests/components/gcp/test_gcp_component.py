@@ -12,6 +12,12 @@ import pytest
 
 from golden_images.common import rules
 from golden_images.gcp import iam
+from golden_images.gcp.spec import (
+    BUILD_IMAGE_PINS,
+    DEFAULT_GCLOUD_IMAGE,
+    DEFAULT_PACKER_IMAGE,
+    stale_build_images,
+)
 from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import ProgramRun, run_program
 from tests.components.gcp.gcp_helpers import STACKS, gcp_catalog
@@ -28,6 +34,7 @@ TOPIC = "gcp:pubsub/topic:Topic"
 TOPIC_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
 TRIGGER = "gcp:cloudbuild/trigger:Trigger"
 JOB = "gcp:cloudscheduler/job:Job"
+SUBNET_MEMBER = "gcp:compute/subnetworkIAMMember:SubnetworkIAMMember"
 COMPONENT = "golden-images:index:GcpGoldenImage"
 
 
@@ -81,6 +88,8 @@ def test_each_image_gets_the_pipeline(runs: dict[str, ProgramRun], stack: str) -
         }
         if scheduled:
             expected |= {TOPIC_MEMBER, JOB}
+        if stack == "prod":  # Shared VPC: the build account may use the host project's subnetwork
+            expected |= {SUBNET_MEMBER}
         assert set(kinds) == expected
         assert all(r.name.startswith(f"{image}-gcp-") for r in children)
         assert len([r for r in children if r.type == ACCOUNT]) == (3 if scheduled else 2)
@@ -209,7 +218,8 @@ def test_trigger_runs_packer_plugin_install_then_build_and_scheduler_publishes(
     }
     steps = trigger["build"]["steps"]
     assert [s["id"] for s in steps] == ["fetch", "bake", "verify"]
-    assert steps[1]["name"] == "hashicorp/packer:1.11.2"
+    assert steps[1]["name"] == DEFAULT_PACKER_IMAGE
+    assert steps[0]["name"] == steps[2]["name"] == DEFAULT_GCLOUD_IMAGE
     assert (
         "packer plugins install github.com/hashicorp/googlecompute v1.1.6\npacker build" in steps[1]["script"]
     )
@@ -236,7 +246,7 @@ def test_version_record_says_how_consumers_resolve_the_image(runs: dict[str, Pro
     )
     assert artifacts["resolve"] == "gcp.compute.get_image(family='app-runtime', project='acme-golden-prod')"
     assert (
-        record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20241115"
+        record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260918"
     )
     assert record["built_at"] is None
 
@@ -275,3 +285,69 @@ def test_script_change_touches_only_that_images_objects_and_trigger(
     # The script's object and the template are replaced by new content-addressed objects, nothing else.
     assert len(removed) == len(added) == 2
     assert all(n.startswith("app-runtime-gcp-object-") for n in removed | added)
+
+
+def test_shared_vpc_build_account_may_use_the_host_subnetwork(runs: dict[str, ProgramRun]) -> None:
+    """Prod's subnetwork is in the Shared VPC host project: without compute.subnetworks.use there, Packer's
+    instances.insert of the build VM is refused."""
+    run = runs["prod"]
+    for image in ("base-ubuntu", "app-runtime"):
+        build = iam.account_email(iam.account_id("build", image, "prod"), "acme-golden-prod")
+        member = one(run.resources, SUBNET_MEMBER, f"{image}-gcp-build-subnet-user").inputs
+        assert member == {
+            "project": "acme-net-host",
+            "region": "us-central1",
+            "subnetwork": "golden-build-us-central1",
+            "role": "roles/compute.networkUser",
+            "member": f"serviceAccount:{build}",
+        }
+        assert _template(run, image)["builders"][0]["network_project_id"] == "acme-net-host"
+    assert len(by_type(run.resources, SUBNET_MEMBER)) == 2
+    # Not a Shared VPC (the subnetwork is in the build project): nothing to grant.
+    assert not by_type(runs["dev"].resources, SUBNET_MEMBER)
+
+
+def test_the_trigger_waits_for_the_subnetwork_grant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from golden_images.preview.runner import CapturingMonitor
+
+    seen: dict[str, Any] = {}
+    original = CapturingMonitor.RegisterResource
+
+    def spy(self: CapturingMonitor, request: Any) -> Any:
+        seen[request.name] = request
+        return original(self, request)
+
+    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
+    run = _run(tmp_path, "prod")
+    grant = one(run.resources, SUBNET_MEMBER, "base-ubuntu-gcp-build-subnet-user")
+    assert grant.urn in seen["base-ubuntu-gcp-trigger"].dependencies
+
+
+def test_build_images_are_dated_and_younger_than_a_year() -> None:
+    """cloud-sdk deletes tags older than a year: a pin past that age is a bake that fails at its first pull.
+    This test starts failing a year after a pin's date — re-pin (tag, date, digest) in gcp/spec.py then."""
+    import datetime as dt
+
+    assert stale_build_images(dt.date.today()) == []
+    assert {DEFAULT_PACKER_IMAGE, DEFAULT_GCLOUD_IMAGE} == {pin.reference for pin in BUILD_IMAGE_PINS}
+    for pin in BUILD_IMAGE_PINS:
+        assert pin.published <= dt.date.today(), pin
+        assert pin.digest is None or (pin.digest.startswith("sha256:") and len(pin.digest) == 71), pin
+        # The date is checkable: the check fires exactly one year and one day after it.
+        assert stale_build_images(pin.published + dt.timedelta(days=365), (pin,)) == []
+        assert stale_build_images(pin.published + dt.timedelta(days=366), (pin,))
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_pinned_source_images_are_younger_than_a_year(stack: str) -> None:
+    """Ubuntu's GCE image names carry their build date (``…-vYYYYMMDD``); a pin over a year old misses a year
+    of security updates and nears obsoletion. Re-pin from
+    ``gcloud compute images describe-from-family ubuntu-2404-lts-amd64 --project ubuntu-os-cloud``."""
+    import datetime as dt
+    import re
+
+    source = gcp_catalog(stack)["defaults"]["gcp"]["source_image"]["image"]
+    match = re.search(r"-v(\d{8})$", source)
+    assert match, source
+    built = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+    assert dt.date.today() - built <= dt.timedelta(days=365), f"{stack}: {source} is from {built}"

@@ -92,7 +92,7 @@ def test_template_encrypts_with_cmek_without_external_ip(stack: str) -> None:
 def test_prod_template_uses_the_exact_source_image_dev_the_family() -> None:
     prod = rendered_builds("prod")["base-ubuntu"].template["builders"][0]
     dev = rendered_builds("dev")["base-ubuntu"].template["builders"][0]
-    assert prod["source_image"] == "ubuntu-2404-noble-amd64-v20241115" and "source_image_family" not in prod
+    assert prod["source_image"] == "ubuntu-2404-noble-amd64-v20260918" and "source_image_family" not in prod
     assert dev["source_image_family"] == "ubuntu-2404-lts-amd64" and "source_image" not in dev
     assert prod["source_image_project_id"] == ["ubuntu-os-cloud"]
     assert prod["network_project_id"] == "acme-net-host"
@@ -172,7 +172,7 @@ def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> No
     assert spec.kms_key in verify and "UEFI_COMPATIBLE" in verify and "GVNIC" in verify
     steps = build_steps(spec, rendered, "bucket-x")
     assert [s.id for s in steps] == ["fetch", "bake", "verify"]
-    assert steps[1].image == "hashicorp/packer:1.11.2"
+    assert steps[1].image == "hashicorp/packer:1.16.1"
 
 
 @given(
