@@ -1,4 +1,5 @@
-"""EC2 AMIs: encrypted snapshots, customer-key copies, no public or unlisted launch permissions, tags."""
+"""EC2 AMIs and EBS snapshots: encrypted snapshots, customer-key copies, no public or unlisted launch or
+create-volume permissions, account-level public-sharing blocks, tags."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from golden_images.common.rules import (
     is_aws_account_id,
     is_aws_org_arn,
     is_aws_ou_arn,
-    is_customer_kms_key,
     is_public_group,
     is_truthy_flag,
 )
@@ -17,11 +17,27 @@ from golden_images.common.rules import (
 from . import tagging
 from .aws_imagebuilder import SHARING_CONFIG, sharing_target_problems
 from .base import Ctx, resource_policy
+from .keys import aws_key_problem, is_customer_kms_key
 from .props import UNKNOWN, is_mapping, text
 
 AMI: Final = "aws:ec2/ami:Ami"
 AMI_COPY: Final = "aws:ec2/amiCopy:AmiCopy"
 LAUNCH_PERMISSION: Final = "aws:ec2/amiLaunchPermission:AmiLaunchPermission"
+AMI_FROM_INSTANCE: Final = "aws:ec2/amiFromInstance:AmiFromInstance"
+SNAPSHOT_PERMISSION: Final = "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission"
+IMAGE_BLOCK_PUBLIC: Final = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
+SNAPSHOT_BLOCK_PUBLIC: Final = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+SNAPSHOT_COPY: Final = "aws:ebs/snapshotCopy:SnapshotCopy"
+SNAPSHOT_IMPORT: Final = "aws:ebs/snapshotImport:SnapshotImport"
+#: ``state`` values that keep new public sharing blocked, per account-level switch (anything else fails).
+_BLOCKING_STATES: Final = {
+    IMAGE_BLOCK_PUBLIC: ("block-new-sharing",),
+    SNAPSHOT_BLOCK_PUBLIC: ("block-all-sharing", "block-new-sharing"),
+}
+_KNOWN_STATES: Final = {
+    IMAGE_BLOCK_PUBLIC: ("block-new-sharing", "unblocked"),
+    SNAPSHOT_BLOCK_PUBLIC: ("block-all-sharing", "block-new-sharing", "unblocked"),
+}
 
 
 def _ami_blocks(ctx: Ctx) -> Iterable[str]:
@@ -57,16 +73,54 @@ def _copy_key(ctx: Ctx) -> Iterable[str]:
     key = props("kmsKeyId")
     if key is UNKNOWN or is_customer_kms_key(key):
         return
-    if text(key) is None:
+    if text(key) is None and not (key is not None and not isinstance(key, str)):
         yield (
             f"{ctx.label} sets no kmsKeyId, so the copy uses the AWS-managed EBS key; set kmsKeyId to a "
             f"customer-managed KMS key in the destination region."
         )
-    else:
+    elif isinstance(key, str) and (key.startswith("alias/aws/") or ":alias/aws/" in key):
         yield (
             f"{ctx.label} uses the AWS-managed key '{key}'; set kmsKeyId to a customer-managed KMS key in the "
             f"destination region."
         )
+    else:
+        yield (
+            f"{ctx.label} sets kmsKeyId to {key!r}: {aws_key_problem(key)}; set kmsKeyId to a customer-managed "
+            f"KMS key ARN, key id or alias in the destination region."
+        )
+
+
+def _from_instance(ctx: Ctx) -> Iterable[str]:
+    # AmiFromInstance has no encryption input: its snapshots inherit whatever the instance's volumes use, which
+    # no property of this resource shows. Unprovable encryption is refused (fail closed).
+    source = ctx.props("sourceInstanceId")
+    shown = f" '{source}'" if isinstance(source, str) else ""
+    yield (
+        f"{ctx.label} snapshots instance{shown} with whatever keys its volumes use, which nothing in the resource "
+        f"shows, so its encryption cannot be proven; build the image with Image Builder or copy it with an "
+        f"AmiCopy that sets encrypted true and a customer-managed kmsKeyId."
+    )
+
+
+def _block_public(ctx: Ctx) -> Iterable[str]:
+    state = ctx.props("state")
+    if state is UNKNOWN or state in _BLOCKING_STATES[ctx.type]:
+        return
+    blocking = " or ".join(f"'{s}'" for s in _BLOCKING_STATES[ctx.type])
+    if state in _KNOWN_STATES[ctx.type]:
+        yield (
+            f"{ctx.label} sets state '{state}', which lets images or snapshots in this region be made public; "
+            f"set state to {blocking}."
+        )
+    else:
+        shown = "is not set" if state is None else f"is {state!r}, which could not be read as a known state"
+        yield f"{ctx.label} state {shown}; set state to {blocking}."
+
+
+def _snapshot_targets(ctx: Ctx) -> Iterable[str]:
+    yield from sharing_target_problems(
+        ctx, [ctx.props("accountId")], "account", "allowedAccountIds", is_aws_account_id, "the snapshot"
+    )
 
 
 def _not_public(ctx: Ctx) -> Iterable[str]:
@@ -76,6 +130,9 @@ def _not_public(ctx: Ctx) -> Iterable[str]:
             f"{ctx.label} makes the AMI public (group 'all'); delete it and share with allow-listed accounts "
             f"or organizations only."
         )
+    elif group is not None and group is not UNKNOWN:
+        # 'all' is the only group EC2 accepts; any other value cannot be judged, so it is refused.
+        yield f"{ctx.label} sets group {group!r}, which could not be read as a known group; remove group."
 
 
 def _targets(ctx: Ctx) -> Iterable[str]:
@@ -147,13 +204,55 @@ POLICIES = [
     ),
     resource_policy(
         name="aws-ec2-ami-required-tags",
-        description="AMIs and AMI copies carry the required golden-image tags.",
+        description="AMIs, AMI copies and EBS snapshot copies and imports carry the required golden-image tags.",
         concern="tagging",
         severity="medium",
-        types=(AMI, AMI_COPY),
+        types=(AMI, AMI_COPY, AMI_FROM_INSTANCE, SNAPSHOT_COPY, SNAPSHOT_IMPORT),
         check=_tags,
         remediation="Tag the AMI with owner, cost-center, environment, managed-by, golden-image, image-version.",
         config=tagging.TAG_CONFIG,
+        extra_tags=("aws", "ec2"),
+    ),
+    resource_policy(
+        name="aws-ec2-amifrominstance-encryption-provable",
+        description="AMIs are not snapshotted from instances, whose volume encryption the pack cannot see.",
+        concern="encryption",
+        severity="critical",
+        types=(AMI_FROM_INSTANCE,),
+        check=_from_instance,
+        remediation="Build with Image Builder, or copy with an AmiCopy that sets encrypted and a customer kmsKeyId.",
+        extra_tags=("aws", "ec2"),
+    ),
+    resource_policy(
+        name="aws-ebs-snapshotcopy-kms-key",
+        description="EBS snapshot copies and imports are encrypted with a customer-managed KMS key.",
+        concern="encryption",
+        severity="critical",
+        types=(SNAPSHOT_COPY, SNAPSHOT_IMPORT),
+        check=_copy_key,
+        remediation="Set encrypted: true and kmsKeyId to a customer-managed key in the destination region.",
+        extra_tags=("aws", "ebs"),
+    ),
+    resource_policy(
+        name="aws-ec2-snapshotcreatevolumepermission-allowed-targets",
+        description="EBS snapshot create-volume permissions target only allow-listed accounts.",
+        concern="sharing",
+        severity="critical",
+        types=(SNAPSHOT_PERMISSION,),
+        check=_snapshot_targets,
+        remediation="Remove the permission or add its account to allowedAccountIds in the policy config.",
+        config=SHARING_CONFIG,
+        extra_tags=("aws", "ec2"),
+    ),
+    resource_policy(
+        name="aws-ec2-image-block-public-access",
+        description="Account-level public sharing of AMIs and EBS snapshots stays blocked.",
+        concern="sharing",
+        severity="critical",
+        types=(IMAGE_BLOCK_PUBLIC, SNAPSHOT_BLOCK_PUBLIC),
+        check=_block_public,
+        remediation="Set ImageBlockPublicAccess state 'block-new-sharing' and SnapshotBlockPublicAccess "
+        "'block-all-sharing' (or 'block-new-sharing').",
         extra_tags=("aws", "ec2"),
     ),
 ]

@@ -10,7 +10,6 @@ from golden_images.common.rules import (
     is_aws_account_id,
     is_aws_org_arn,
     is_aws_ou_arn,
-    is_customer_kms_key,
     is_floating_reference,
     is_public_group,
     is_truthy_flag,
@@ -18,7 +17,8 @@ from golden_images.common.rules import (
 
 from . import tagging
 from .base import Ctx, config_strings, resource_policy, semver_problems
-from .props import UNKNOWN, Props, is_mapping, text
+from .keys import aws_key_problem, is_customer_kms_key
+from .props import UNKNOWN, Props, is_mapping, is_sequence, text
 
 COMPONENT: Final = "aws:imagebuilder/component:Component"
 CONTAINER_RECIPE: Final = "aws:imagebuilder/containerRecipe:ContainerRecipe"
@@ -62,18 +62,35 @@ SHARING_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+#: Config of the S3 export policy. Empty = no export at all.
+EXPORT_CONFIG: Final[dict[str, Any]] = {
+    "allowedExportBuckets": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 3},
+        "default": [],
+        "description": "S3 bucket names Image Builder may export disk images to.",
+    },
+}
+
+
 def _key_problem(ctx: Ctx, key: Any, where: str) -> Iterable[str]:
+    """A key is a customer key only when it has a KMS key's shape and is not AWS-managed (see ``keys``)."""
     if key is UNKNOWN or is_customer_kms_key(key):
         return
-    if text(key) is None:
+    if key is None or (isinstance(key, str) and not key.strip()):
         yield (
             f"{ctx.label} sets no KMS key for {where}, so AWS encrypts it with an AWS-managed key; set kmsKeyId "
             f"to a customer-managed KMS key ARN."
         )
-    else:
+    elif isinstance(key, str) and (key.startswith("alias/aws/") or ":alias/aws/" in key):
         yield (
             f"{ctx.label} uses the AWS-managed key '{key}' for {where}, which cannot be restricted or shared; set "
             f"kmsKeyId to a customer-managed KMS key ARN."
+        )
+    else:
+        yield (
+            f"{ctx.label} sets the KMS key for {where} to {key!r}: {aws_key_problem(key)}; set kmsKeyId to a "
+            f"customer-managed KMS key ARN, key id or alias."
         )
 
 
@@ -126,42 +143,109 @@ def _recipe_ebs(ctx: Ctx) -> Iterable[str]:
         )
 
 
-def _distribution_keys(ctx: Ctx) -> Iterable[str]:
+def _distribution_entries(ctx: Ctx) -> Iterable[tuple[str, Any]]:
+    """``(where, entry)`` for every readable distributions[] entry; unreadable ones come back as ``(where, None)``.
+
+    An entry that is not an object cannot be judged, so callers treat ``None`` as a violation (fail closed).
+    """
     props = ctx.props
     distributions = props("distributions")
-    for dist in props.items(distributions):
-        if not is_mapping(dist):
+    if distributions is UNKNOWN or distributions is None:
+        return
+    if not is_sequence(distributions):
+        yield "distributions", None
+        return
+    for index, dist in enumerate(props.items(distributions)):
+        if dist is UNKNOWN:
             continue
-        region = props.get(dist, "region")
-        where = f"region '{region}'" if isinstance(region, str) else "a distribution region"
+        region = props.get(dist, "region") if is_mapping(dist) else None
+        where = f"region '{region}'" if isinstance(region, str) else f"distributions[{index}]"
+        yield where, dist if is_mapping(dist) else None
+
+
+def _distribution_keys(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    for where, dist in _distribution_entries(ctx):
+        if dist is None:
+            yield f"{ctx.label} has a {where} entry that could not be read (it is not an object); fix the entry."
+            continue
         ami = props.get(dist, "amiDistributionConfiguration")
         if ami is UNKNOWN:
             continue
-        if ami is None and props.get(dist, "containerDistributionConfiguration") is not None:
-            continue  # container-only distribution: no AMI is produced there
+        if ami is None:
+            # Image Builder still copies the output AMI into every listed region; without an AMI configuration
+            # the copy keeps the source image's key, whatever containerDistributionConfiguration says.
+            yield (
+                f"{ctx.label} lists {where} without an amiDistributionConfiguration, so the AMI is still copied "
+                f"there with the parent image's key; add amiDistributionConfiguration with a customer-managed "
+                f"kmsKeyId for that region."
+            )
+            continue
+        if not is_mapping(ami):
+            yield (
+                f"{ctx.label} has an amiDistributionConfiguration for {where} that could not be read (it is not "
+                f"an object); fix it."
+            )
+            continue
         yield from _key_problem(ctx, props.get(ami, "kmsKeyId"), f"the AMI it distributes to {where}")
+
+
+def _s3_export(ctx: Ctx) -> Iterable[str]:
+    props = ctx.props
+    allowed = config_strings(ctx.config, "allowedExportBuckets")
+    for where, dist in _distribution_entries(ctx):
+        export = props.get(dist, "s3ExportConfiguration") if dist is not None else None
+        if export is None or export is UNKNOWN:
+            continue
+        bucket = props.get(export, "s3Bucket") if is_mapping(export) else None
+        if bucket is UNKNOWN:
+            continue
+        if isinstance(bucket, str) and bucket in allowed:
+            continue
+        shown = f"bucket '{bucket}'" if isinstance(bucket, str) else "a bucket that could not be read"
+        yield (
+            f"{ctx.label} exports the image in {where} as a disk file to S3 {shown}, outside the AMI's KMS "
+            f"encryption and launch permissions; remove s3ExportConfiguration or add the bucket to "
+            f"allowedExportBuckets."
+        )
 
 
 def _distribution_public(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
-    for dist in props.items(props("distributions")):
-        region = props.get(dist, "region")
-        where = f"region '{region}'" if isinstance(region, str) else "a distribution region"
+    for where, dist in _distribution_entries(ctx):
         groups = props.get(dist, "amiDistributionConfiguration", "launchPermission", "userGroups")
-        if any(is_public_group(g) for g in props.strings(groups)):
-            yield (
-                f"{ctx.label} makes the AMI it distributes to {where} public (launchPermission.userGroups "
-                f"contains 'all'); remove 'all' and share with allow-listed accounts or organizations only."
-            )
+        for group in [groups] if isinstance(groups, str) else props.items(groups):
+            if group is UNKNOWN:
+                continue
+            if is_public_group(group):
+                yield (
+                    f"{ctx.label} makes the AMI it distributes to {where} public (launchPermission.userGroups "
+                    f"contains 'all'); remove 'all' and share with allow-listed accounts or organizations only."
+                )
+            else:
+                # 'all' is the only group EC2 knows; anything else cannot be judged, so it is refused.
+                yield (
+                    f"{ctx.label} shares the AMI it distributes to {where} with launchPermission.userGroups "
+                    f"entry {group!r}, which could not be read as a known group; remove it."
+                )
 
 
 def sharing_target_problems(
     ctx: Ctx, values: Iterable[Any], kind: str, allowed_key: str, valid: Any, where: str
 ) -> Iterable[str]:
-    """Violations for sharing targets not on the ``allowed_key`` allow-list (empty list = no sharing)."""
+    """Violations for sharing targets not on the ``allowed_key`` allow-list (empty list = no sharing).
+
+    ``None`` (absent) and unknown values are skipped; any other non-string cannot be judged and is a violation.
+    """
     allowed = config_strings(ctx.config, allowed_key)
     for value in values:
-        if value is UNKNOWN or not isinstance(value, str):
+        if value is UNKNOWN or value is None:
+            continue
+        if not isinstance(value, str):
+            yield (
+                f"{ctx.label} shares {where} with a {kind} that could not be read ({type(value).__name__} "
+                f"{value!r}, not a string); set it to an allow-listed {kind}."
+            )
             continue
         if value in allowed:
             continue
@@ -172,45 +256,71 @@ def sharing_target_problems(
         )
 
 
+def _listed(props: Props, value: Any) -> list[Any]:
+    """A list value's elements, a lone scalar as one element, nothing for absent/unknown."""
+    if value is None or value is UNKNOWN:
+        return []
+    return props.items(value) if is_sequence(value) else [value]
+
+
 def _distribution_targets(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
-    for dist in props.items(props("distributions")):
-        region = props.get(dist, "region")
-        where = f"the AMI in region '{region}'" if isinstance(region, str) else "a distributed AMI"
+    for region, dist in _distribution_entries(ctx):
+        if dist is None:
+            continue  # reported by aws-imagebuilder-distribution-kms-key
+        where = f"the AMI in {region}"
         ami = props.get(dist, "amiDistributionConfiguration")
         perm = props.get(ami, "launchPermission")
-        yield from sharing_target_problems(
-            ctx,
-            props.strings(props.get(perm, "userIds")),
-            "account",
-            "allowedAccountIds",
-            is_aws_account_id,
-            where,
-        )
-        yield from sharing_target_problems(
-            ctx,
-            props.strings(props.get(ami, "targetAccountIds")),
-            "account",
-            "allowedAccountIds",
-            is_aws_account_id,
-            where + " (copied via targetAccountIds)",
-        )
-        yield from sharing_target_problems(
-            ctx,
-            props.strings(props.get(perm, "organizationArns")),
-            "organization",
-            "allowedOrganizationArns",
-            is_aws_org_arn,
-            where,
-        )
-        yield from sharing_target_problems(
-            ctx,
-            props.strings(props.get(perm, "organizationalUnitArns")),
-            "organizational unit",
-            "allowedOrganizationalUnitArns",
-            is_aws_ou_arn,
-            where,
-        )
+        checks: list[tuple[Any, str, str, Any, str]] = [
+            (props.get(perm, "userIds"), "account", "allowedAccountIds", is_aws_account_id, where),
+            (
+                props.get(ami, "targetAccountIds"),
+                "account",
+                "allowedAccountIds",
+                is_aws_account_id,
+                where + " (copied via targetAccountIds)",
+            ),
+            (
+                props.get(perm, "organizationArns"),
+                "organization",
+                "allowedOrganizationArns",
+                is_aws_org_arn,
+                where,
+            ),
+            (
+                props.get(perm, "organizationalUnitArns"),
+                "organizational unit",
+                "allowedOrganizationalUnitArns",
+                is_aws_ou_arn,
+                where,
+            ),
+        ]
+        for field, what in (
+            ("launchTemplateConfigurations", "launch template in"),
+            ("fastLaunchConfigurations", "fast launch in"),
+        ):
+            for entry in props.items(props.get(dist, field)):
+                checks.append(
+                    (
+                        props.get(entry, "accountId"),
+                        "account",
+                        "allowedAccountIds",
+                        is_aws_account_id,
+                        f"{where} ({what} another account via {field})",
+                    )
+                )
+        for entry in props.items(props.get(dist, "ssmParameterConfigurations")):
+            checks.append(
+                (
+                    props.get(entry, "amiAccountId"),
+                    "account",
+                    "allowedAccountIds",
+                    is_aws_account_id,
+                    f"{where} (published via ssmParameterConfigurations)",
+                )
+            )
+        for values, kind, key, valid, label in checks:
+            yield from sharing_target_problems(ctx, _listed(props, values), kind, key, valid, label)
 
 
 def _semver(ctx: Ctx) -> Iterable[str]:
@@ -349,6 +459,19 @@ POLICIES = [
         types=(DISTRIBUTION,),
         check=_distribution_public,
         remediation="Remove 'all' from launchPermission.userGroups in every distribution.",
+        extra_tags=("aws", "imagebuilder"),
+    ),
+    resource_policy(
+        name="aws-imagebuilder-distribution-no-s3-export",
+        description="Image Builder distributions do not export images to S3 buckets outside the allow-list.",
+        concern="sharing",
+        severity="critical",
+        types=(DISTRIBUTION,),
+        check=_s3_export,
+        remediation=(
+            "Remove s3ExportConfiguration from every distribution, or add the bucket to allowedExportBuckets."
+        ),
+        config=EXPORT_CONFIG,
         extra_tags=("aws", "imagebuilder"),
     ),
     resource_policy(

@@ -73,6 +73,22 @@ KIND: Final[dict[str, str]] = {
     "gcp:compute/imageIamPolicy:ImageIamPolicy": "GCP image IAM policy",
     "proxmoxve:index/vmLegacy:VmLegacy": "Proxmox VM template",
     "proxmoxve:index/vm:Vm": "Proxmox VM template",
+    "proxmoxve:index/vm2Legacy:Vm2Legacy": "Proxmox VM template",
+    "proxmoxve:cloned/vm:Vm": "Proxmox cloned VM",
+    "proxmoxve:cloned/vmLegacy:VmLegacy": "Proxmox cloned VM",
+    "proxmoxve:index/containerLegacy:ContainerLegacy": "Proxmox container template",
+    "aws:ec2/amiFromInstance:AmiFromInstance": "AMI from instance",
+    "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission": "EBS snapshot create-volume permission",
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": "AMI block-public-access setting",
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": "EBS snapshot block-public-access setting",
+    "aws:ebs/snapshotCopy:SnapshotCopy": "EBS snapshot copy",
+    "aws:ebs/snapshotImport:SnapshotImport": "EBS snapshot import",
+    "azure-native:compute:GallerySharingProfile": "Azure gallery sharing profile",
+    "azure-native:compute:Image": "Azure managed image",
+    "azure:compute/sharedImageGallery:SharedImageGallery": "Azure shared image gallery",
+    "azure:compute/sharedImageVersion:SharedImageVersion": "Azure shared image version",
+    "azure:compute/image:Image": "Azure managed image",
+    "gcp:compute/snapshot:Snapshot": "GCP snapshot",
     "golden-images:index:GoldenImage": "golden image",
     "golden-images:index:AwsGoldenImage": "AWS golden image",
     "golden-images:index:AzureGoldenImage": "Azure golden image",
@@ -140,6 +156,9 @@ class Ctx:
 
 
 Check = Callable[[Ctx], Iterable[str]]
+
+#: Resource types each resource policy judges, filled as policies are built (the inventory test reads it).
+POLICY_TYPES: Final[dict[str, frozenset[str]]] = {}
 StackCheck = Callable[[StackValidationArgs, Mapping[str, Any]], Iterable[tuple[str, str | None]]]
 
 _SEVERITY: Final = {
@@ -183,6 +202,7 @@ def resource_policy(
         properties.setdefault("environment", ENVIRONMENT_PROPERTY)
         properties.setdefault("applyEverywhere", APPLY_EVERYWHERE_PROPERTY)
     wanted = frozenset(types)
+    POLICY_TYPES[name] = wanted
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in wanted:

@@ -1,22 +1,52 @@
-"""GCP images: CMEK (no raw customer-supplied keys), no public IAM, pinned sources, lowercase labels."""
+"""GCP images, machine images and snapshots: CMEK (no raw customer-supplied keys), no public IAM (on the image or
+on the whole project, folder or organization), pinned sources, lowercase labels.
+
+IAM policy documents (``policyData``) are read the way the provider reads them: it unmarshals the JSON with Go's
+``encoding/json``, which matches object keys case-insensitively (``Bindings``/``Members`` work). A byte-order mark
+is stripped; anything that still does not parse, or has an unexpected shape, is a violation (fail closed).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from golden_images.common.rules import is_floating_reference, is_gcp_label
 
 from . import tagging
 from .base import Ctx, resource_policy
-from .props import UNKNOWN, is_mapping, text
+from .keys import gcp_key_problem
+from .props import UNKNOWN, is_mapping, is_sequence, text
 
 IMAGE: Final = "gcp:compute/image:Image"
 MACHINE_IMAGE: Final = "gcp:compute/machineImage:MachineImage"
 IAM_BINDING: Final = "gcp:compute/imageIamBinding:ImageIamBinding"
 IAM_MEMBER: Final = "gcp:compute/imageIamMember:ImageIamMember"
 IAM_POLICY: Final = "gcp:compute/imageIamPolicy:ImageIamPolicy"
+SNAPSHOT: Final = "gcp:compute/snapshot:Snapshot"
+#: Per-resource IAM of everything an image can be read or recreated from, by (binding, member, policy) token.
+_IAM_TARGETS: Final = (
+    "image",
+    "machineImage",
+    "snapshot",
+    "instantSnapshot",
+    "regionInstantSnapshot",
+    "disk",
+    "regionDisk",
+)
+RESOURCE_IAM: Final = tuple(
+    f"gcp:compute/{target}Iam{kind}:{target[0].upper()}{target[1:]}Iam{kind}"
+    for target in _IAM_TARGETS
+    for kind in ("Binding", "Member", "Policy")
+)
+#: Project, folder and organization IAM: a public grant there reaches every image below it.
+SCOPE_IAM: Final = tuple(
+    f"gcp:{scope}/iAM{kind}:IAM{kind}"
+    for scope in ("projects", "folder", "organizations")
+    for kind in ("Binding", "Member", "Policy")
+)
+ALL_IAM: Final = (*RESOURCE_IAM, *SCOPE_IAM)
 _PUBLIC_MEMBERS: Final = frozenset({"allusers", "allauthenticatedusers"})
 
 
@@ -24,6 +54,12 @@ def _cmek(ctx: Ctx, block_name: str, key_field: str) -> Iterable[str]:
     props = ctx.props
     block = props(block_name)
     if block is UNKNOWN:
+        return
+    if block is not None and not is_mapping(block):
+        yield (
+            f"{ctx.label} has a {block_name} that could not be read (it is not an object); set "
+            f"{block_name}.{key_field}."
+        )
         return
     for raw in ("rawKey", "rsaEncryptedKey"):
         value = props.get(block, raw)
@@ -33,12 +69,16 @@ def _cmek(ctx: Ctx, block_name: str, key_field: str) -> Iterable[str]:
                 f"cannot be rotated; use a Cloud KMS key in {block_name}.{key_field} instead."
             )
     key = props.get(block, key_field)
-    if key is UNKNOWN or text(key) is not None:
+    problem = gcp_key_problem(key)
+    if problem is None:
         return
-    yield (
-        f"{ctx.label} is encrypted with a Google-managed key; set {block_name}.{key_field} to a Cloud KMS key "
-        f"(CMEK) the Compute Engine service agent may use."
-    )
+    if key is None or (isinstance(key, str) and not key.strip()):
+        yield (
+            f"{ctx.label} is encrypted with a Google-managed key; set {block_name}.{key_field} to a Cloud KMS key "
+            f"(CMEK) the Compute Engine service agent may use."
+        )
+    else:
+        yield f"{ctx.label} sets {block_name}.{key_field} to {key!r}: {problem}; set it to a Cloud KMS key (CMEK)."
 
 
 def _image_cmek(ctx: Ctx) -> Iterable[str]:
@@ -49,39 +89,93 @@ def _machine_image_cmek(ctx: Ctx) -> Iterable[str]:
     yield from _cmek(ctx, "machineImageEncryptionKey", "kmsKeyName")
 
 
-def _public_members(ctx: Ctx, members: Iterable[Any]) -> Iterable[str]:
+def _snapshot_cmek(ctx: Ctx) -> Iterable[str]:
+    yield from _cmek(ctx, "snapshotEncryptionKey", "kmsKeySelfLink")
+
+
+def _is_public(member: str) -> bool:
+    return member.strip().lower() in _PUBLIC_MEMBERS
+
+
+def _public_members(ctx: Ctx, members: Iterable[Any], role: Any = None) -> Iterable[str]:
+    scope = ctx.type in SCOPE_IAM
     for member in members:
-        if isinstance(member, str) and member.strip().lower() in _PUBLIC_MEMBERS:
+        if member is UNKNOWN:
+            continue
+        if not isinstance(member, str):
             yield (
-                f"{ctx.label} grants access to '{member}', which makes the image public; grant roles to specific "
-                f"groups or service accounts instead."
+                f"{ctx.label} grants a member that could not be read ({type(member).__name__} {member!r}, not a "
+                f"string); list principals as strings such as group:team@example.com."
+            )
+        elif _is_public(member):
+            what = f"role '{role}'" if isinstance(role, str) else "a role"
+            where = (
+                "on the whole project, folder or organization, which makes every image in it public"
+                if scope
+                else "which makes the image public"
+            )
+            yield (
+                f"{ctx.label} grants '{member}' {what} {where}; grant roles to specific groups or service "
+                f"accounts instead."
             )
 
 
-def _policy_members(data: Any) -> list[Any]:
+def _field(document: Mapping[str, Any], name: str) -> list[Any]:
+    """Every value whose key equals ``name`` ignoring case (Go's encoding/json matches keys that way)."""
+    return [value for key, value in document.items() if isinstance(key, str) and key.lower() == name]
+
+
+def _policy_problems(ctx: Ctx, data: Any) -> Iterable[str]:
+    if data is UNKNOWN or data is None:
+        return
     if not isinstance(data, str):
-        return []
+        yield f"{ctx.label} has policyData that could not be read (a {type(data).__name__}, not JSON text)."
+        return
     try:
-        document = json.loads(data)
-    except json.JSONDecodeError:
-        return []
-    members: list[Any] = []
-    bindings = document.get("bindings") if isinstance(document, dict) else None
-    for binding in bindings if isinstance(bindings, list) else []:
-        found = binding.get("members") if isinstance(binding, dict) else None
-        if isinstance(found, list):
-            members.extend(found)
-    return members
+        document = json.loads(data.lstrip("\ufeff"))
+    except json.JSONDecodeError as error:
+        yield (
+            f"{ctx.label} has policyData that could not be read as JSON ({error.msg} at character {error.pos}); "
+            f"render it with gcp.organizations.get_iam_policy so the pack can check its members."
+        )
+        return
+    if not isinstance(document, dict):
+        yield f"{ctx.label} has policyData that could not be read (a JSON {type(document).__name__}, not an object)."
+        return
+    for bindings in _field(document, "bindings"):
+        if bindings is None:
+            continue
+        if not isinstance(bindings, list):
+            yield f"{ctx.label} has policyData bindings that could not be read (not a list)."
+            continue
+        for index, binding in enumerate(bindings):
+            if not isinstance(binding, dict):
+                yield f"{ctx.label} has policyData binding #{index + 1} that could not be read (not an object)."
+                continue
+            roles = _field(binding, "role")
+            role = roles[-1] if roles else None
+            for members in _field(binding, "members"):
+                if members is None:
+                    continue
+                if not isinstance(members, list):
+                    yield f"{ctx.label} has members in policyData binding #{index + 1} that could not be read."
+                    continue
+                yield from _public_members(ctx, members, role)
 
 
 def _iam(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
-    if ctx.type == IAM_BINDING:
-        yield from _public_members(ctx, props.strings(props("members")))
-    elif ctx.type == IAM_MEMBER:
-        yield from _public_members(ctx, [props("member")])
+    kind = next(k for k in ("Binding", "Member", "Policy") if ctx.type.endswith(k))
+    role = props("role")
+    if kind == "Binding":
+        members = props("members")
+        if members is not None and members is not UNKNOWN and not is_sequence(members):
+            yield f"{ctx.label} has members that could not be read (not a list of principals)."
+        yield from _public_members(ctx, props.items(members), role)
+    elif kind == "Member":
+        yield from _public_members(ctx, [props("member")], role)
     else:
-        yield from _public_members(ctx, _policy_members(props("policyData")))
+        yield from _policy_problems(ctx, props("policyData"))
 
 
 def _source_pinned(ctx: Ctx) -> Iterable[str]:
@@ -134,13 +228,29 @@ POLICIES = [
         extra_tags=("gcp", "compute"),
     ),
     resource_policy(
+        name="gcp-compute-snapshot-cmek",
+        description="GCP disk snapshots are encrypted with a Cloud KMS key (CMEK), never a raw key.",
+        concern="encryption",
+        severity="critical",
+        types=(SNAPSHOT,),
+        check=_snapshot_cmek,
+        remediation="Set snapshotEncryptionKey.kmsKeySelfLink to a Cloud KMS key; remove rawKey/rsaEncryptedKey.",
+        extra_tags=("gcp", "compute"),
+    ),
+    resource_policy(
         name="gcp-compute-image-iam-not-public",
-        description="GCP image IAM never grants allUsers or allAuthenticatedUsers.",
+        description=(
+            "GCP IAM on images, machine images, snapshots and disks, and on projects, folders and organizations, "
+            "never grants allUsers or allAuthenticatedUsers."
+        ),
         concern="sharing",
         severity="critical",
-        types=(IAM_BINDING, IAM_MEMBER, IAM_POLICY),
+        types=ALL_IAM,
         check=_iam,
-        remediation="Remove allUsers/allAuthenticatedUsers; grant roles/compute.imageUser to named principals.",
+        remediation=(
+            "Remove allUsers/allAuthenticatedUsers (any spelling, also inside policyData); grant "
+            "roles/compute.imageUser to named principals."
+        ),
         extra_tags=("gcp", "compute"),
     ),
     resource_policy(

@@ -1,6 +1,8 @@
 """Proxmox VE templates: disks on attested-encrypted datastores, flat tags carrying the required keys.
 
-Only templates are golden images; ordinary VMs on the same provider are left alone. A template is a VM with
+Only templates are golden images; ordinary VMs on the same provider are left alone. Every VM kind of
+pulumi-proxmoxve is judged (``index`` VmLegacy, Vm, Vm2Legacy; ``cloned`` Vm, VmLegacy; ContainerLegacy
+templates). A template is a VM with
 ``template: true``, or a builder VM tagged ``managed-by`` ``golden-images``: golden-images creates the VM first
 and converts it after provisioning (templating directly breaks linked clones on ZFS), so the engine only ever
 sees ``template: false`` for what becomes the template.
@@ -18,10 +20,18 @@ from golden_images.common.rules import is_proxmox_tag, is_truthy_flag
 
 from . import tagging
 from .base import Ctx, config_strings, resource_policy
-from .props import UNKNOWN
+from .props import UNKNOWN, is_mapping
 
 VM_LEGACY: Final = "proxmoxve:index/vmLegacy:VmLegacy"
 VM: Final = "proxmoxve:index/vm:Vm"
+VM2_LEGACY: Final = "proxmoxve:index/vm2Legacy:Vm2Legacy"
+CLONED_VM: Final = "proxmoxve:cloned/vm:Vm"
+CLONED_VM_LEGACY: Final = "proxmoxve:cloned/vmLegacy:VmLegacy"
+CONTAINER_LEGACY: Final = "proxmoxve:index/containerLegacy:ContainerLegacy"
+#: Every VM (and container) kind of pulumi-proxmoxve that can be, or become, a template.
+ALL_VMS: Final = (VM_LEGACY, VM, VM2_LEGACY, CLONED_VM, CLONED_VM_LEGACY, CONTAINER_LEGACY)
+#: Cloned kinds have no ``template`` input: only the builder tag marks them as golden templates.
+_CLONED: Final = (CLONED_VM, CLONED_VM_LEGACY)
 _SEPARATORS: Final = (".", "_")
 
 DATASTORE_CONFIG: Final[dict[str, Any]] = {
@@ -41,18 +51,39 @@ _BUILDER_TAGS: Final = frozenset(f"managed-by{sep}golden-images" for sep in _SEP
 
 
 def _is_template(ctx: Ctx) -> bool:
-    if is_truthy_flag(ctx.props("template")):
+    if ctx.type not in _CLONED and is_truthy_flag(ctx.props("template")):
         return True
     tags = ctx.props("tags")
     return any(isinstance(t, str) and t in _BUILDER_TAGS for t in ctx.props.items(tags))
 
 
 def _datastores(ctx: Ctx) -> Iterable[tuple[str, Any]]:
+    """``(label, datastore)`` for every place the VM keeps data, per kind's schema.
+
+    ``disks`` (VmLegacy: a list), ``disk`` (cloned kinds: a map keyed by slot; ContainerLegacy: one object), EFI
+    disk, TPM state, cloud-init drive, and the clone target. A cloned disk without its own datastore lands on
+    ``clone.targetDatastore``, and without that on the source's datastore, which the resource does not show.
+    """
     props = ctx.props
     for index, disk in enumerate(props.items(props("disks"))):
         interface = props.get(disk, "interface")
         label = f"disk {interface!r}" if isinstance(interface, str) else f"disk #{index + 1}"
         yield label, props.get(disk, "datastoreId")
+    disk_map = props("disk")
+    clone = props("clone")
+    target = props.get(clone, "targetDatastore") if ctx.type in _CLONED else None
+    if ctx.type == CONTAINER_LEGACY and disk_map is not None and disk_map is not UNKNOWN:
+        yield "root disk", props.get(disk_map, "datastoreId")
+    elif is_mapping(disk_map):
+        for slot, disk in props.entries(disk_map):
+            if disk is UNKNOWN:
+                continue
+            own = props.get(disk, "datastoreId")
+            yield f"disk {slot!r}", target if own is None else own
+    elif disk_map is not None and disk_map is not UNKNOWN:
+        yield "disk map (could not be read: not an object)", disk_map
+    if ctx.type in _CLONED and clone is not UNKNOWN:
+        yield "cloned disks (clone.targetDatastore)", target
     for block, label in (
         ("efiDisk", "EFI disk"),
         ("tpmState", "TPM state"),
@@ -72,7 +103,10 @@ def _encrypted_datastores(ctx: Ctx) -> Iterable[str]:
             continue
         if isinstance(datastore, str) and datastore in allowed:
             continue
-        shown = repr(datastore) if datastore is not None else "the provider default (local-lvm)"
+        if datastore is None:
+            shown = "the source VM's datastore" if ctx.type in _CLONED else "the provider default (local-lvm)"
+        else:
+            shown = repr(datastore)
         yield (
             f"{ctx.label} keeps its {label} on datastore {shown}, which is not on the encrypted-datastore "
             f"allow-list (encryption there is attested, not enforced); move it to an encrypted datastore or "
@@ -126,7 +160,7 @@ POLICIES = [
         description="Proxmox templates keep every disk on a datastore attested as encrypted.",
         concern="encryption",
         severity="high",
-        types=(VM_LEGACY,),
+        types=ALL_VMS,
         check=_encrypted_datastores,
         remediation=(
             "Place disks, EFI disk, TPM state and the cloud-init drive on a datastore listed in "
@@ -140,7 +174,7 @@ POLICIES = [
         description="Proxmox templates carry the required golden-image tags in the flat, sorted encoding.",
         concern="tagging",
         severity="medium",
-        types=(VM_LEGACY, VM),
+        types=ALL_VMS,
         check=_tags,
         remediation="Render tags as sorted '<key>.<value>' strings with the golden-images Proxmox tag renderer.",
         config=tagging.TAG_CONFIG,

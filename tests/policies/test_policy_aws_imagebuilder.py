@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from policy_factories import DELETE, UNKNOWN, UNKNOWN_ARRAY, compliant, mutate, tags
+from policy_factories import DELETE, KEY, UNKNOWN, UNKNOWN_ARRAY, compliant, mutate, tags
 from policy_support import assert_violation, of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
@@ -281,7 +281,8 @@ def test_true_string_is_encrypted(configured: PolicyHarness) -> None:
         assert run(configured, "image_recipe", props) == []
 
 
-def test_container_only_distribution_needs_no_ami_key(configured: PolicyHarness) -> None:
+def test_container_only_region_still_needs_an_ami_key(configured: PolicyHarness) -> None:
+    """Image Builder copies the AMI into every listed region; a container-only entry leaves the parent's key."""
     props = compliant("distribution")
     props["distributions"].append(
         {
@@ -291,6 +292,11 @@ def test_container_only_distribution_needs_no_ami_key(configured: PolicyHarness)
             },
         }
     )
+    [found] = of(run(configured, "distribution", props), "aws-imagebuilder-distribution-kms-key")
+    assert found.level == "mandatory" and "region 'eu-central-1' without an amiDistributionConfiguration" in (
+        found.message
+    )
+    props["distributions"][-1]["amiDistributionConfiguration"] = {"kmsKeyId": KEY, "amiTags": tags()}
     assert run(configured, "distribution", props) == []
 
 

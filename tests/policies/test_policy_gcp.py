@@ -105,11 +105,21 @@ def test_unknown_raw_key_is_only_a_notice(configured: PolicyHarness) -> None:
     assert violations and all(is_preview_notice(v) for v in violations)
 
 
-def test_malformed_policy_data_is_not_a_crash(configured: PolicyHarness) -> None:
-    for data in (
-        "{not json",
-        "[]",
-        json.dumps({"bindings": "x"}),
-        json.dumps({"bindings": [1, {"members": 2}]}),
-    ):
-        assert run(configured, "gcp_iam_policy", {"image": "x", "policyData": data}) == []
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("{not json", "could not be read as JSON"),
+        ("[]", "a JSON list, not an object"),
+        (json.dumps({"bindings": "x"}), "bindings that could not be read"),
+        (json.dumps({"bindings": [1]}), "binding #1 that could not be read"),
+        (json.dumps({"bindings": [{"members": 2}]}), "members in policyData binding #1"),
+        (json.dumps({"bindings": [{"members": [7]}]}), "member that could not be read"),
+    ],
+)
+def test_unreadable_policy_data_fails_closed(configured: PolicyHarness, data: str, expected: str) -> None:
+    found = of(
+        run(configured, "gcp_iam_policy", {"image": "x", "policyData": data}),
+        "gcp-compute-image-iam-not-public",
+    )
+    assert found and all(v.level == "mandatory" for v in found)
+    assert any(expected in v.message for v in found), [v.message for v in found]
