@@ -164,24 +164,31 @@ def test_fingerprint_follows_script_content(tmp_path: Path) -> None:
 
 def test_awstoe_document_phases() -> None:
     from golden_images.aws.awstoe import render_component_document
+    from tests.components.step_platforms import b64_heredocs
 
     catalog = load_catalog(stack_catalog("dev"), source="test", root=ROOT)
     image = catalog.images[0]
-    document = yaml.safe_load(render_component_document(image, resolve_steps(image, ROOT)))
+    text = render_component_document(image, resolve_steps(image, ROOT))
+    assert "{{" not in text  # AWSTOE would expand it: catalog text only travels base64-encoded
+    document = yaml.safe_load(text)
     assert document["schemaVersion"] == 1.0
     phases = {p["name"]: p["steps"] for p in document["phases"]}
     assert list(phases) == ["build", "validate", "test"]
     build = phases["build"]
+    assert all(s["action"] == "ExecuteBash" for p in phases.values() for s in p)
+    assert all(s["inputs"]["commands"][0] == "set -euo pipefail" for p in phases.values() for s in p)
+    runners = [b64_heredocs(s["inputs"]["commands"][1]) for s in build]
     assert (
-        build[0]["action"] == "ExecuteBash"
-        and "apt-get install -y --no-install-recommends auditd" in (build[0]["inputs"]["commands"][1])
+        b"apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd"
+        in runners[0]['"$dir/step"']
     )
-    assert (ROOT / "images/base-ubuntu/harden.sh").read_text() in build[1]["inputs"]["commands"][1]
-    create = next(s for s in build if s["action"] == "CreateFile")
-    assert create["inputs"][0]["path"] == "/etc/ssh/sshd_config"
-    assert create["inputs"][0]["content"] == (ROOT / "images/base-ubuntu/files/sshd_config").read_text()
-    verify = build[build.index(create) + 1]
-    assert "sha256sum --check" in verify["inputs"]["commands"][1]
-    assert all(s["inputs"]["commands"][0] == "set -euo pipefail" for s in phases["test"])
+    assert runners[1]['"$dir/step"'] == (ROOT / "images/base-ubuntu/harden.sh").read_bytes()
+    copy_step = runners[2]
+    assert copy_step['"$dir/data"'] == (ROOT / "images/base-ubuntu/files/sshd_config").read_bytes()
+    assert (
+        b"/etc/ssh/sshd_config" in copy_step['"$dir/step"']
+        and b"sha256sum --check" in copy_step['"$dir/step"']
+    )
+    assert all('bash -euo pipefail "$dir/step"' in s["inputs"]["commands"][1] for s in build)
     names = [s["name"] for p in phases.values() for s in p]
     assert len(names) == len(set(names)) and all(n.isalnum() for n in names)

@@ -1,17 +1,20 @@
 """Render an image's steps as an AWSTOE component document (build / validate / test phases).
 
-Pure: input is the validated spec and its resolved steps, output YAML text. Every shell step runs under
-``set -euo pipefail``; copied files are written with ``CreateFile`` and then verified with ``sha256sum -c`` on
-the instance, so a mismatch fails the build rather than shipping a different file.
+Pure: input is the validated spec and its resolved steps, output YAML text. Every step is one ``ExecuteBash``
+action whose runner (:func:`golden_images.common.shellsteps.inline_runner`) writes the step to its own file
+and runs it with ``bash -euo pipefail … </dev/null``. AWSTOE expands ``{{ … }}`` anywhere in a document's
+inputs and has no escape for it, so step text, arguments and copied files travel base64-encoded: the bytes
+that run on the instance are the bytes of the repository, whatever they contain. Copied files are checked
+against their sha256 on the instance before and after installing, so a mismatch fails the build.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import shlex
 from typing import Any
 
+from golden_images.common import shellsteps
 from golden_images.common.spec import ImageSpec
 from golden_images.common.steps import ResolvedStep, ResolvedSteps
 from golden_images.common.yamlout import dump
@@ -19,7 +22,6 @@ from golden_images.common.yamlout import dump
 #: Image Builder's limit on a component's inline ``data``.
 MAX_COMPONENT_DATA = 16_000
 _PHASE_NAMES = {"provision": "build", "validate": "validate", "test": "test"}
-_APT = ("ubuntu", "debian")
 
 
 def _step_name(prefix: str, index: int, name: str) -> str:
@@ -28,59 +30,21 @@ def _step_name(prefix: str, index: int, name: str) -> str:
     return f"{prefix}{index:02d}" + "".join(w[:1].upper() + w[1:] for w in words if w)[:100]
 
 
-def _bash(*commands: str) -> dict[str, Any]:
-    return {"action": "ExecuteBash", "inputs": {"commands": ["set -euo pipefail", *commands]}}
-
-
-def _package_command(family: str, packages: tuple[str, ...]) -> str:
-    quoted = " ".join(shlex.quote(p) for p in packages)
-    if family in _APT:
-        return (
-            "export DEBIAN_FRONTEND=noninteractive\n"
-            "apt-get update -y\n"
-            f"apt-get install -y --no-install-recommends {quoted}"
-        )
-    return f"dnf install -y {quoted}"
+def step_runner(step: ResolvedStep, family: str) -> str:
+    """The bash runner of one step (the second command of its ``ExecuteBash`` action)."""
+    file = shellsteps.step_file(step, family)
+    return shellsteps.inline_runner(file.script, args=file.args, data=file.data)
 
 
 def _steps(prefix: str, steps: tuple[ResolvedStep, ...], family: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for index, step in enumerate(steps, start=1):
-        name = _step_name(prefix, index, step.name)
-        if step.kind == "shell":
-            out.append({"name": name, **_bash(step.content)})
-        elif step.kind == "script":
-            script = step.content
-            if step.args:
-                # Run the script with its arguments: pass it through bash -s so args reach "$@".
-                args = " ".join(shlex.quote(a) for a in step.args)
-                script = f"bash -s -- {args} <<'GOLDEN_IMAGES_SCRIPT'\n{step.content}\nGOLDEN_IMAGES_SCRIPT"
-            out.append({"name": name, **_bash(script)})
-        elif step.kind == "file":
-            assert step.destination and step.sha256
-            out.append(
-                {
-                    "name": name,
-                    "action": "CreateFile",
-                    "inputs": [
-                        {
-                            "path": step.destination,
-                            "content": step.content,
-                            "permissions": step.mode,
-                            "owner": step.owner,
-                            "group": step.owner,
-                            "overwrite": True,
-                        }
-                    ],
-                }
-            )
-            check = shlex.quote(f"{step.sha256}  {step.destination}")
-            dest = shlex.quote(step.destination)
-            verify = f"echo {check} | sha256sum --check --status - || {{ echo checksum mismatch: {dest} >&2; exit 1; }}"
-            out.append({"name": f"{name}Verify", **_bash(verify)})
-        else:
-            out.append({"name": name, **_bash(_package_command(family, step.packages))})
-    return out
+    return [
+        {
+            "name": _step_name(prefix, index, step.name),
+            "action": "ExecuteBash",
+            "inputs": {"commands": ["set -euo pipefail", step_runner(step, family)]},
+        }
+        for index, step in enumerate(steps, start=1)
+    ]
 
 
 def render_component_document(image: ImageSpec, steps: ResolvedSteps) -> str:

@@ -1,14 +1,17 @@
 """Render an image's steps as Azure VM Image Builder customizers and in-VM validators (pure).
 
 AIB runs Shell customizers as the unprivileged ``packer`` user with ``/bin/sh -e``; every step is therefore
-rendered as one inline command that feeds the step to ``sudo -n bash -euo pipefail`` through a quoted heredoc
-(no expansion, arguments reach ``"$@"``). Its delimiter carries the content's hash so a step can never end
-the heredoc early.
+one inline command that hands a runner to ``sudo -n bash -euo pipefail`` through a quoted heredoc. The runner
+(:func:`golden_images.common.shellsteps.inline_runner`) writes the step to its own file — as text, so the
+template stays reviewable — and runs it with ``bash -euo pipefail <file> <args> </dev/null``: the step never
+reads the runner's stdin, and both heredoc delimiters carry a content hash, so no line of a step can end them
+early. JSON carries every character exactly.
 
-Copied files (``FileStep``) are written the same way and then verified with ``sha256sum --check`` on the build
-VM, so a mismatch fails the build. AIB's own ``File`` customizer needs a ``sourceUri`` (a public or SAS URL)
-and its ``sha256Checksum`` only covers that download; rendering inline keeps the template self-contained
-(no storage account, no blob access for the identity) while the checksum is still enforced in the VM.
+Copied files (``FileStep``) travel base64-encoded (they may be binary), are checked against their sha256,
+installed with mode and owner and checked again at the destination, so a mismatch fails the build. AIB's own
+``File`` customizer needs a ``sourceUri`` (a public or SAS URL) and its ``sha256Checksum`` only covers that
+download; rendering inline keeps the template self-contained (no storage account, no blob access for the
+identity) while the checksum is still enforced in the VM.
 
 Phases: ``provision`` then ``validate`` steps become customizers (both run on the build VM before capture);
 ``tests`` become ``validate.inVMValidations``, which AIB runs on a validation VM created from the captured
@@ -19,12 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shlex
 from dataclasses import dataclass
 
+from golden_images.common import shellsteps
 from golden_images.common.steps import ResolvedStep, ResolvedSteps
-
-_APT = ("ubuntu", "debian")
 
 
 @dataclass(frozen=True)
@@ -44,58 +45,22 @@ def _step_name(prefix: str, index: int, name: str) -> str:
     return f"{prefix}-{index:02d}-" + "-".join(words)[:60] if words else f"{prefix}-{index:02d}"
 
 
-def _delimiter(content: str) -> str:
-    return "GOLDEN_IMAGES_" + hashlib.sha256(content.encode()).hexdigest()[:16].upper()
-
-
-def _as_root(script: str, args: tuple[str, ...] = ()) -> str:
-    """``script`` run as root by bash with ``-euo pipefail``, arguments in ``"$@"``."""
-    quoted = "".join(f" {shlex.quote(a)}" for a in args)
-    end = _delimiter(script)
-    body = script if script.endswith("\n") else script + "\n"
-    return f"sudo -n bash -euo pipefail -s --{quoted} <<'{end}'\n{body}{end}"
+def as_root(runner: str) -> str:
+    """The inline command that runs ``runner`` (bash) as root under ``-euo pipefail``."""
+    end = "GOLDEN_IMAGES_RUNNER_" + hashlib.sha256(runner.encode()).hexdigest()[:16].upper()
+    body = runner if runner.endswith("\n") else runner + "\n"
+    return f"sudo -n {shellsteps.BASH} <<'{end}'\n{body}{end}"
 
 
 def package_command(family: str, packages: tuple[str, ...]) -> str:
-    """Install ``packages`` non-interactively with apt-get (Ubuntu/Debian) or dnf (the others)."""
-    quoted = " ".join(shlex.quote(p) for p in packages)
-    if family in _APT:
-        return (
-            "export DEBIAN_FRONTEND=noninteractive\n"
-            "apt-get update -y\n"
-            f"apt-get install -y --no-install-recommends {quoted}\n"
-        )
-    return f"dnf install -y {quoted}\n"
-
-
-def file_command(step: ResolvedStep) -> str:
-    """Write a copied file with its mode and owner, then verify its sha256 on the VM (fails on mismatch)."""
-    assert step.destination is not None and step.sha256 is not None
-    dest = shlex.quote(step.destination)
-    content = step.content
-    end = _delimiter(content)
-    owner = shlex.quote(step.owner or "root")
-    check = shlex.quote(f"{step.sha256}  {step.destination}")
-    # A heredoc always appends a newline; `head -c -1` drops it so the file is byte-exact for the checksum.
-    return (
-        f'install -d -m 0755 "$(dirname {dest})"\n'
-        f"tmp=$(mktemp)\n"
-        f"cat > \"$tmp\" <<'{end}'\n{content}\n{end}\n"
-        f'head -c -1 "$tmp" > {dest}\n'
-        f'rm -f "$tmp"\n'
-        f"chown {owner}:{owner} {dest}\n"
-        f"chmod {shlex.quote(step.mode or '0644')} {dest}\n"
-        f"echo {check} | sha256sum --check --status - || {{ echo checksum mismatch: {dest} >&2; exit 1; }}\n"
-    )
+    """Install ``packages`` non-interactively (see :func:`golden_images.common.shellsteps.packages_script`)."""
+    return shellsteps.packages_script(family, packages)
 
 
 def render_step(step: ResolvedStep, family: str) -> str:
-    """The root shell script of one resolved step."""
-    if step.kind in ("shell", "script"):
-        return step.content
-    if step.kind == "file":
-        return file_command(step)
-    return package_command(family, step.packages)
+    """The inline command of one resolved step: its runner, run as root."""
+    file = shellsteps.step_file(step, family)
+    return as_root(shellsteps.inline_runner(file.script, args=file.args, data=file.data, readable=True))
 
 
 def _commands(
@@ -103,8 +68,7 @@ def _commands(
 ) -> list[ShellCommand]:
     out: list[ShellCommand] = []
     for index, step in enumerate(steps, start=start):
-        script = render_step(step, family)
-        out.append(ShellCommand(_step_name(prefix, index, step.name), (_as_root(script, step.args),)))
+        out.append(ShellCommand(_step_name(prefix, index, step.name), (render_step(step, family),)))
     return out
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from golden_images.common.shellsteps import CONTRACT_VERSION
 from golden_images.common.spec import ImageSpec
 from golden_images.common.steps import ResolvedSteps
 
@@ -26,9 +27,11 @@ def digest(payload: Any) -> str:
 
 
 def image_fingerprint(image: ImageSpec, steps: ResolvedSteps) -> str:
-    """The platform-neutral content hash of ``image`` (hex sha256)."""
+    """The platform-neutral content hash of ``image`` (hex sha256), including the step contract's version
+    (how every platform runs a step), so a contract change rebuilds images baked under the old one."""
     return digest(
         {
+            "contract": CONTRACT_VERSION,
             "os": image.os.model_dump(mode="json"),
             "phases": {phase: [s.identity() for s in items] for phase, items in steps.phases()},
         }

@@ -20,11 +20,13 @@ Phase = Literal["provision", "validate", "test"]
 @dataclass(frozen=True)
 class ResolvedStep:
     """A step ready to render. ``kind`` is shell|script|file|packages; ``content`` is the shell text (inline
-    or the script file's content), or the copied file's text; ``source`` the repo path for script/file."""
+    or the script file's content, exactly as in the repository: no newline translation); ``data`` the copied
+    file's bytes (file steps only, may be binary); ``source`` the repo path for script/file."""
 
     kind: str
     name: str
     content: str = ""
+    data: bytes = b""
     source: str | None = None
     args: tuple[str, ...] = ()
     destination: str | None = None
@@ -37,7 +39,11 @@ class ResolvedStep:
         """Everything that affects the built bytes, JSON-ready (used by the fingerprint)."""
         return {
             "kind": self.kind,
-            "content_sha256": hashlib.sha256(self.content.encode()).hexdigest(),
+            # A file's bytes or a script's UTF-8 text: for a text file both hash the same, so moving text
+            # between the two never changes the fingerprint by itself.
+            "content_sha256": hashlib.sha256(
+                self.data if self.kind == "file" else self.content.encode()
+            ).hexdigest(),
             "args": list(self.args),
             "destination": self.destination,
             "sha256": self.sha256,
@@ -65,16 +71,23 @@ class ResolvedSteps:
 
 
 @functools.lru_cache(maxsize=1024)
-def _read_text(path: Path, mtime_ns: int) -> str:
-    # Keyed on mtime so a long-lived process (benchmarks, tests) sees edits; content is cached otherwise.
-    del mtime_ns
-    return path.read_text(encoding="utf-8")
+def _read_bytes(path: Path, mtime_ns: int, size: int) -> bytes:
+    # Keyed on mtime and size so a long-lived process (benchmarks, tests) sees edits; cached otherwise.
+    del mtime_ns, size
+    return path.read_bytes()
+
+
+def read_repo_bytes(root: Path, relative: str) -> bytes:
+    """Exact bytes of a repository file (cached by path, modification time and size)."""
+    path = root / relative
+    stat = path.stat()
+    return _read_bytes(path, stat.st_mtime_ns, stat.st_size)
 
 
 def read_repo_text(root: Path, relative: str) -> str:
-    """Text of a repository file (cached by path and modification time)."""
-    path = root / relative
-    return _read_text(path, path.stat().st_mtime_ns)
+    """UTF-8 text of a repository file, byte for byte (``\r\n`` stays ``\r\n``: the text a script step
+    runs is the text that was reviewed and hashed)."""
+    return read_repo_bytes(root, relative).decode("utf-8")
 
 
 def _resolve(step: Step, index: int, phase: str, root: Path) -> ResolvedStep:
@@ -94,7 +107,7 @@ def _resolve(step: Step, index: int, phase: str, root: Path) -> ResolvedStep:
         return ResolvedStep(
             kind="file",
             name=step.name or f"{default_name}-{Path(step.file).name}",
-            content=read_repo_text(root, step.file),
+            data=read_repo_bytes(root, step.file),
             source=step.file,
             destination=step.destination,
             sha256=step.sha256,

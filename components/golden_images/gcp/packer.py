@@ -1,10 +1,14 @@
 """Render an image's build as a Packer JSON template for the ``googlecompute`` builder, plus the
 content-addressed files the template runs (pure: no I/O, no Pulumi).
 
-Every provisioning step becomes a file the template references by path only. Packer interpolates Go
-templates (``{{ … }}``) in inline commands, so user shell text never goes into the template itself; it is
-uploaded to the build bucket under a name derived from its sha256 and checked against that hash when Cloud
-Build downloads it. The template is restricted to keys that both the Debian ``packer`` 1.6.6 (whose built-in
+Every provisioning step becomes a file the template references by path only, run under the shared step
+contract (``bash -euo pipefail <file> <args> </dev/null``, :mod:`golden_images.common.shellsteps`). Packer
+interpolates Go templates (``{{ … }}``) in template strings, so user shell text never goes into the template
+itself; it is uploaded to the build bucket under a name derived from its sha256 and checked against that hash
+when Cloud Build downloads it. Arguments and the image description are escaped for Go templates, and copied
+files travel base64-encoded (exact bytes, NUL included).
+
+The template is restricted to keys that both the Debian ``packer`` 1.6.6 (whose built-in
 ``googlecompute`` builder validates it in the tests) and the ``googlecompute`` plugin 1.1.x (which runs it in
 Cloud Build) understand — which is why guest OS features are verified after the bake instead of being set
 with ``image_guest_os_features`` (a plugin-only key).
@@ -12,12 +16,14 @@ with ``image_guest_os_features`` (a plugin-only key).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from golden_images.common import shellsteps
 from golden_images.common.fingerprint import platform_fingerprint, short
 from golden_images.common.naming import gcp_image_name
 from golden_images.common.spec import ImageSpec
@@ -25,7 +31,6 @@ from golden_images.common.steps import ResolvedStep, ResolvedSteps
 from golden_images.common.tags import gcp_labels
 from golden_images.gcp.spec import GcpSpec
 
-_APT = ("ubuntu", "debian")
 #: Network tag on the build VM, for the firewall rule that lets the private pool reach SSH.
 BUILD_VM_TAG = "golden-image-build"
 #: Where uploaded files land on the build VM before they are installed.
@@ -75,80 +80,71 @@ def _object(prefix: str, suffix: str, content: str, content_type: str, descripti
     return BuildObject(f"{prefix}/{sha}{suffix}", content, sha, content_type, description)
 
 
-def _script(body: str) -> str:
-    return f"#!/bin/bash\nset -euo pipefail\n{body.rstrip()}\n"
-
-
-def _packages_script(family: str, packages: tuple[str, ...]) -> str:
-    quoted = " ".join(shlex.quote(p) for p in packages)
-    if family in _APT:
-        return _script(
-            "export DEBIAN_FRONTEND=noninteractive\n"
-            "apt-get update -y\n"
-            f"apt-get install -y --no-install-recommends {quoted}"
-        )
-    return _script(f"dnf install -y {quoted}")
-
-
-def _go_template_literal(text: str) -> str:
-    # Packer renders execute_command as a Go template; only "{{" opens an action, so escape just that.
+def go_template_literal(text: str) -> str:
+    """``text`` as a Go-template literal: Packer renders every template string (``execute_command``,
+    ``image_description``…) as a Go template, and only ``{{`` opens an action, so escape just that."""
     return text.replace("{{", '{{"{{"}}')
 
 
-def _run(obj: BuildObject, args: tuple[str, ...] = ()) -> dict[str, Any]:
-    arguments = "".join(" " + _go_template_literal(shlex.quote(a)) for a in args)
+def _run(obj: BuildObject, args_text: str = "") -> dict[str, Any]:
     return {
         "type": "shell",
         "script": obj.path,
-        # Run as root under bash whatever the script's shebang, as on the other platforms.
-        "execute_command": "chmod +x {{ .Path }}; {{ .Vars }} sudo -E bash '{{ .Path }}'" + arguments,
+        # Run as root under the step contract whatever the script's shebang, as on the other platforms.
+        "execute_command": "chmod +x {{ .Path }}; {{ .Vars }} sudo -E "
+        + shellsteps.run_line("'{{ .Path }}'", go_template_literal(args_text)),
     }
 
 
+def _staging_script() -> str:
+    return f"mkdir -p {shlex.quote(STAGING_DIR)}\nchmod 1777 {shlex.quote(STAGING_DIR)}\n"
+
+
 def _step(step: ResolvedStep, family: str, objects: list[BuildObject]) -> list[dict[str, Any]]:
-    """Provisioners for one step; files it needs are appended to ``objects``."""
-    if step.kind == "shell":
-        obj = _object("steps", ".sh", _script(step.content), "text/x-shellscript", f"step {step.name}")
+    """Provisioners for one step; files it needs are appended to ``objects``. The step's object is its step
+    file byte for byte (:func:`golden_images.common.shellsteps.step_file`)."""
+    file = shellsteps.step_file(step, family, base64_data=True)
+    origin = (
+        f" ({step.source})" if step.kind == "script" else f" ({step.kind})" if step.kind != "shell" else ""
+    )
+    obj = _object("steps", ".sh", file.script, "text/x-shellscript", f"step {step.name}{origin}")
+    if file.data is None:
         objects.append(obj)
-        return [_run(obj)]
-    if step.kind == "script":
-        obj = _object("steps", ".sh", step.content, "text/x-shellscript", f"step {step.name} ({step.source})")
-        objects.append(obj)
-        return [_run(obj, step.args)]
-    if step.kind == "packages":
-        obj = _object(
-            "steps",
-            ".sh",
-            _packages_script(family, step.packages),
-            "text/x-shellscript",
-            f"step {step.name} (packages)",
-        )
-        objects.append(obj)
-        return [_run(obj)]
-    assert step.kind == "file" and step.destination and step.sha256
-    payload = _object("files", "", step.content, "text/plain", f"file {step.source} for {step.destination}")
+        return [_run(obj, shellsteps.quote_words(file.args))]
+    assert step.destination is not None
+    # Cloud Storage objects are text here; base64 keeps any bytes (NUL included) exact, and the installer
+    # decodes and checks them against the catalog's sha256.
+    encoded = base64.encodebytes(file.data).decode("ascii")
+    payload = _object(
+        "files", "", encoded, "text/plain", f"file {step.source} for {step.destination} (base64)"
+    )
     staged = f"{STAGING_DIR}/{payload.sha256}"
-    owner = step.owner or "root"
-    dest = shlex.quote(step.destination)
-    install = _script(
-        f"echo {shlex.quote(f'{step.sha256}  {staged}')} | sha256sum --check --status - "
-        f"|| {{ echo 'checksum mismatch: {step.source}' >&2; exit 1; }}\n"
-        f"install -D -m {shlex.quote(step.mode or '0644')} -o {shlex.quote(owner)} -g {shlex.quote(owner)} "
-        f"{shlex.quote(staged)} {dest}\n"
-        f"echo {shlex.quote(f'{step.sha256}  {step.destination}')} | sha256sum --check --status -\n"
-        f"rm -f {shlex.quote(staged)}"
-    )
-    installer = _object("steps", ".sh", install, "text/x-shellscript", f"step {step.name} (install file)")
     # The file provisioner uploads as the SSH user, so the root-owned staging directory must exist first.
-    staging = _object(
-        "steps",
-        ".sh",
-        _script(f"mkdir -p {STAGING_DIR}\nchmod 1777 {STAGING_DIR}"),
-        "text/x-shellscript",
-        "staging directory",
-    )
-    objects.extend([staging, payload, installer])
-    return [_run(staging), {"type": "file", "source": payload.path, "destination": staged}, _run(installer)]
+    staging = _object("steps", ".sh", _staging_script(), "text/x-shellscript", "staging directory")
+    objects.extend([staging, payload, obj])
+    return [
+        _run(staging),
+        {"type": "file", "source": payload.path, "destination": staged},
+        _run(obj, shellsteps.quote_words([staged])),
+    ]
+
+
+def render_provisioners(
+    steps: ResolvedSteps, family: str
+) -> tuple[list[dict[str, Any]], tuple[BuildObject, ...]]:
+    """The provisioners of the ``provision`` then ``validate`` steps, and the objects they reference (equal
+    content is one object: the staging script of every file step, a script used twice)."""
+    objects: list[BuildObject] = []
+    provisioners: list[dict[str, Any]] = []
+    for phase, items in steps.phases():
+        if phase == "test":
+            continue
+        for step in items:
+            provisioners.extend(_step(step, family, objects))
+    unique: dict[str, BuildObject] = {}
+    for obj in objects:
+        unique.setdefault(obj.path, obj)
+    return provisioners, tuple(unique.values())
 
 
 def gcp_fingerprint(image_fp: str, spec: GcpSpec) -> str:
@@ -191,17 +187,7 @@ def render_build(
     family = spec.image_family(image.name)
     name = gcp_image_name(family, image.version, fingerprint)
     labels = gcp_labels({**tags, "fingerprint": short(fingerprint)})
-    objects: list[BuildObject] = []
-    provisioners: list[dict[str, Any]] = []
-    for phase, items in steps.phases():
-        if phase == "test":
-            continue
-        for step in items:
-            provisioners.extend(_step(step, image.os.family, objects))
-    # Equal content is one object (the staging script of every file step, a script used twice).
-    unique: dict[str, BuildObject] = {}
-    for obj in objects:
-        unique.setdefault(obj.path, obj)
+    provisioners, step_objects = render_provisioners(steps, image.os.family)
 
     source: dict[str, Any] = (
         {"source_image": spec.source_image.image}
@@ -235,9 +221,10 @@ def render_build(
         "enable_integrity_monitoring": spec.shielded_vm.integrity_monitoring,
         "image_name": name,
         "image_family": family,
-        "image_description": f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[
-            :256
-        ],
+        # Cut to GCP's 256 characters first, then escape: Packer renders it back to exactly the cut text.
+        "image_description": go_template_literal(
+            f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[:256]
+        ),
         "image_labels": labels,
         "image_encryption_key": {"kmsKeyName": spec.kms_key},
         "image_storage_locations": [spec.storage_location],
@@ -245,7 +232,7 @@ def render_build(
     if spec.network_project is not None:
         builder["network_project_id"] = spec.network_project
     template = {
-        "description": f"golden-images {image.name} {image.version} ({environment})",
+        "description": go_template_literal(f"golden-images {image.name} {image.version} ({environment})"),
         "builders": [builder],
         "provisioners": provisioners,
     }
@@ -254,7 +241,7 @@ def render_build(
     return RenderedBuild(
         template=template,
         template_object=template_object,
-        step_objects=tuple(unique.values()),
+        step_objects=step_objects,
         image_name=name,
         family=family,
         labels=labels,

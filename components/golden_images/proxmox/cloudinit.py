@@ -3,11 +3,13 @@
 The user data bakes the image *once*, on the builder VM, before it becomes a template:
 
 1. ``packages`` installs ``qemu-guest-agent`` (the wait/convert step talks to it) and ``runcmd`` starts it;
-2. ``write_files`` drops every step under ``/var/lib/golden-images/build`` (repository files base64-encoded
-   so their bytes, and therefore their sha256, survive YAML) and the driver
+2. ``write_files`` drops every step under ``/var/lib/golden-images/build`` (base64-encoded, so their bytes,
+   and therefore their sha256, survive YAML whatever they contain) and the driver
    ``/usr/local/sbin/golden-images-bake``;
-3. the driver runs the provision steps, then the validate steps, in catalog order, each with
-   ``set -euo pipefail``; file steps are verified against their sha256 and installed with mode and owner;
+3. the driver runs the provision steps, then the validate steps, in catalog order, each its own file run
+   with ``bash -euo pipefail <file> <args> </dev/null`` (the shared step contract,
+   :mod:`golden_images.common.shellsteps`); file steps are verified against their sha256, installed with
+   mode and owner and verified again;
 4. on success it prepares the disk for cloning (cloud-init state, machine-id, SSH host keys), writes
    ``ok <fingerprint>`` to :data:`STATUS_FILE` and creates :data:`POWEROFF_FLAG`; on failure it writes
    ``failed <step> <fingerprint>`` and leaves the VM running;
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import shlex
 
+from golden_images.common import shellsteps
 from golden_images.common.spec import ImageSpec
 from golden_images.common.steps import ResolvedStep, ResolvedSteps
 from golden_images.common.yamlout import dump
@@ -37,53 +40,42 @@ BUILD_DIR = "/var/lib/golden-images/build"
 #: Minutes between success and power-off: the window in which the wait step reads ``ok`` from the guest.
 POWEROFF_DELAY_MINUTES = 1
 
-_APT = "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends"
-_DNF = "dnf install -y"
-_INSTALLER = {"ubuntu": _APT, "debian": _APT}
+#: What the driver resets so clones get their own identity (module constants so tests can redirect them).
+MACHINE_ID = "/etc/machine-id"
+DBUS_MACHINE_ID = "/var/lib/dbus/machine-id"
+SSH_HOST_KEYS = "/etc/ssh/ssh_host_*"
 
 
-def _installer(family: str) -> str:
-    return _INSTALLER.get(family, _DNF)
-
-
-def _step_path(phase: str, index: int, step: ResolvedStep) -> str:
+def _step_path(phase: str, index: int) -> str:
     return f"{BUILD_DIR}/{phase}-{index + 1:02d}"
 
 
-def _step_files(phase: str, index: int, step: ResolvedStep) -> list[dict[str, str]]:
-    base = _step_path(phase, index, step)
-    if step.kind in ("shell", "script"):
-        body = step.content if step.content.endswith("\n") else step.content + "\n"
-        header = "#!/bin/bash\nset -euo pipefail\n" if step.kind == "shell" else ""
-        return [{"path": f"{base}.sh", "permissions": "0700", "owner": "root:root", "content": header + body}]
-    if step.kind == "file":
-        return [
-            {
-                "path": f"{base}.file",
-                "permissions": "0600",
-                "owner": "root:root",
-                "encoding": "b64",
-                "content": base64.b64encode(step.content.encode("utf-8")).decode("ascii"),
-            }
-        ]
-    return []
+def _step_file(step: ResolvedStep, family: str) -> shellsteps.StepFile:
+    # The driver runs inside cloud-init (runcmd), so a package step must not wait for cloud-init to finish.
+    return shellsteps.step_file(step, family, wait_for_cloud_init=False)
 
 
-def _step_commands(phase: str, index: int, step: ResolvedStep, family: str) -> list[str]:
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _step_files(phase: str, index: int, step: ResolvedStep, family: str) -> list[dict[str, str]]:
+    # Base64 for every step file: cloud-init writes the bytes exactly, whatever the text contains.
+    base = _step_path(phase, index)
+    file = _step_file(step, family)
+    common = {"permissions": "0700", "owner": "root:root", "encoding": "b64"}
+    out = [{"path": f"{base}.sh", **common, "content": _b64(file.script.encode("utf-8"))}]
+    if file.data is not None:
+        out.append({"path": f"{base}.file", **common, "permissions": "0600", "content": _b64(file.data)})
+    return out
+
+
+def _step_command(phase: str, index: int, step: ResolvedStep, family: str) -> str:
     # One command per line: with `a && b`, a failing `a` neither trips `set -e` nor the ERR trap.
-    base = _step_path(phase, index, step)
-    if step.kind == "shell":
-        return [f"bash {shlex.quote(base + '.sh')}"]
-    if step.kind == "script":
-        return [" ".join(["bash", shlex.quote(base + ".sh"), *(shlex.quote(a) for a in step.args)])]
-    if step.kind == "file":
-        assert step.destination is not None and step.sha256 is not None
-        return [
-            f"echo {shlex.quote(step.sha256 + '  ' + base + '.file')} | sha256sum --check --quiet -",
-            f"install -D -m {shlex.quote(step.mode or '0644')} -o {shlex.quote(step.owner or 'root')} "
-            f"{shlex.quote(base + '.file')} {shlex.quote(step.destination)}",
-        ]
-    return [f"{_installer(family)} {' '.join(shlex.quote(p) for p in step.packages)}"]
+    base = _step_path(phase, index)
+    file = _step_file(step, family)
+    words = [f"{base}.file"] if file.data is not None else []
+    return shellsteps.run_line(shlex.quote(f"{base}.sh"), shellsteps.quote_words([*words, *file.args]))
 
 
 def render_driver(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> str:
@@ -102,19 +94,17 @@ def render_driver(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> s
         'trap \'echo "failed $STEP $FINGERPRINT" > "$STATUS"\' ERR',
         'echo "running $FINGERPRINT" > "$STATUS"',
     ]
-    if family in ("ubuntu", "debian"):
-        lines.append("DEBIAN_FRONTEND=noninteractive apt-get update -q")
     for phase, phase_steps in (("provision", steps.provision), ("validate", steps.validate)):
         for index, step in enumerate(phase_steps):
             lines.append(f"STEP={shlex.quote(phase + ':' + step.name)}")
-            lines.extend(_step_commands(phase, index, step, family))
+            lines.append(_step_command(phase, index, step, family))
     lines += [
         'STEP="prepare-template"',
         f"rm -rf {shlex.quote(BUILD_DIR)}",
         # Clones must run cloud-init as new instances with their own identity.
         "cloud-init clean --logs",
-        "truncate -s 0 /etc/machine-id",
-        "rm -f /var/lib/dbus/machine-id /etc/ssh/ssh_host_*",
+        f"truncate -s 0 {shlex.quote(MACHINE_ID)}",
+        f"rm -f {shlex.quote(DBUS_MACHINE_ID)} {SSH_HOST_KEYS}",
         "sync",
         'echo "ok $FINGERPRINT" > "$STATUS"',
         f"mkdir -p {shlex.quote(POWEROFF_FLAG.rsplit('/', 1)[0])}",
@@ -129,7 +119,7 @@ def render_user_data(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -
     files: list[dict[str, str]] = []
     for phase, phase_steps in (("provision", steps.provision), ("validate", steps.validate)):
         for index, step in enumerate(phase_steps):
-            files.extend(_step_files(phase, index, step))
+            files.extend(_step_files(phase, index, step, image.os.family))
     files.append(
         {
             "path": DRIVER,

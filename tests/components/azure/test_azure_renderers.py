@@ -18,28 +18,37 @@ from golden_images.azure.spec import is_azure_region, is_gallery_version_int32
 from golden_images.common.build import ImageBuild
 from golden_images.common.loader import load_catalog
 from golden_images.common.steps import ResolvedStep, ResolvedSteps
+from tests.components.step_platforms import shims
 from tests.conftest import ROOT, stack_catalog
 
 _NAME = re.compile(r"^[A-Za-z0-9-]{1,80}$")
 
 
 def _run(inline: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # The build VM runs the customizer as the packer user through sudo; here the test user runs bash directly.
-    script = inline.replace("sudo -n bash", "bash", 1)
+    # AIB runs the inline command with /bin/sh -e as the packer user, through sudo; here a sudo shim on PATH
+    # runs the command as the test user.
+    shim_dir = shims(cwd / ".shims")
+    env = {**os.environ, "PATH": f"{shim_dir}:{os.environ['PATH']}", "SHIM_LOG": str(cwd / ".shims.log")}
     return subprocess.run(
-        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=30, check=False
+        ["/bin/sh", "-e", "-c", inline],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
-def _file_step(dest: Path, content: str, sha: str | None = None) -> ResolvedStep:
+def _file_step(dest: Path, content: bytes, sha: str | None = None) -> ResolvedStep:
     owner = subprocess.run(["id", "-un"], capture_output=True, text=True, check=True).stdout.strip()
     return ResolvedStep(
         kind="file",
         name="copy",
-        content=content,
+        data=content,
         source="x",
         destination=str(dest),
-        sha256=sha or hashlib.sha256(content.encode()).hexdigest(),
+        sha256=sha or hashlib.sha256(content).hexdigest(),
         mode="0600",
         owner=owner,
     )
@@ -64,40 +73,40 @@ def test_shell_step_failure_fails_the_customizer(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", ["no trailing newline", "line\n", "a\n\nb\n\n", "", "$(touch pwned) `x` \\ '\""]
+    "content",
+    [b"no trailing newline", b"line\n", b"a\n\nb\n\n", b"", b"$(touch pwned) `x` \\ '\"", b"\x00\r\n \xff"],
 )
-def test_file_step_writes_exact_bytes_and_verifies_checksum(tmp_path: Path, content: str) -> None:
+def test_file_step_writes_exact_bytes_and_verifies_checksum(tmp_path: Path, content: bytes) -> None:
     dest = tmp_path / "etc" / "conf"
-    script = aib.render_step(_file_step(dest, content), "ubuntu")
-    result = _run(aib._as_root(script), tmp_path)
+    result = _run(aib.render_step(_file_step(dest, content), "ubuntu"), tmp_path)
     assert result.returncode == 0, result.stderr
-    assert dest.read_bytes() == content.encode()
+    assert dest.read_bytes() == content
     assert oct(dest.stat().st_mode & 0o777) == "0o600"
     assert not (tmp_path / "pwned").exists()
 
 
 def test_file_step_checksum_mismatch_fails_the_build(tmp_path: Path) -> None:
     dest = tmp_path / "conf"
-    script = aib.render_step(_file_step(dest, "real content\n", sha="0" * 64), "ubuntu")
-    result = _run(aib._as_root(script), tmp_path)
+    result = _run(aib.render_step(_file_step(dest, b"real content\n", sha="0" * 64), "ubuntu"), tmp_path)
     assert result.returncode == 1
     assert "checksum mismatch" in result.stderr
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00\r"), max_size=200))
-def test_any_text_file_survives_rendering(tmp_path: Path, content: str) -> None:
+@given(content=st.binary(max_size=200))
+def test_any_file_survives_rendering(tmp_path: Path, content: bytes) -> None:
     dest = tmp_path / "f"
     if dest.exists():
         os.unlink(dest)
-    result = _run(aib._as_root(aib.render_step(_file_step(dest, content), "ubuntu")), tmp_path)
+    result = _run(aib.render_step(_file_step(dest, content), "ubuntu"), tmp_path)
     assert result.returncode == 0, result.stderr
-    assert dest.read_bytes() == content.encode()
+    assert dest.read_bytes() == content
 
 
 def test_packages_use_the_family_package_manager() -> None:
-    assert "apt-get install -y --no-install-recommends auditd chrony" in aib.package_command(
-        "ubuntu", ("auditd", "chrony")
+    assert (
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd chrony"
+        in aib.package_command("ubuntu", ("auditd", "chrony"))
     )
     assert aib.package_command("rocky", ("audit",)) == "dnf install -y audit\n"
 
@@ -110,7 +119,7 @@ def test_tests_become_validators_and_validate_steps_run_last() -> None:
     )
     assert [c.name for c in aib.render_customizers(steps, "ubuntu")] == ["provision-01-p", "validate-01-v"]
     assert [v.as_dict() for v in aib.render_validators(steps, "ubuntu")] == [
-        {"type": "Shell", "name": "test-01-services-up", "inline": [aib._as_root("true")]}
+        {"type": "Shell", "name": "test-01-services-up", "inline": [aib.render_step(steps.test[0], "ubuntu")]}
     ]
 
 

@@ -129,7 +129,9 @@ def test_steps_run_in_order_as_root_and_tests_are_not_baked() -> None:
     by_path = {obj.path: obj for obj in rendered.objects}
     contents = [by_path[p.get("script") or p["source"]].content for p in provisioners]
     # packages, harden, (staging, sshd_config, install), cleanup, then the validate step.
-    assert "apt-get install -y --no-install-recommends auditd chrony" in contents[0]
+    assert (
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd chrony" in contents[0]
+    )
     assert contents[1] == (Path(__file__).parents[3] / "images/base-ubuntu/harden.sh").read_text()
     assert provisioners[3] == {
         "type": "file",
@@ -139,7 +141,12 @@ def test_steps_run_in_order_as_root_and_tests_are_not_baked() -> None:
     assert "install -D -m 0600 -o root -g root" in contents[4] and "sha256sum --check" in contents[4]
     assert contents[-1].endswith("sshd -t\n")
     assert not any("systemctl is-active auditd" in c for c in contents), "tests need a fresh instance"
-    assert all("sudo -E bash" in p["execute_command"] for p in provisioners if p["type"] == "shell")
+    assert all(
+        "sudo -E bash -euo pipefail '{{ .Path }}'" in p["execute_command"]
+        and p["execute_command"].endswith("</dev/null")
+        for p in provisioners
+        if p["type"] == "shell"
+    )
 
 
 def test_script_args_are_quoted_and_escaped_for_packer_templates() -> None:
@@ -147,7 +154,7 @@ def test_script_args_are_quoted_and_escaped_for_packer_templates() -> None:
     raw["images"][0]["provision"][1]["args"] = ["--level", "{{ .Vars }}", "it's"]
     rendered = rendered_builds("dev", raw)["base-ubuntu"]
     command = rendered.template["provisioners"][1]["execute_command"]
-    assert command.endswith(" --level '{{\"{{\"}} .Vars }}' 'it'\"'\"'s'")
+    assert command.endswith(" --level '{{\"{{\"}} .Vars }}' 'it'\"'\"'s' </dev/null")
 
 
 def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> None:

@@ -114,10 +114,12 @@ def test_driver_runs_provision_then_validate_in_order_and_marks_success_last() -
         "validate:sshd-syntax",
         '"prepare-template"',
     ]
+    packages = base64.b64decode(_parsed(build)["write_files"][0]["content"]).decode()
     assert (
-        "apt-get install -y --no-install-recommends auditd chrony unattended-upgrades apparmor-utils"
-        in driver
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd chrony "
+        "unattended-upgrades apparmor-utils" in packages
     )
+    assert "bash -euo pipefail /var/lib/golden-images/build/provision-01.sh </dev/null" in lines
     assert lines.index('echo "ok $FINGERPRINT" > "$STATUS"') < lines.index(f"touch {POWEROFF_FLAG}")
     assert f"STATUS={STATUS_FILE}" in lines and f"FINGERPRINT={build.fingerprint}" in lines
     assert 'trap \'echo "failed $STEP $FINGERPRINT" > "$STATUS"\' ERR' in lines
@@ -133,8 +135,12 @@ def test_files_keep_their_exact_bytes_and_are_checked_against_sha256() -> None:
     content = base64.b64decode(staged["content"])
     assert hashlib.sha256(content).hexdigest() == step.sha256
     driver = next(f for f in document["write_files"] if f["path"] == DRIVER)["content"]
-    assert f"{step.sha256}  {staged['path']}" in driver and "sha256sum --check" in driver
-    assert f"install -D -m 0600 -o root {staged['path']} /etc/ssh/sshd_config" in driver
+    installer_path = staged["path"].removesuffix(".file") + ".sh"
+    assert f"bash -euo pipefail {installer_path} {staged['path']} </dev/null" in driver
+    installer = next(f for f in document["write_files"] if f["path"] == installer_path)
+    install = base64.b64decode(installer["content"]).decode()
+    assert step.sha256 in install and "sha256sum --check" in install
+    assert 'install -D -m 0600 -o root -g root "$src" /etc/ssh/sshd_config' in install
 
 
 def test_driver_is_valid_bash(tmp_path: Path) -> None:
