@@ -59,9 +59,20 @@ class _StepBase(CatalogModel):
 
 
 class ShellStep(_StepBase):
-    """Inline shell (bash), run as root with ``set -euo pipefail``."""
+    """Inline shell (bash), run as root with ``set -euo pipefail``; only ``\\n`` may break its lines."""
 
     shell: NonEmptyStr
+
+    @field_validator("shell")
+    @classmethod
+    def _one_kind_of_line_break(cls, value: str) -> str:
+        # Imported here: the shell-step library depends on the resolved steps, which depend on this module.
+        from golden_images.common.shellsteps import inline_shell_problem
+
+        problem = inline_shell_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ScriptStep(_StepBase):
