@@ -85,7 +85,7 @@ def read_repo_bytes(root: Path, relative: str) -> bytes:
 
 
 def read_repo_text(root: Path, relative: str) -> str:
-    """UTF-8 text of a repository file, byte for byte (``\r\n`` stays ``\r\n``: the text a script step
+    """UTF-8 text of a repository file, byte for byte (``\\r\\n`` stays ``\\r\\n``: the text a script step
     runs is the text that was reviewed and hashed)."""
     return read_repo_bytes(root, relative).decode("utf-8")
 
