@@ -2,12 +2,14 @@
 
 Resources (children named ``<name>-<role>``):
 
-* ``resource-group`` (only with ``resource_group.create``);
+* ``resource-group`` (only with ``resource_group.create``; retained on delete, like the gallery and its
+  definitions, which Azure refuses to delete while they hold versions);
 * ``identity``: the one user-assigned identity AIB uses;
 * ``gallery`` (private, RBAC-only sharing) and ``image-definition`` (publisher/offer/sku, Linux, generalized,
   Hyper-V generation, architecture, security type);
-* ``gallery-role`` + ``gallery-role-assignment``: custom role with exactly
-  :data:`~golden_images.azure.roles.GALLERY_ACTIONS` on this image's gallery; ``network-role`` (+ assignment on
+* ``gallery-role`` + ``gallery-role-assignment``: custom role with the reads of
+  :data:`~golden_images.azure.roles.GALLERY_ACTIONS` on this image's gallery; ``definition-role`` (+ assignment)
+  with the version write on the definition AIB distributes to only; ``network-role`` (+ assignment on
   the VNet) with a subnet; ``source-role`` (+ assignment on the source gallery) for a gallery source;
 * ``template``: the AIB template named ``<image>-<env>-<fingerprint>`` — AIB cannot update a template, so any
   build-affecting change gives a new name (a replacement) and an unchanged spec keeps every input identical;
@@ -38,6 +40,27 @@ from golden_images.common.tags import azure_tags
 ARCHITECTURE = {"x86_64": "x64", "arm64": "Arm64"}
 #: Azure CLI version of the build runner's container (a version the deployment-script service offers).
 AZ_CLI_VERSION = "2.61.0"
+#: How long the deployment-script service keeps the runner resource after it finished: the service's
+#: maximum ("between 1 and 26 hours", Microsoft.Resources/deploymentScripts). It is deleted afterwards
+#: whatever is set, so a later ``pulumi refresh`` drops it from the state and the next ``up`` creates it
+#: again — which is why :data:`RUNNER_SCRIPT` is idempotent.
+RUNNER_RETENTION = "PT26H"
+#: The runner: when the template already has a successful run output (the runner ran before and the
+#: service has since deleted the script resource), report that artifact and stop — no second build, the
+#: same artifact id, so the published version (same name, same source) is unchanged. Otherwise run the
+#: template and report its artifact (:data:`golden_images.azure.aib.RUNNER_SCRIPT`).
+RUNNER_SCRIPT = (
+    """set -euo pipefail
+existing=$(az image builder show-runs --resource-group "$GI_RESOURCE_GROUP" --name "$GI_TEMPLATE" \\
+  --output-name "$GI_RUN_OUTPUT" --query artifactId --output tsv 2>/dev/null || true)
+if [ -n "$existing" ]; then
+  echo "template $GI_TEMPLATE already produced $existing; not building again"
+  printf '{"artifactId": "%s"}' "$existing" > "$AZ_SCRIPTS_OUTPUT_PATH"
+  exit 0
+fi
+"""
+    + aib.RUNNER_SCRIPT
+)
 
 
 class AzureGoldenImageArgs(TypedDict):
@@ -188,7 +211,6 @@ class AzureGoldenImage(pulumi.ComponentResource):
             },
             opts,
         )
-        child = pulumi.ResourceOptions(parent=self)
         tags = azure_tags(build.tags)
         sub = spec.subscription_id
         rg_name_plain = resource_group_name(spec, env, image.name)
@@ -199,15 +221,20 @@ class AzureGoldenImage(pulumi.ComponentResource):
 
         # --- Resource group, identity, gallery, definitions -----------------------------------------------
         rg_name: pulumi.Input[str] = rg_name_plain
+        # Role definitions name the group as their assignable scope by id (a string): without an explicit
+        # dependency they could be created before the group exists.
+        self._scope_deps: list[pulumi.Resource] = []
         if spec.resource_group.create:
             group = resources.ResourceGroup(
                 f"{name}-resource-group",
                 resources.ResourceGroupArgs(
                     resource_group_name=rg_name_plain, location=spec.location, tags=tags
                 ),
-                child,
+                # Retained: deleting the group would delete the retained gallery and its versions with it.
+                pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
             rg_name = group.name
+            self._scope_deps.append(group)
         identity = user_assigned_identity(
             f"{name}-identity", rg_name, f"id-golden-images-{env}-{image.name}", spec.location, tags, self
         )
@@ -223,7 +250,9 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 sharing_profile=compute.SharingProfileArgs(permissions="Private"),
                 tags=tags,
             ),
-            child,
+            # A gallery that still holds image definitions cannot be deleted (CannotDeleteResource), and its
+            # definitions keep the retained published version and AIB's versions: leave it on delete.
+            pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
         definition = self._definition(
             f"{name}-image-definition", build, spec, rg_name, gallery, image.name, tags
@@ -239,14 +268,28 @@ class AzureGoldenImage(pulumi.ComponentResource):
             self._grant(
                 name,
                 "gallery",
-                roles.GALLERY_ACTIONS,
+                roles.GALLERY_READ_ACTIONS,
                 rg_id,
                 gallery.id,
                 identity.principal_id,
                 build,
                 spec,
-                f"Azure VM Image Builder writes versions of golden image {image.name} ({env}) to its gallery",
-            )
+                f"Azure VM Image Builder reads the gallery of golden image {image.name} ({env})",
+            ),
+            # The write only where AIB distributes: with customer keys the build definition, so the
+            # identity can never put a version into the published definition.
+            self._grant(
+                name,
+                "definition",
+                roles.DEFINITION_WRITE_ACTIONS,
+                rg_id,
+                target_definition.id,
+                identity.principal_id,
+                build,
+                spec,
+                f"Azure VM Image Builder writes versions of golden image {image.name} ({env}) to "
+                f"{distribution_definition(build, spec)}",
+            ),
         ]
         if spec.subnet_id is not None:
             vnet_id, _ = subnet_vnet(spec.subnet_id)
@@ -380,8 +423,10 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 description=description[:1000],
                 tags=tags,
             ),
-            # Names are deterministic; the dependency keeps the order the API needs.
-            pulumi.ResourceOptions(parent=self, depends_on=[gallery]),
+            # Names are deterministic; the dependency keeps the order the API needs. Retained on delete: a
+            # definition holding versions (the published one, AIB's, which Pulumi does not track) cannot be
+            # deleted, so removing an image or `pulumi destroy` would fail with CannotDeleteResource.
+            pulumi.ResourceOptions(parent=self, depends_on=[gallery], retain_on_delete=True),
         )
 
     def _grant(
@@ -409,7 +454,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 permissions=[authorization.PermissionArgs(actions=list(actions), not_actions=[])],
                 assignable_scopes=[assignable_scope],
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=list(self._scope_deps)),
         )
         return authorization.RoleAssignment(
             f"{name}-{purpose}-role-assignment",
@@ -569,14 +614,16 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 identity=resources.ManagedServiceIdentityArgs(
                     type="UserAssigned", user_assigned_identities=[runner.id]
                 ),
-                script_content=aib.RUNNER_SCRIPT,
+                script_content=RUNNER_SCRIPT,
                 environment_variables=[
                     resources.EnvironmentVariableArgs(name=k, value=v) for k, v in env_vars.items()
                 ],
                 # A new template (new fingerprint) re-runs the script; an unchanged one never does.
                 force_update_tag=template_name,
                 timeout=f"PT{spec.build_timeout_minutes + 30}M",
-                retention_interval="PT1H",
+                retention_interval=RUNNER_RETENTION,
+                # The container and storage account go once the script succeeded; on failure they stay
+                # (until the retention ends) so the logs can be read.
                 cleanup_preference="OnSuccess",
                 tags=tags,
             ),

@@ -2,9 +2,12 @@
 
 From Microsoft's "Configure Azure VM Image Builder permissions" page:
 
-* distribute to an Azure Compute Gallery — :data:`GALLERY_ACTIONS`, assigned on *the image's own gallery*
-  only. The managed-image actions (``Microsoft.Compute/images/*``) that page also lists are for distributing
-  to managed images, which golden-images never does, so they are left out;
+* distribute to an Azure Compute Gallery — :data:`GALLERY_ACTIONS`, split in two: the reads
+  (:data:`GALLERY_READ_ACTIONS`) on *the image's own gallery*, the version write
+  (:data:`DEFINITION_WRITE_ACTIONS`) on *the one definition AIB distributes to* — with customer keys that is
+  the build definition, never the published one. The managed-image actions (``Microsoft.Compute/images/*``)
+  that page also lists are for distributing to managed images, which golden-images never does, so they are
+  left out;
 * build from an existing gallery image version — :data:`SOURCE_GALLERY_ACTIONS`, assigned on the source
   gallery (only when the source is a gallery image version);
 * build on an existing virtual network — :data:`NETWORK_ACTIONS`, assigned on the virtual network of
@@ -25,6 +28,14 @@ from typing import Final
 GALLERY_ACTIONS: Final[tuple[str, ...]] = (
     "Microsoft.Compute/galleries/read",
     "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+    "Microsoft.Compute/galleries/images/versions/write",
+)
+#: The read part of :data:`GALLERY_ACTIONS`, assigned on the image's gallery.
+GALLERY_READ_ACTIONS: Final[tuple[str, ...]] = tuple(a for a in GALLERY_ACTIONS if a.endswith("/read"))
+#: The write part, assigned on the one image definition AIB distributes to (the build definition with
+#: customer keys), so AIB can never write a version into the published definition consumers resolve.
+DEFINITION_WRITE_ACTIONS: Final[tuple[str, ...]] = (
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
 )

@@ -18,6 +18,11 @@ from pydantic_core import PydanticCustomError
 
 from golden_images.common.base import CatalogModel, NonEmptyStr, context_value
 
+#: Azure Compute Gallery names: 1-80 characters. The gallery is ``<prefix>_<env>_<image>``; env ≤ 7
+#: (``staging``) and image ≤ 40 characters leave 31 for the prefix.
+MAX_GALLERY_NAME = 80
+MAX_GALLERY_PREFIX = MAX_GALLERY_NAME - len("_staging_") - 40
+
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 # Resource group names: 1-90 of letters, digits, '-', '_', '.', '(' and ')', not ending with '.'.
 _RG = r"[-\w.()]{0,89}[-\w()]"
@@ -244,6 +249,19 @@ class AzureSpec(CatalogModel):
     os_disk_size_gb: Annotated[int, Field(ge=30, le=4095)] = 30
     subnet_id: str | None = Field(default=None, validate_default=True)
     gallery_prefix: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")] = "golden_images"
+
+    @field_validator("gallery_prefix")
+    @classmethod
+    def _gallery_prefix_fits(cls, value: str) -> str:
+        # <prefix>_<env>_<image> must fit Azure's 80-character gallery names for every environment (≤ 7
+        # characters) and image name (≤ 40) the catalog allows.
+        if len(value) > MAX_GALLERY_PREFIX:
+            raise ValueError(
+                f"gallery_prefix {value!r} has {len(value)} characters; at most {MAX_GALLERY_PREFIX} keep the "
+                f"gallery name <prefix>_<env>_<image> within Azure's {MAX_GALLERY_NAME} characters"
+            )
+        return value
+
     gallery_description: NonEmptyStr | None = None
     disk_encryption_sets: dict[str, str] = Field(default_factory=dict, validate_default=True)
     build_timeout_minutes: Annotated[int, Field(ge=60, le=960)] = 240

@@ -37,6 +37,13 @@ def _region(index: int, value: Any) -> Callable[[dict[str, Any]], None]:
 
 CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
     (
+        "gallery-prefix-too-long-for-80-character-gallery-names",
+        "staging",
+        _set(lambda az: az.__setitem__("gallery_prefix", "g" * 32)),
+        f"{P}.gallery_prefix",
+        "at most 31 keep the gallery name <prefix>_<env>_<image> within Azure's 80 characters",
+    ),
+    (
         "marketplace-latest",
         "dev",
         _set(lambda az: az["source"]["marketplace"].__setitem__("version", "latest")),
@@ -252,3 +259,15 @@ def test_image_section_overrides_defaults() -> None:
     assert spec.os_disk_size_gb == 64 and spec.replication[0].replica_count == 3
     assert spec.replication[0].storage_account_type == "Standard_ZRS"  # list replaced, model default applies
     assert spec.location == "westeurope" and not spec.uses_cmk
+
+
+def test_longest_allowed_gallery_name_fits_azure() -> None:
+    from golden_images.azure.component import gallery_name
+
+    raw = stack_catalog("staging")
+    raw["defaults"]["azure"]["gallery_prefix"] = "g" * 31
+    raw["images"][0]["name"] = "a" * 40
+    catalog = load_catalog(raw, source="stacks/Pulumi.staging.yaml", root=ROOT, stack="staging")
+    spec = catalog.images[0].azure
+    assert spec is not None
+    assert len(gallery_name(spec, "staging", catalog.images[0].name)) == 80

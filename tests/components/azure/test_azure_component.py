@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,10 @@ UNTAGGABLE = {ROLE, ASSIGNMENT}
 DOCUMENTED_GALLERY_ACTIONS = [
     "Microsoft.Compute/galleries/read",
     "Microsoft.Compute/galleries/images/read",
+    "Microsoft.Compute/galleries/images/versions/read",
+]
+# The write, only on the definition AIB distributes to.
+DOCUMENTED_DEFINITION_ACTIONS = [
     "Microsoft.Compute/galleries/images/versions/read",
     "Microsoft.Compute/galleries/images/versions/write",
 ]
@@ -68,8 +74,8 @@ CMK_TREE = {
     IDENTITY: 2,
     GALLERY: 1,
     DEFINITION: 2,
-    ROLE: 3,
-    ASSIGNMENT: 3,
+    ROLE: 4,
+    ASSIGNMENT: 4,
     TEMPLATE: 1,
     SCRIPT: 1,
     VERSION: 1,
@@ -79,7 +85,7 @@ CMK_TREE = {
 @pytest.mark.parametrize(
     ("stack", "expected"),
     [
-        ("dev", {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 1, ASSIGNMENT: 1, TEMPLATE: 1}),
+        ("dev", {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 2, ASSIGNMENT: 2, TEMPLATE: 1}),
         (
             "staging",
             CMK_TREE,
@@ -116,9 +122,17 @@ def test_roles_grant_exactly_the_documented_actions(runs: dict[str, ProgramRun],
         assert assignment["principalType"] == "ServicePrincipal"
         identity = one(run.resources, IDENTITY, f"{image}-azure-identity")
         assert assignment["principalId"] == identity.outputs["principalId"]
+        writer = one(run.resources, ROLE, f"{image}-azure-definition-role").inputs
+        assert writer["permissions"] == [{"actions": DOCUMENTED_DEFINITION_ACTIONS, "notActions": []}]
+        write_assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-definition-role-assignment").inputs
+        # With customer keys AIB writes only the build definition, never the published one consumers resolve.
+        target = "build-definition" if stack != "dev" else "image-definition"
+        assert write_assignment["scope"] == f"{image}-azure-{target}-id"
+        assert write_assignment["principalId"] == identity.outputs["principalId"]
         roles = {r.name for r in by_type(_children(run, image), ROLE)}
         if stack == "dev":
-            assert roles == {f"{image}-azure-gallery-role"}  # no subnet, marketplace source, no runner
+            # no subnet, marketplace source, no runner
+            assert roles == {f"{image}-azure-gallery-role", f"{image}-azure-definition-role"}
             continue
         network = one(run.resources, ROLE, f"{image}-azure-network-role").inputs
         assert network["permissions"] == [{"actions": DOCUMENTED_NETWORK_ACTIONS, "notActions": []}]
@@ -332,3 +346,112 @@ def test_script_change_replaces_only_the_affected_template(tmp_path: Path) -> No
     name_after = after["app-runtime-azure-template"]["imageTemplateName"]
     assert name_before != name_after
     assert isinstance(name_after, str) and name_after.startswith("app-runtime-staging-")
+
+
+# --- Service rules no schema shows ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def requests_seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The raw RegisterResource requests by name (options such as retainOnDelete and dependencies)."""
+    from golden_images.preview.runner import CapturingMonitor
+
+    seen: dict[str, Any] = {}
+    original = CapturingMonitor.RegisterResource
+
+    def spy(self: CapturingMonitor, request: Any) -> Any:
+        seen[request.name] = request
+        return original(self, request)
+
+    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
+    return seen
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_runner_is_kept_as_long_as_the_service_allows(runs: dict[str, ProgramRun], stack: str) -> None:
+    from golden_images.azure.component import RUNNER_SCRIPT
+
+    for image in IMAGES:
+        script = one(runs[stack].resources, SCRIPT, f"{image}-azure-build").inputs
+        assert script["retentionInterval"] == "PT26H"  # deploymentScripts: 1 to 26 hours
+        assert script["cleanupPreference"] == "OnSuccess"
+        assert script["scriptContent"] == RUNNER_SCRIPT
+
+
+def _run_runner(tmp_path: Path, existing: str) -> tuple[subprocess.CompletedProcess[str], list[str], str]:
+    """Run the runner with a stand-in ``az`` that records its calls: ``show-runs`` answers ``existing``
+    until ``run`` happened, then the new artifact."""
+    from golden_images.azure.component import RUNNER_SCRIPT
+
+    log, out, state = tmp_path / "calls", tmp_path / "out.json", tmp_path / "ran"
+    fake = tmp_path / "az"
+    fake.write_text(
+        "#!/bin/bash\n"
+        f'echo "$*" >> {log}\n'
+        f'if [ "$3" = "run" ]; then touch {state}; exit 0; fi\n'
+        f'if [ "$3" = "show-runs" ]; then\n'
+        f"  if [ -e {state} ]; then echo /subscriptions/s/versions/new; "
+        'elif [ -n "$EXISTING" ]; then echo "$EXISTING"; else echo "ResourceNotFound" >&2; exit 3; fi\n'
+        "fi\n"
+    )
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "GI_RESOURCE_GROUP": "rg",
+        "GI_TEMPLATE": "t",
+        "GI_RUN_OUTPUT": "o",
+        "AZ_SCRIPTS_OUTPUT_PATH": str(out),
+        "EXISTING": existing,
+    }
+    done = subprocess.run(["bash", "-c", RUNNER_SCRIPT], env=env, capture_output=True, text=True, check=False)
+    calls = log.read_text().splitlines() if log.exists() else []
+    return done, calls, out.read_text() if out.exists() else ""
+
+
+def test_recreated_runner_reports_the_existing_artifact_without_building(tmp_path: Path) -> None:
+    """After the service deleted the script resource and a refresh dropped it, the next up recreates it: it
+    must not build again (hours, and a new artifact the published version would be refused for)."""
+    done, calls, out = _run_runner(tmp_path, "/subscriptions/s/versions/old")
+    assert done.returncode == 0, done.stderr
+    assert not any(c.split()[:3] == ["image", "builder", "run"] for c in calls), calls
+    assert json.loads(out) == {"artifactId": "/subscriptions/s/versions/old"}
+
+
+def test_first_runner_builds_once_and_reports_the_new_artifact(tmp_path: Path) -> None:
+    done, calls, out = _run_runner(tmp_path, "")
+    assert done.returncode == 0, done.stderr
+    assert [c for c in calls if c.split()[:3] == ["image", "builder", "run"]] == [
+        "image builder run --resource-group rg --name t"
+    ]
+    assert json.loads(out) == {"artifactId": "/subscriptions/s/versions/new"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_version_holders_are_retained_on_delete(
+    run_stack: Any, requests_seen: dict[str, Any], stack: str
+) -> None:
+    """Galleries and definitions that hold versions cannot be deleted (CannotDeleteResource): removing an
+    image or destroying the stack leaves them (and a created resource group) instead of failing."""
+    run = run_stack(stack)
+    assert run.error is None
+    for image in IMAGES:
+        held = [f"{image}-azure-gallery", f"{image}-azure-image-definition"]
+        if stack == "dev":
+            held.append(f"{image}-azure-resource-group")
+        else:
+            held += [f"{image}-azure-build-definition", f"{image}-azure-version"]
+        for name in held:
+            assert requests_seen[name].retainOnDelete is True, name
+        # Everything else is deleted normally (the template, identities, roles).
+        assert requests_seen[f"{image}-azure-template"].retainOnDelete is False
+
+
+def test_role_definitions_wait_for_the_resource_group_they_are_scoped_to(
+    run_stack: Any, requests_seen: dict[str, Any]
+) -> None:
+    run = run_stack("dev")
+    for image in IMAGES:
+        group = one(run.resources, RG, f"{image}-azure-resource-group")
+        for role in by_type(_children(run, image), ROLE):
+            assert group.inputs["resourceGroupName"] in role.inputs["assignableScopes"][0]
+            assert group.urn in requests_seen[role.name].dependencies, role.name
