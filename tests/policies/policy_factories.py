@@ -28,6 +28,7 @@ SUBNET: Final = (
     "Microsoft.Network/virtualNetworks/build/subnets/private"
 )
 INFRA_ARN: Final = "arn:aws:imagebuilder:eu-west-1:111122223333:infrastructure-configuration/base"
+SUBSCRIPTION: Final = "00000000-0000-0000-0000-000000000001"
 GCP_KEY: Final = "projects/p/locations/europe-west1/keyRings/images/cryptoKeys/golden"
 ENCRYPTED_DATASTORE: Final = "enc-zfs"
 
@@ -54,12 +55,33 @@ T: Final = {
     "gcp_iam_policy": "gcp:compute/imageIamPolicy:ImageIamPolicy",
     "pve_vm_legacy": "proxmoxve:index/vmLegacy:VmLegacy",
     "pve_vm": "proxmoxve:index/vm:Vm",
+    "ami_from_instance": "aws:ec2/amiFromInstance:AmiFromInstance",
+    "snapshot_permission": "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
+    "image_block_public": "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess",
+    "snapshot_block_public": "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess",
+    "snapshot_copy": "aws:ebs/snapshotCopy:SnapshotCopy",
+    "snapshot_import": "aws:ebs/snapshotImport:SnapshotImport",
+    "sharing_profile": "azure-native:compute:GallerySharingProfile",
+    "azure_image": "azure-native:compute:Image",
+    "classic_gallery": "azure:compute/sharedImageGallery:SharedImageGallery",
+    "classic_image_version": "azure:compute/sharedImageVersion:SharedImageVersion",
+    "classic_image": "azure:compute/image:Image",
+    "gcp_snapshot": "gcp:compute/snapshot:Snapshot",
+    "gcp_project_member": "gcp:projects/iAMMember:IAMMember",
+    "pve_vm2_legacy": "proxmoxve:index/vm2Legacy:Vm2Legacy",
+    "pve_cloned_vm": "proxmoxve:cloned/vm:Vm",
+    "pve_cloned_vm_legacy": "proxmoxve:cloned/vmLegacy:VmLegacy",
+    "pve_container": "proxmoxve:index/containerLegacy:ContainerLegacy",
     "golden_image": "golden-images:index:GoldenImage",
     "aws_golden_image": "golden-images:index:AwsGoldenImage",
     "azure_golden_image": "golden-images:index:AzureGoldenImage",
     "gcp_golden_image": "golden-images:index:GcpGoldenImage",
     "proxmox_golden_template": "golden-images:index:ProxmoxGoldenTemplate",
 }
+
+
+#: Kinds with no compliant form: AmiFromInstance's encryption can never be proven from its inputs.
+NEVER_COMPLIANT: Final = frozenset({"ami_from_instance"})
 
 
 class _Delete:
@@ -294,6 +316,100 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
             "tags": t,
         },
     }
+    cloned = {
+        "nodeName": "pve1",
+        "name": "base-1-4-2",
+        "clone": {"sourceVmId": 9000, "targetDatastore": ENCRYPTED_DATASTORE},
+        "disk": {"scsi0": {"datastoreId": ENCRYPTED_DATASTORE, "sizeGb": 20}},
+        "tags": proxmox_tags(env),
+    }
+    props.update(
+        {
+            "ami_from_instance": {"name": "base", "sourceInstanceId": "i-0123456789abcdef0", "tags": t},
+            "snapshot_permission": {"snapshotId": "snap-0123456789abcdef0", "accountId": ACCOUNT},
+            "image_block_public": {"state": "block-new-sharing"},
+            "snapshot_block_public": {"state": "block-all-sharing"},
+            "snapshot_copy": {
+                "sourceSnapshotId": "snap-0123456789abcdef0",
+                "sourceRegion": "eu-west-1",
+                "encrypted": True,
+                "kmsKeyId": KEY_US,
+                "tags": t,
+            },
+            "snapshot_import": {
+                "diskContainer": {
+                    "format": "VHD",
+                    "userBucket": {"s3Bucket": "imports", "s3Key": "base.vhd"},
+                },
+                "encrypted": True,
+                "kmsKeyId": KEY,
+                "tags": t,
+            },
+            "sharing_profile": {
+                "galleryName": "golden",
+                "resourceGroupName": "rg",
+                "sharingUpdate": {
+                    "operationType": "Add",
+                    "groups": [{"type": "Subscriptions", "ids": [SUBSCRIPTION]}],
+                },
+            },
+            "azure_image": {
+                "resourceGroupName": "rg",
+                "storageProfile": {
+                    "osDisk": {"osType": "Linux", "osState": "Generalized", "diskEncryptionSet": {"id": DES}},
+                    "dataDisks": [{"lun": 0, "diskEncryptionSet": {"id": DES}}],
+                },
+                "tags": t,
+            },
+            "classic_gallery": {
+                "name": "golden",
+                "resourceGroupName": "rg",
+                "location": "westeurope",
+                "tags": t,
+            },
+            "classic_image_version": {
+                "name": "1.4.2",
+                "galleryName": "golden",
+                "imageName": "base",
+                "resourceGroupName": "rg",
+                "location": "westeurope",
+                "targetRegions": [
+                    {"name": "westeurope", "regionalReplicaCount": 1, "diskEncryptionSetId": DES},
+                ],
+                "tags": t,
+            },
+            "classic_image": {
+                "name": "base",
+                "resourceGroupName": "rg",
+                "location": "westeurope",
+                "osDisk": {"osType": "Linux", "osState": "Generalized", "diskEncryptionSetId": DES},
+            },
+            "gcp_snapshot": {
+                "name": "base-1-4-2",
+                "sourceDisk": "projects/p/zones/europe-west1-b/disks/builder",
+                "snapshotEncryptionKey": {"kmsKeySelfLink": GCP_KEY},
+            },
+            "gcp_project_member": {
+                "project": "p",
+                "role": "roles/compute.imageUser",
+                "member": "group:a@example.com",
+            },
+            "pve_vm2_legacy": {
+                "nodeName": "pve1",
+                "name": "base-1-4-2",
+                "template": True,
+                "tags": proxmox_tags(env),
+            },
+            "pve_cloned_vm": cloned,
+            "pve_cloned_vm_legacy": copy.deepcopy(cloned),
+            "pve_container": {
+                "nodeName": "pve1",
+                "template": True,
+                "disk": {"datastoreId": ENCRYPTED_DATASTORE, "size": 8},
+                "tags": proxmox_tags(env),
+            },
+        }
+    )
     for platform in ("aws_golden_image", "azure_golden_image", "gcp_golden_image", "proxmox_golden_template"):
         props[platform] = {
             "imageName": "base",

@@ -6,7 +6,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, T, compliant, mutate
+from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, SUBSCRIPTION, T, compliant, mutate
 
 from golden_images.preview.harness import PolicyHarness
 from golden_images.preview.model import RegisteredResource, Violation
@@ -27,6 +27,8 @@ CONFIGURED = {
         "allowedOrganizationArns": [ORG],
         "allowedOrganizationalUnitArns": [OU],
     },
+    "aws-ec2-snapshotcreatevolumepermission-allowed-targets": {"allowedAccountIds": [ACCOUNT]},
+    "azure-compute-gallerysharingprofile-allowed-targets": {"allowedSubscriptionIds": [SUBSCRIPTION]},
     "proxmox-ve-template-encrypted-datastore": {"encryptedDatastores": [ENCRYPTED_DATASTORE]},
 }
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from policy_factories import T, compliant
+from policy_factories import NEVER_COMPLIANT, T, compliant
 from policy_support import of, run
 
 from golden_images.preview.harness import PolicyHarness
 
+COMPLIANT_KINDS = sorted(set(T) - NEVER_COMPLIANT)
 
-@pytest.mark.parametrize("kind", sorted(T))
+
+@pytest.mark.parametrize("kind", COMPLIANT_KINDS)
 def test_compliant_resource_has_no_violation(configured: PolicyHarness, kind: str) -> None:
     assert run(configured, kind, compliant(kind)) == []
 
 
-@pytest.mark.parametrize("kind", sorted(T))
+@pytest.mark.parametrize("kind", COMPLIANT_KINDS)
 def test_compliant_resource_on_dev_stack(dev: PolicyHarness, kind: str) -> None:
     assert run(dev, kind, compliant(kind, env="dev")) == []
 
@@ -25,10 +27,17 @@ def test_defaults_refuse_any_sharing_and_unattested_datastores(prod: PolicyHarne
         run(prod, "launch_permission", compliant("launch_permission")),
         "aws-ec2-amilaunchpermission-allowed-targets",
     )
-    assert of(
-        run(prod, "pve_vm_legacy", compliant("pve_vm_legacy")), "proxmox-ve-template-encrypted-datastore"
-    )
-    for kind in sorted(set(T) - {"launch_permission", "pve_vm_legacy"}):
+    shared = {
+        "launch_permission": "aws-ec2-amilaunchpermission-allowed-targets",
+        "snapshot_permission": "aws-ec2-snapshotcreatevolumepermission-allowed-targets",
+        "sharing_profile": "azure-compute-gallerysharingprofile-allowed-targets",
+    }
+    for kind, policy in shared.items():
+        assert of(run(prod, kind, compliant(kind)), policy), kind
+    stored = [k for k in COMPLIANT_KINDS if k.startswith("pve_") and k not in ("pve_vm", "pve_vm2_legacy")]
+    for kind in stored:
+        assert of(run(prod, kind, compliant(kind)), "proxmox-ve-template-encrypted-datastore"), kind
+    for kind in sorted(set(COMPLIANT_KINDS) - set(shared) - set(stored) - {"launch_permission"}):
         assert run(prod, kind, compliant(kind)) == [], kind
 
 
