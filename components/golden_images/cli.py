@@ -8,6 +8,7 @@ catalog, missing stack file, unreadable policy config).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +16,18 @@ import typer
 import yaml
 from rich.console import Console
 
-from golden_images.common.loader import CATALOG_KEY, CatalogError, load_catalog_file, read_stack_file
+from golden_images.common import projectconfig, safeyaml
+from golden_images.common.loader import (
+    CATALOG_KEY,
+    CONFIG_NAMESPACE,
+    CatalogError,
+    Issue,
+    load_catalog_file,
+    read_stack_file,
+)
+from golden_images.common.spec import Catalog
 from golden_images.preview.model import Violation
+from golden_images.program import PlatformConfig, platform_config
 from golden_images.tools.commands import register as register_tools
 
 app = typer.Typer(
@@ -44,12 +55,28 @@ def find_root(start: Path) -> Path:
 
 
 def _project_file(root: Path) -> dict[str, Any]:
-    """The parsed ``Pulumi.yaml`` of ``root`` (empty when unreadable: the program run reports that)."""
+    """The parsed ``Pulumi.yaml`` of ``root`` (empty when unreadable: the program run reports that). Read with
+    the same hostile-input rules as stack files (:mod:`golden_images.common.safeyaml`); a file that breaks
+    them raises :class:`CatalogError`."""
+    path = root / "Pulumi.yaml"
     try:
-        document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    try:
+        document = safeyaml.load(safeyaml.decode(data))
+    except safeyaml.YamlError as problem:
+        raise CatalogError([Issue(str(path), problem.path, str(problem))]) from None
+    except yaml.YAMLError:
         return {}
     return document if isinstance(document, dict) else {}
+
+
+def _relative(file: Path, root: Path) -> str:
+    try:
+        return str(file.relative_to(root))
+    except ValueError:
+        return str(file)
 
 
 def default_policy_pack(root: Path) -> Path:
@@ -66,6 +93,20 @@ def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
     which means prod-grade strictness, as with ``pulumi preview`` without ``--policy-pack-config``."""
     path = pack_dir / "config" / f"{stack.rsplit('/', maxsplit=1)[-1]}.json"
     return path if path.is_file() else None
+
+
+def _platform_config(catalog: Catalog, stack_config: dict[str, Any]) -> PlatformConfig:
+    """:func:`golden_images.program.platform_config` on the stack file as written (what the program will see),
+    in preview mode: missing `pulumi up` needs become notes."""
+
+    def value(key: str) -> object | None:
+        return stack_config.get(f"{CONFIG_NAMESPACE}:{key}")
+
+    def is_secret(key: str) -> bool:
+        found = value(key)
+        return isinstance(found, dict) and set(found) == {"secure"}
+
+    return platform_config(catalog, value=value, is_secret=is_secret, environ=os.environ, dry_run=True)
 
 
 def _bad_input(as_json: bool, stack: str, errors: list[dict[str, str]]) -> None:
@@ -114,17 +155,35 @@ def preview(
     from golden_images.preview.runner import run_program
 
     project_root = (root or find_root(Path.cwd())).resolve()
-    project = _project_file(project_root)
-    project_name = str(project.get("name") or "golden-images")
-    config_dir = project_root / str(project.get("stackConfigDir") or ".")
-    file = (stack_file or config_dir / f"Pulumi.{stack}.yaml").resolve()
-    if not file.is_file():
-        _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": "stack file does not exist"}])
+    notes: list[str] = []
     try:
-        # Our own catalog is checked first so every problem is listed; another project's program validates
-        # its own config (it may not have a catalog at all).
-        if CATALOG_KEY in read_stack_file(file) or project_name == "golden-images":
-            load_catalog_file(file, root=project_root, stack=stack)
+        project = _project_file(project_root)
+        project_name = str(project.get("name") or "golden-images")
+        config_dir = project_root / str(project.get("stackConfigDir") or ".")
+        file = (stack_file or config_dir / f"Pulumi.{stack}.yaml").resolve()
+        if not file.is_file():
+            raise CatalogError([Issue(str(file), "", "stack file does not exist")])
+        stack_config = read_stack_file(file)
+        # What `pulumi preview` itself refuses (Pulumi.yaml's declarations), then our own catalog, so every
+        # problem is listed together; another project's program validates its own config (it may not have a
+        # catalog at all).
+        issues = projectconfig.validate(
+            project, stack_config, stack=stack, file=_relative(file, project_root)
+        )
+        if CATALOG_KEY in stack_config or project_name == "golden-images":
+            try:
+                catalog = load_catalog_file(file, root=project_root, stack=stack)
+            except CatalogError as exc:
+                issues.extend(exc.issues)
+            else:
+                checked = _platform_config(catalog, stack_config)
+                issues.extend(
+                    Issue(_relative(file, project_root), f"config.{CONFIG_NAMESPACE}:{key}", why)
+                    for key, why in checked.problems
+                )
+                notes.extend(checked.notes)
+        if issues:
+            raise CatalogError(issues)
     except CatalogError as exc:
         _bad_input(
             as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues]
@@ -153,13 +212,13 @@ def preview(
 
     pack_label = str(pack_dir) if pack_dir is not None else None
     if as_json:
-        print(
-            json.dumps(
-                to_json(stack, run.resources, violations, run.outputs, pack_label), indent=2, default=str
-            )
-        )
+        document = to_json(stack, run.resources, violations, run.outputs, pack_label)
+        document["notes"] = notes
+        print(json.dumps(document, indent=2, default=str))
     else:
         render(Console(), stack, run.resources, violations, run.outputs, pack_label)
+        for note in notes:
+            _err.print(f"[yellow]note:[/] {note}", highlight=False)
     if any(v.level == "mandatory" for v in violations):
         raise typer.Exit(1)
 

@@ -6,15 +6,20 @@ by other repos that want the same behaviour.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
+from pulumi.runtime.config import is_config_secret
 
 from golden_images.common.build import ImageBuild
 from golden_images.common.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
 from golden_images.common.pins import load_pins, pins_path
 from golden_images.common.spec import Catalog
 from golden_images.golden_image import GoldenImage
+from golden_images.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
 
 
 def stack_file_name(stack: str) -> str:
@@ -22,29 +27,69 @@ def stack_file_name(stack: str) -> str:
     return f"stacks/Pulumi.{stack.rsplit('/', maxsplit=1)[-1]}.yaml"
 
 
-def _missing_platform_config(catalog: Catalog, config: pulumi.Config) -> list[tuple[str, str]]:
-    """Stack config a platform needs, checked before anything is declared (a component reading it later would
-    fail after other images' resources were registered)."""
+#: Environment variables the Proxmox provider reads the API token from when the program does not pass one
+#: (bpg/terraform-provider-proxmox, which pulumi-proxmoxve bridges: ``PROXMOX_VE_API_TOKEN``, then
+#: ``PM_VE_API_TOKEN``). The bake step reads the same variables.
+PROXMOX_TOKEN_ENV = PROXMOX_TOKEN_ENV_VARS
+_TOKEN_SET = "pulumi config set --secret golden-images:proxmoxApiToken <user>@<realm>!<id>=<secret>"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """What the stack's platform config lacks: ``problems`` (``(key, why and fix)``, refused before anything is
+    declared) and ``notes`` (what ``pulumi up`` will still need; a preview can run without it)."""
+
+    problems: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def platform_config(
+    catalog: Catalog,
+    *,
+    value: Callable[[str], object | None],
+    is_secret: Callable[[str], bool],
+    environ: Mapping[str, str],
+    dry_run: bool,
+) -> PlatformConfig:
+    """Check the stack config a catalog's platforms need, before anything is declared (a component reading it
+    later would fail after other images' resources were registered).
+
+    ``value(key)`` is the stack's value of ``golden-images:<key>`` (``None`` when unset), ``is_secret(key)``
+    whether the stack holds it encrypted. Proxmox needs ``proxmoxEndpoint`` and an API token: the stack's
+    *secret* ``proxmoxApiToken`` when set (a plaintext one is refused), otherwise the provider's own
+    environment variable (:data:`PROXMOX_TOKEN_ENV`). Without either, a preview (``dry_run``) gets a note and
+    ``pulumi up`` is refused."""
     if not any(image.proxmox is not None for image in catalog.images):
-        return []
-    missing: list[tuple[str, str]] = []
-    if not config.get("proxmoxEndpoint"):
-        missing.append(
+        return PlatformConfig()
+    problems: list[tuple[str, str]] = []
+    notes: list[str] = []
+    if not value("proxmoxEndpoint"):
+        problems.append(
             (
                 "proxmoxEndpoint",
                 "required by the proxmox sections; set it with "
                 "'pulumi config set golden-images:proxmoxEndpoint https://<host>:8006/'",
             )
         )
-    if config.get_secret("proxmoxApiToken") is None:
-        missing.append(
+    token = value("proxmoxApiToken")
+    if token is not None and not is_secret("proxmoxApiToken"):
+        problems.append(
             (
                 "proxmoxApiToken",
-                "required by the proxmox sections; set it with "
-                "'pulumi config set --secret golden-images:proxmoxApiToken <user>@<realm>!<id>=<secret>'",
+                "the Proxmox API token is in plaintext; store it encrypted with "
+                f"'{_TOKEN_SET}' (and remove the plaintext value from the stack file)",
             )
         )
-    return missing
+    elif token is None and not any(environ.get(name) for name in PROXMOX_TOKEN_ENV):
+        need = (
+            f"the Proxmox API token: set it with '{_TOKEN_SET}' or export {PROXMOX_TOKEN_ENV[0]} "
+            "where `pulumi up` runs"
+        )
+        if dry_run:
+            notes.append(f"`pulumi up` will need {need}")
+        else:
+            problems.append(("proxmoxApiToken", f"required by the proxmox sections: {need}"))
+    return PlatformConfig(tuple(problems), tuple(notes))
 
 
 def run(root: Path) -> dict[str, GoldenImage]:
@@ -62,12 +107,21 @@ def run(root: Path) -> dict[str, GoldenImage]:
         catalog = load_catalog(raw, source=stack_file_name(stack), root=root, stack=stack)
     except CatalogError as exc:
         raise pulumi.RunError(str(exc)) from None
+    checked = platform_config(
+        catalog,
+        value=config.get,
+        is_secret=lambda key: is_config_secret(f"{CONFIG_NAMESPACE}:{key}"),
+        environ=os.environ,
+        dry_run=pulumi.runtime.is_dry_run(),
+    )
     missing = [
         Issue(stack_file_name(stack), f"config.{CONFIG_NAMESPACE}:{key}", why)
-        for key, why in _missing_platform_config(catalog, config)
+        for key, why in checked.problems
     ]
     if missing:
         raise pulumi.RunError(str(CatalogError(missing)))
+    for note in checked.notes:
+        pulumi.log.info(note)
     pins = load_pins(pins_path(root, catalog.environment))
     images = {
         image.name: GoldenImage(
@@ -80,4 +134,4 @@ def run(root: Path) -> dict[str, GoldenImage]:
     return images
 
 
-__all__ = ["CATALOG_KEY", "run", "stack_file_name"]
+__all__ = ["CATALOG_KEY", "PROXMOX_TOKEN_ENV", "PlatformConfig", "platform_config", "run", "stack_file_name"]

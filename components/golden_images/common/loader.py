@@ -20,8 +20,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from golden_images.common import pins as pins_mod
+from golden_images.common import repofiles, safeyaml
 from golden_images.common.rules import ENVIRONMENTS
-from golden_images.common.spec import Catalog, FileStep
+from golden_images.common.spec import Catalog, FileStep, ScriptStep
 
 #: The project's config namespace and the key holding the catalog.
 CONFIG_NAMESPACE = "golden-images"
@@ -191,27 +192,49 @@ def _issues(err: ValidationError, file: str, prefix: str, raw: Mapping[str, Any]
     return issues
 
 
+_PHASES = (("provision", "provision"), ("validate", "validate_steps"), ("tests", "tests"))
+
+
 def _file_checks(catalog: Catalog, root: Path, file: str, prefix: str) -> list[Issue]:
-    """Checks that need the repository content: declared sha256 of copied files, UTF-8 text."""
+    """Checks that need the repository content, for every ``script:`` and ``file:`` step of every phase: the
+    path stays a regular file inside the repository after resolving symlinks, within the size cap; scripts
+    are UTF-8; copied files match their declared sha256 (any bytes)."""
     issues: list[Issue] = []
     for i, image in enumerate(catalog.images):
-        for phase, steps in (("provision", image.provision), ("validate", image.validate_steps)):
-            for j, step in enumerate(steps):
-                if not isinstance(step, FileStep):
-                    continue
-                data = (root / step.file).read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-                where = f"{prefix}.images[{i}].{phase}[{j}].sha256"
-                if digest != step.sha256:
-                    issues.append(
-                        Issue(file, where, f"{step.file} has sha256 {digest}, not the declared {step.sha256}")
-                    )
+        for phase, attribute in _PHASES:
+            for j, step in enumerate(getattr(image, attribute)):
+                where = f"{prefix}.images[{i}].{phase}[{j}]"
                 try:
-                    data.decode("utf-8")
-                except UnicodeDecodeError:
-                    issues.append(
-                        Issue(file, where, f"{step.file} is not UTF-8 text; only text files are copied")
-                    )
+                    if isinstance(step, ScriptStep):
+                        repofiles.read_script(root, step.script)
+                    elif isinstance(step, FileStep):
+                        data = repofiles.read_bytes(root, step.file)
+                        digest = hashlib.sha256(data).hexdigest()
+                        if digest != step.sha256:
+                            issues.append(
+                                Issue(
+                                    file,
+                                    f"{where}.sha256",
+                                    f"{step.file} has sha256 {digest}, not the declared {step.sha256}",
+                                )
+                            )
+                except repofiles.RepoFileError as exc:
+                    field = "script" if isinstance(step, ScriptStep) else "file"
+                    issues.append(Issue(file, f"{where}.{field}", str(exc)))
+    return issues
+
+
+def _proxmox_checks(catalog: Catalog, file: str, prefix: str) -> list[Issue]:
+    """Versions a Proxmox section cannot give a VM id of its own (see :func:`layout.version_slot_problem`)."""
+    from golden_images.proxmox import layout
+
+    issues: list[Issue] = []
+    for i, image in enumerate(catalog.images):
+        if image.proxmox is None:
+            continue
+        problem = layout.version_slot_problem(image.proxmox, image.version)
+        if problem is not None:
+            issues.append(Issue(file, f"{prefix}.images[{i}].version", problem))
     return issues
 
 
@@ -279,8 +302,11 @@ def load_catalog(
                 )
             )
     if catalog is not None:
-        issues.extend(_file_checks(catalog, root, source, prefix))
-        issues.extend(_render_checks(catalog, source, prefix, root))
+        file_issues = _file_checks(catalog, root, source, prefix)
+        issues.extend(file_issues)
+        issues.extend(_proxmox_checks(catalog, source, prefix))
+        if not file_issues:  # rendering reads the files: only once they are known to be safe to read
+            issues.extend(_render_checks(catalog, source, prefix, root))
     if issues:
         raise CatalogError(issues)
     assert catalog is not None  # no issues means validation succeeded
@@ -311,25 +337,35 @@ def _render_checks(catalog: Catalog, source: str, prefix: str, root: Path) -> li
 
 @functools.lru_cache(maxsize=8)
 def _parse_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, memoised on the text: ``golden-images preview`` reads the same stack file for its
-    own checks and again for the program's config, and the pure-Python parser dominates at hundreds of images.
+    """:func:`safeyaml.load` of ``text``, memoised on the text: ``golden-images preview`` reads the same stack
+    file for its own checks and again for the program's config, and parsing dominates at hundreds of images.
     Callers get a deep copy, so a cached document is never shared or mutated."""
-    return yaml.safe_load(text)
+    return safeyaml.load(text)
 
 
 def read_stack_file(stack_file: Path) -> dict[str, Any]:
-    """The ``config`` mapping of a stack file; :class:`CatalogError` if the YAML is broken."""
+    """The ``config`` mapping of a stack file. :class:`CatalogError` naming the file, the dotted field and the
+    line when the file is missing, not UTF-8, not YAML, or breaks a rule of :mod:`golden_images.common.safeyaml`
+    (aliases, deep nesting, duplicate or non-string keys, foreign tags, over the size cap)."""
+    name = str(stack_file)
     try:
-        document = copy.deepcopy(_parse_yaml(stack_file.read_text(encoding="utf-8")))
+        with stack_file.open("rb") as handle:
+            data = handle.read(safeyaml.MAX_BYTES + 1)
     except FileNotFoundError:
-        raise CatalogError([Issue(str(stack_file), "", "stack file does not exist")]) from None
+        raise CatalogError([Issue(name, "", "stack file does not exist")]) from None
+    except OSError as exc:
+        raise CatalogError([Issue(name, "", f"stack file cannot be read ({exc.strerror})")]) from None
+    try:
+        document = copy.deepcopy(_parse_yaml(safeyaml.decode(data)))
+    except safeyaml.YamlError as problem:
+        raise CatalogError([Issue(name, problem.path, str(problem))]) from None
     except yaml.YAMLError as exc:
-        raise CatalogError([Issue(str(stack_file), "", f"not valid YAML: {exc}")]) from None
+        raise CatalogError([Issue(name, "", f"not valid YAML: {exc}")]) from None
     if not isinstance(document, Mapping):
-        raise CatalogError([Issue(str(stack_file), "", "a stack file must be a mapping with a config key")])
+        raise CatalogError([Issue(name, "", "a stack file must be a mapping with a config key")])
     config = document.get("config", {})
     if not isinstance(config, Mapping):
-        raise CatalogError([Issue(str(stack_file), "config", "config must be a mapping")])
+        raise CatalogError([Issue(name, "config", "config must be a mapping")])
     return dict(config)
 
 

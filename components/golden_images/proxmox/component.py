@@ -2,8 +2,9 @@
 
 Resources (children named ``<name>-<role>``):
 
-* ``provider``: an explicit pulumi-proxmoxve provider; the API token is a Pulumi secret (config
-  ``golden-images:proxmoxApiToken`` unless passed in ``args``), SSH through the agent for snippet uploads;
+* ``provider``: an explicit pulumi-proxmoxve provider; the API token is a Pulumi secret (``args``, else the
+  secret config ``golden-images:proxmoxApiToken``, else unset so the provider reads its own environment
+  variable ``PROXMOX_VE_API_TOKEN``), SSH through the agent for snippet uploads;
 * per node ``<node>-cloud-image``: the pinned cloud image (``download.File``) with its sha256 verified by
   PVE, a content-addressed file name, and neither ``overwrite`` nor ``overwrite_unmanaged`` (a changed upstream
   file or a foreign file of that name is an error, never silently replaced);
@@ -54,7 +55,8 @@ class ProxmoxGoldenTemplateArgs(TypedDict):
     """The PVE API endpoint (``https://host:8006/``). Default: config ``golden-images:proxmoxEndpoint``."""
     api_token: NotRequired[pulumi.Input[str]]
     """The API token ``<user>@<realm>!<id>=<secret>``; wrapped as a secret. Default: the secret config
-    ``golden-images:proxmoxApiToken``."""
+    ``golden-images:proxmoxApiToken`` when the stack sets it, otherwise none: the provider and the bake then
+    read ``PROXMOX_VE_API_TOKEN`` from the environment of ``pulumi up`` (never put into the state)."""
 
 
 def parent_reference(spec: ProxmoxSpec) -> str:
@@ -105,8 +107,8 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
         config = pulumi.Config(CONFIG_NAMESPACE)
         endpoint: pulumi.Input[str] = args.get("endpoint") or config.require(ENDPOINT_KEY)
         token_input = args.get("api_token")
-        token = (
-            pulumi.Output.secret(token_input) if token_input is not None else config.require_secret(TOKEN_KEY)
+        token: pulumi.Output[str] | None = (
+            pulumi.Output.secret(token_input) if token_input is not None else config.get_secret(TOKEN_KEY)
         )
         provider = proxmoxve.Provider(
             f"{name}-provider",

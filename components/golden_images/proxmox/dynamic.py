@@ -12,12 +12,21 @@ resource that made them (older versions keep serving clones) and retention prune
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 import pulumi.dynamic
 
-from golden_images.proxmox.pve import BakeError, BakeRequest, Connection, bake_template
+from golden_images.proxmox.pve import (
+    PROXMOX_TOKEN_ENV_VARS,
+    BakeError,
+    BakeRequest,
+    Connection,
+    bake_template,
+    token_from_environment,
+)
 
 #: Inputs whose change means a different template: the resource is replaced (a new bake).
 REPLACE_KEYS: tuple[str, ...] = ("node", "vm_id", "fingerprint", "image", "environment")
@@ -43,11 +52,22 @@ def bake_request(props: dict[str, Any]) -> BakeRequest:
     )
 
 
-def connection(props: dict[str, Any]) -> Connection:
-    """The API connection described by the resource's properties."""
+def connection(props: dict[str, Any], environ: Mapping[str, str] | None = None) -> Connection:
+    """The API connection described by the resource's properties. Without an ``api_token`` input (the stack
+    has no ``proxmoxApiToken``), the token comes from the provider's environment variables
+    (:data:`~golden_images.proxmox.pve.PROXMOX_TOKEN_ENV_VARS`) of the process running the bake, the same
+    ones pulumi-proxmoxve reads; ``environ`` defaults to ``os.environ``."""
+    token = props.get("api_token")
+    if not token:
+        token = token_from_environment(os.environ if environ is None else environ)
+    if not token:
+        raise BakeError(
+            "no Proxmox API token: set it with 'pulumi config set --secret golden-images:proxmoxApiToken "
+            f"<user>@<realm>!<id>=<secret>' or export {PROXMOX_TOKEN_ENV_VARS[0]} where `pulumi up` runs"
+        )
     return Connection(
         endpoint=str(props["endpoint"]),
-        api_token=str(props["api_token"]),
+        api_token=str(token),
         verify_tls=not bool(props.get("insecure_tls", False)),
     )
 

@@ -12,7 +12,8 @@ pulumi-proxmoxve creates and starts the builder VM but cannot wait for what happ
 * ``POST /nodes/{node}/qemu/{vmid}/template`` — the conversion;
 * ``POST /nodes/{node}/qemu/{vmid}/status/stop`` and ``DELETE /nodes/{node}/qemu/{vmid}`` — cleanup of a
   failed builder, and ``DELETE`` for retention;
-* ``GET  /nodes/{node}/qemu`` — the node's templates, for retention;
+* ``GET  /nodes/{node}/qemu`` — the node's templates, for retention (and each VM's ``config``, so templates
+  whose base disks linked clones still use are kept);
 * ``GET  /nodes/{node}/tasks/{upid}/status`` — completion of the asynchronous calls above.
 
 The conversion happens only after the guest reported ``ok`` with the expected fingerprint *and* powered
@@ -22,6 +23,7 @@ the builder is stopped and (unless ``keep_failed_builder``) deleted, so no half-
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +39,9 @@ from golden_images.common.tags import proxmox_tag
 from golden_images.proxmox.cloudinit import STATUS_FILE
 from golden_images.proxmox.layout import description_fingerprint
 
+#: Environment variables holding the API token when the stack config has none, in the order the Proxmox
+#: provider (bpg/terraform-provider-proxmox, bridged by pulumi-proxmoxve) reads them.
+PROXMOX_TOKEN_ENV_VARS: tuple[str, ...] = ("PROXMOX_VE_API_TOKEN", "PM_VE_API_TOKEN")
 #: Seconds to wait for a PVE task (conversion, stop, delete) before giving up on it.
 TASK_TIMEOUT_SECONDS = 300.0
 
@@ -89,6 +94,11 @@ class Connection:
             timeout=self.timeout_seconds,
         )
         return api
+
+
+def token_from_environment(environ: Mapping[str, str]) -> str | None:
+    """The API token from :data:`PROXMOX_TOKEN_ENV_VARS` (the first one set), or ``None``."""
+    return next((environ[name] for name in PROXMOX_TOKEN_ENV_VARS if environ.get(name)), None)
 
 
 @dataclass(frozen=True)
@@ -316,17 +326,52 @@ def retention_victims(vms: Iterable[Mapping[str, Any]], request: BakeRequest) ->
     return [vm_id for _, vm_id in found[max(request.retain - 1, 0) :]]
 
 
+def _linked_clone_bases(api: Api, node: str, vms: Iterable[Mapping[str, Any]]) -> set[int]:
+    """VM ids whose base disks other VMs on ``node`` still use: a linked clone's disk is named after its
+    template's base volume (``local-lvm:base-1000-disk-0/vm-2000-disk-0``, ``local:1000/base-1000-disk-0.qcow2/…``)."""
+    used: set[int] = set()
+    for vm in vms:
+        vm_id = vm.get("vmid")
+        if not isinstance(vm_id, int):
+            continue
+        config = _vm(api, node, vm_id).config.get() or {}
+        for value in config.values():
+            used.update(int(m) for m in _BASE_VOLUME.findall(str(value)) if int(m) != vm_id)
+    return used
+
+
+#: ``base-<vmid>-disk-<n>``: the base volume of a template, referenced by its linked clones' disks.
+_BASE_VOLUME = re.compile(r"(?:^|[:/])base-(\d+)-disk-\d+")
+
+
 def prune(api: Api, request: BakeRequest, sleep: Callable[[float], None] = time.sleep) -> tuple[int, ...]:
-    """Delete the templates :func:`retention_victims` names on the request's node."""
-    victims = retention_victims(api.nodes(request.node).qemu.get() or [], request)
+    """Delete the templates :func:`retention_victims` names on the request's node, except templates that
+    still have linked clones: PVE refuses to free a base volume a clone uses ("base volume … is still in use
+    by linked cloned"), and the clone would lose its disk if it did not. Such a template is kept (counted
+    beyond ``retain``) and deleted by a later bake once its clones are gone; a refusal that only the storage
+    sees (a clone on another node of shared storage) is treated the same way."""
+    vms = api.nodes(request.node).qemu.get() or []
+    victims = retention_victims(vms, request)
+    if not victims:
+        return ()
+    in_use = _linked_clone_bases(api, request.node, vms)
+    pruned: list[int] = []
     for vm_id in victims:
-        wait_task(
-            api,
-            request.node,
-            _vm(api, request.node, vm_id).delete(purge=1, **{"destroy-unreferenced-disks": 1}),
-            sleep=sleep,
-        )
-    return tuple(victims)
+        if vm_id in in_use:
+            continue
+        try:
+            wait_task(
+                api,
+                request.node,
+                _vm(api, request.node, vm_id).delete(purge=1, **{"destroy-unreferenced-disks": 1}),
+                sleep=sleep,
+            )
+        except (ResourceException, BakeError) as exc:
+            if "linked clone" in str(exc):
+                continue
+            raise
+        pruned.append(vm_id)
+    return tuple(pruned)
 
 
 def bake_template(

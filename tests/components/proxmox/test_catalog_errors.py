@@ -42,6 +42,13 @@ def _image_range(start: int, end: int) -> Edit:
     return edit
 
 
+def _version(version: str) -> Edit:
+    def edit(c: dict[str, Any]) -> None:
+        c["images"][0]["version"] = version
+
+    return edit
+
+
 def _drop_cloud_image(c: dict[str, Any]) -> None:
     del _defaults(c)["cloud_image"]
 
@@ -127,6 +134,11 @@ CASES: list[tuple[str, str, Edit, str, str]] = [
         "images[0].proxmox.vm_datastore",
         "PVE storage id",
     ),
+    # 0.0.100 would take 0.1.0's VM id (both slot 100): such versions are refused, not collided.
+    ("patch-beyond-two-digits", "dev", _version("0.0.100"), "images[0].version", "at most 99"),
+    ("minor-beyond-two-digits", "dev", _version("1.100.0"), "images[0].version", "at most 99"),
+    # dev gives each node 100,000 ids: 10.0.0 needs slot 100000, which would wrap onto 0.0.0's id.
+    ("version-beyond-the-share", "dev", _version("10.0.0"), "images[0].version", "widen vm_id_range"),
 ]
 
 

@@ -11,12 +11,14 @@ import yaml
 
 from golden_images.common.rules import is_proxmox_tag
 from golden_images.preview.model import RegisteredResource
-from golden_images.preview.runner import PLACEHOLDER_SECRET, CapturingMonitor, ProgramRun
+from golden_images.preview.runner import PLACEHOLDER_SECRET, CapturingMonitor, ProgramRun, run_program
 from golden_images.proxmox import layout
 from golden_images.proxmox.cloudinit import render_user_data
+from golden_images.proxmox.dynamic import BakeError, connection
+from golden_images.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
 from golden_images.proxmox.spec import ProxmoxSpec
 from tests.components.proxmox.helpers import catalog
-from tests.conftest import ROOT, RunStack, by_type, one
+from tests.conftest import ROOT, RunStack, assert_refused, by_type, one, write_stack
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
 DOWNLOAD = "proxmoxve:download/file:File"
@@ -196,8 +198,8 @@ def _plaintext(value: Any) -> str:
 
 
 def test_api_token_is_secret_on_the_wire_and_absent_from_outputs(run_stack: RunStack) -> None:
-    token = "root@pam!golden=2b1e3c44-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
-    run = _run(run_stack, "dev", **{"golden-images:proxmoxApiToken": token})
+    # An encrypted stack value (as `pulumi config set --secret` writes it); offline it is a placeholder.
+    run = _run(run_stack, "dev", **{"golden-images:proxmoxApiToken": {"secure": "v1:c2VjcmV0"}})
     for provider in by_type(run.resources, PROVIDER):
         assert "apiToken" in provider.secret_paths
         assert provider.inputs["endpoint"] == "https://pve-dev.example.internal:8006/"
@@ -205,15 +207,53 @@ def test_api_token_is_secret_on_the_wire_and_absent_from_outputs(run_stack: RunS
         assert "api_token" in bake.secret_paths and "__provider" in bake.secret_paths
     for resource in run.resources:
         if resource.type not in (PROVIDER, BAKE):
-            assert token not in _plaintext(resource.inputs), resource.name
-    assert token not in _plaintext(run.outputs)
-
-
-def test_declared_secret_absent_from_the_stack_file_gets_a_secret_placeholder(run_stack: RunStack) -> None:
-    run = _run(run_stack, "dev")  # the stack files set no proxmoxApiToken
-    provider = by_type(run.resources, PROVIDER)[0]
-    assert "apiToken" in provider.secret_paths
+            assert PLACEHOLDER_SECRET not in _plaintext(resource.inputs), resource.name
     assert PLACEHOLDER_SECRET not in _plaintext(run.outputs)
+
+
+def test_plaintext_api_token_is_refused(run_stack: RunStack) -> None:
+    token = "root@pam!golden=2b1e3c44-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
+    run = run_stack("dev", catalog("dev"), extra={"golden-images:proxmoxApiToken": token})
+    assert_refused(run, "dev", "config.golden-images:proxmoxApiToken", "pulumi config set --secret")
+    assert token not in str(run.error)
+
+
+def test_without_a_token_the_provider_reads_its_environment_variable(
+    run_stack: RunStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack files set no proxmoxApiToken (Pulumi.yaml does not require it): the provider gets none and
+    reads PROXMOX_VE_API_TOKEN itself, so the token never enters the program's inputs or the state."""
+    token = "root@pam!env=7a1e3c44-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
+    monkeypatch.setenv("PROXMOX_VE_API_TOKEN", token)
+    run = _run(run_stack, "dev")
+    providers = by_type(run.resources, PROVIDER)
+    assert providers and all("apiToken" not in p.inputs for p in providers)
+    assert all(not b.inputs.get("api_token") for b in by_type(run.resources, BAKE))
+    assert token not in _plaintext([r.inputs for r in run.resources]) + _plaintext(run.outputs)
+
+
+def test_up_without_any_token_is_refused_before_anything_registers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in PROXMOX_TOKEN_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    stack_file = write_stack(tmp_path, "dev", catalog("dev"))
+    preview = run_program(ROOT, "dev", stack_file=stack_file)
+    assert preview.error is None  # a preview runs; the CLI notes what `pulumi up` still needs
+    up = run_program(ROOT, "dev", stack_file=stack_file, preview=False)
+    assert_refused(up, "dev", "config.golden-images:proxmoxApiToken", "PROXMOX_VE_API_TOKEN")
+
+
+def test_bake_connection_falls_back_to_the_environment() -> None:
+    props = {"endpoint": "https://pve1:8006/", "api_token": None}
+    token = "root@pam!env=7a1e3c44-5d6f-4a7b-8c9d-0e1f2a3b4c5d"
+    assert connection(props, {"PROXMOX_VE_API_TOKEN": token}).api_token == token
+    assert connection(props, {"PM_VE_API_TOKEN": token}).api_token == token
+    assert connection({**props, "api_token": "a@pve!x=y"}, {"PROXMOX_VE_API_TOKEN": token}).api_token == (
+        "a@pve!x=y"
+    )
+    with pytest.raises(BakeError, match="PROXMOX_VE_API_TOKEN"):
+        connection(props, {})
 
 
 def test_version_record_carries_node_to_vm_id_and_honest_encryption(run_stack: RunStack) -> None:

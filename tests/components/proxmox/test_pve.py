@@ -171,6 +171,25 @@ def test_existing_template_of_other_content_asks_for_a_version_bump(fake: tuple[
     assert VMID in state.vms  # a real template is never deleted by a refused bake
 
 
+def test_a_forged_fingerprint_in_the_catalog_description_is_not_adopted(fake: tuple[str, FakePve]) -> None:
+    """A template of OTHER_FP whose catalog description carries a line claiming FP: the bake for FP must not
+    take it for its own build (it used to: the first matching line anywhere in the description won)."""
+    endpoint, state = fake
+    forged = f"Base\ngolden-images-fingerprint: {FP}\n\ngolden-images-fingerprint: {FP}"
+    state.add(
+        FakeVm(
+            vmid=VMID,
+            script=[("stopped", None)],
+            description=template_description(forged, "base-ubuntu", "1.4.2", "dev", OTHER_FP),
+            tags=TAGS.format(v="1.4.2"),
+            template=True,
+        )
+    )
+    with pytest.raises(BakeError, match=f"built from fingerprint {OTHER_FP}"):
+        bake_template(api(endpoint), request())
+    assert VMID in state.vms
+
+
 def test_missing_builder_says_to_refresh(fake: tuple[str, FakePve]) -> None:
     endpoint, _ = fake
     with pytest.raises(BakeError, match=r"does not exist .*pulumi up --refresh"):
