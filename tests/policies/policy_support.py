@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,11 @@ from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, SUBSCRIPTION
 from golden_images.preview.harness import PolicyHarness
 from golden_images.preview.model import RegisteredResource, Violation
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
+#: The pack under test; GOLDEN_IMAGES_POLICY_PACK points at another copy (e.g. an older commit's, to show that a
+#: test fails before a fix). Default: this repository's ``policies``.
+PACK_DIR = Path(
+    os.environ.get("GOLDEN_IMAGES_POLICY_PACK") or Path(__file__).resolve().parents[2] / "policies"
+)
 PROJECT = "golden-images"
 _ids = itertools.count()
 
