@@ -44,6 +44,8 @@ class FakeVm:
     name: str = "builder"
     cicustom: str | None = "user=local:snippets/golden.yaml"
     polls: int = 0
+    disks: dict[str, str] = field(default_factory=dict)
+    """Disk keys (``scsi0``) → volume ids; a linked clone's volume names its template's base volume."""
 
     @property
     def step(self) -> tuple[str, str | None]:
@@ -167,6 +169,18 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                 return
             rest = "/".join(parts[2:])
             if method == "DELETE" and rest == "":
+                base = f"base-{vmid}-disk-"
+                if any(
+                    base in v
+                    for other in state.vms.values()
+                    if other.vmid != vmid
+                    for v in other.disks.values()
+                ):
+                    # What PVE's storage layer answers when a template's base volume backs a linked clone.
+                    self._reply(
+                        500, reason=f"base volume 'local-lvm:{base}0' is still in use by linked cloned"
+                    )
+                    return
                 del state.vms[vmid]
                 self._reply(200, state.upid("qmdestroy", vmid))
             elif method == "GET" and rest == "config":
@@ -175,6 +189,7 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                     config["template"] = 1
                 if vm.cicustom:
                     config["cicustom"] = vm.cicustom
+                config.update(vm.disks)
                 self._reply(200, config)
             elif method == "PUT" and rest == "config":
                 if params.get("delete") == "cicustom":
