@@ -80,6 +80,25 @@ T: Final = {
 }
 
 
+#: The other GCP IAM kinds the image-IAM rule judges (per machine image / snapshot, and project, folder, org).
+GCP_IAM_KINDS: Final = {
+    f"gcp_{token.split(':')[1].replace('/', '_')}": token
+    for token in (
+        *(
+            f"gcp:compute/{target}Iam{kind}:{target[0].upper()}{target[1:]}Iam{kind}"
+            for target in ("machineImage", "snapshot", "instantSnapshot", "regionInstantSnapshot")
+            for kind in ("Binding", "Member", "Policy")
+        ),
+        *(
+            f"gcp:{scope}/iAM{kind}:IAM{kind}"
+            for scope in ("projects", "folder", "organizations")
+            for kind in ("Binding", "Member", "Policy")
+        ),
+    )
+    if token != "gcp:projects/iAMMember:IAMMember"
+}
+T.update(GCP_IAM_KINDS)
+
 #: Kinds with no compliant form: AmiFromInstance's encryption can never be proven from its inputs.
 NEVER_COMPLIANT: Final = frozenset({"ami_from_instance"})
 
@@ -410,6 +429,16 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
             },
         }
     )
+    for name, token in GCP_IAM_KINDS.items():
+        role = "roles/compute.imageUser"
+        if token.endswith("Binding"):
+            props[name] = {"role": role, "members": ["group:platform@example.com"]}
+        elif token.endswith("Member"):
+            props[name] = {"role": role, "member": "serviceAccount:builder@p.iam.gserviceaccount.com"}
+        else:
+            props[name] = {
+                "policyData": json.dumps({"bindings": [{"role": role, "members": ["group:a@example.com"]}]})
+            }
     for platform in ("aws_golden_image", "azure_golden_image", "gcp_golden_image", "proxmox_golden_template"):
         props[platform] = {
             "imageName": "base",
