@@ -4,12 +4,18 @@ what is allowed — and the program registers nothing."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from golden_images.common import repofiles
 from golden_images.common.loader import CatalogError, load_catalog
+from golden_images.common.repofiles import MAX_FILE_BYTES
 from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
 
 P = "config.golden-images:catalog"
@@ -311,3 +317,141 @@ def test_valid_stacks_load() -> None:
         catalog = load_catalog(copy.deepcopy(stack_catalog(stack)), source=stack, root=ROOT, stack=stack)
         assert catalog.environment == stack
         assert [i.name for i in catalog.images] == ["base-ubuntu", "app-runtime"]
+
+
+# --- Repository files: every script:/file: path stays a regular file inside the repository ---------------------
+
+SECRET = "AKIA-CI-SECRET-0123456789"
+
+
+def _repo_copy(tmp_path: Path) -> Path:
+    """A copy of the project (program, stacks, images) to plant hostile files in; the real images/ is never
+    touched."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("stacks", "images"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    return repo
+
+
+def _plant_environ(repo: Path) -> str:
+    (repo / "images" / "x").mkdir()
+    (repo / "images" / "x" / "env.sh").symlink_to("/proc/self/environ")
+    return "images/x/env.sh"
+
+
+def _plant_dir_link(repo: Path) -> str:
+    outside = repo.parent / "outside"
+    outside.mkdir()
+    (outside / "creds.sh").write_text(f"echo {SECRET}\n")
+    (repo / "images" / "shared").symlink_to(outside, target_is_directory=True)
+    return "images/shared/creds.sh"
+
+
+def _plant_fifo(repo: Path) -> str:
+    os.mkfifo(repo / "images" / "pipe.sh")  # reading it would block the preview forever
+    return "images/pipe.sh"
+
+
+def _plant_loop(repo: Path) -> str:
+    (repo / "images" / "a.sh").symlink_to("b.sh")
+    (repo / "images" / "b.sh").symlink_to("a.sh")
+    return "images/a.sh"
+
+
+def _plant_big(repo: Path) -> str:
+    (repo / "images" / "big.sh").write_text("#" * (MAX_FILE_BYTES + 1))
+    return "images/big.sh"
+
+
+def _plant_latin1(repo: Path) -> str:
+    (repo / "images" / "latin1.sh").write_bytes(b"echo caf\xe9\n")
+    return "images/latin1.sh"
+
+
+def _plant_absolute_link(repo: Path) -> str:
+    (repo / "images" / "hosts.sh").symlink_to("/etc/hosts")
+    return "images/hosts.sh"
+
+
+# (id, plant the file and return its repo path, which step key, words of the message)
+REPO_FILE_CASES: list[tuple[str, Callable[[Path], str], str, str]] = [
+    ("symlink-to-proc-environ", _plant_environ, "script", "outside the repository"),
+    ("directory-symlink-out-of-repo", _plant_dir_link, "script", "outside the repository"),
+    ("absolute-symlink", _plant_absolute_link, "file", "outside the repository"),
+    ("fifo", _plant_fifo, "script", "not a regular file"),
+    ("symlink-loop", _plant_loop, "script", "cannot be resolved"),
+    ("over-size-cap", _plant_big, "script", f"at most {MAX_FILE_BYTES} bytes"),
+    ("script-not-utf8", _plant_latin1, "script", "not UTF-8"),
+]
+
+
+@pytest.mark.parametrize(
+    ("plant", "key", "words"), [c[1:] for c in REPO_FILE_CASES], ids=[c[0] for c in REPO_FILE_CASES]
+)
+def test_repo_files_must_be_regular_files_inside_the_repo(
+    run_stack: RunStack, tmp_path: Path, plant: Callable[[Path], str], key: str, words: str
+) -> None:
+    repo = _repo_copy(tmp_path)
+    path = plant(repo)
+    raw = stack_catalog("dev")
+    step: dict[str, Any] = {"script": path}
+    if key == "file":
+        step = {"file": path, "destination": "/etc/x", "sha256": "0" * 64}
+    raw["images"][0]["provision"][1] = step
+    os.environ["AWS_SECRET_ACCESS_KEY_PROBE"] = SECRET  # what /proc/self/environ would leak
+    try:
+        run = run_stack("dev", raw, root=repo)
+    finally:
+        del os.environ["AWS_SECRET_ACCESS_KEY_PROBE"]
+    assert_refused(run, "dev", f"{P}.images[0].provision[1].{key}", words)
+    assert path in str(run.error)
+    assert SECRET not in str(run.error)
+
+
+def test_tests_and_validate_phases_are_checked_too(run_stack: RunStack, tmp_path: Path) -> None:
+    repo = _repo_copy(tmp_path)
+    raw = stack_catalog("dev")
+    raw["images"][1]["tests"] = [{"script": _plant_environ(repo)}]
+    raw["images"][0]["validate"] = [{"script": _plant_fifo(repo)}]
+    run = run_stack("dev", raw, root=repo)
+    assert_refused(run, "dev", f"{P}.images[1].tests[0].script", "outside the repository")
+    assert f"{P}.images[0].validate[0].script: images/pipe.sh is not a regular file" in str(run.error)
+
+
+def test_symlinks_inside_the_repo_and_binary_files_are_accepted(tmp_path: Path) -> None:
+    repo = _repo_copy(tmp_path)
+    (repo / "images" / "alias.sh").symlink_to("base-ubuntu/harden.sh")
+    blob = bytes(range(256)) + b"\r\n  \x00"
+    (repo / "images" / "blob.bin").write_bytes(blob)
+    raw = stack_catalog("dev")
+    raw["images"][0]["provision"][1] = {"script": "images/alias.sh"}
+    raw["images"][0]["provision"].append(
+        {
+            "file": "images/blob.bin",
+            "destination": "/opt/blob.bin",
+            "sha256": hashlib.sha256(blob).hexdigest(),
+        }
+    )
+    catalog = load_catalog(raw, source="stacks/Pulumi.dev.yaml", root=repo, stack="dev")
+    assert catalog.images[0].provision[-1].file == "images/blob.bin"  # type: ignore[union-attr]
+    assert repofiles.read_bytes(repo, "images/blob.bin") == blob
+    assert (
+        repofiles.read_script(repo, "images/alias.sh") == (ROOT / "images/base-ubuntu/harden.sh").read_text()
+    )
+
+
+def test_binary_file_with_wrong_sha256_names_the_digest(tmp_path: Path) -> None:
+    repo = _repo_copy(tmp_path)
+    (repo / "images" / "blob.bin").write_bytes(b"\xff\xfe\x00")
+    raw = stack_catalog("dev")
+    raw["images"][0]["provision"].append(
+        {"file": "images/blob.bin", "destination": "/opt/b", "sha256": "0" * 64}
+    )
+    with pytest.raises(CatalogError) as info:
+        load_catalog(raw, source="stacks/Pulumi.dev.yaml", root=repo, stack="dev")
+    [issue] = info.value.issues
+    assert issue.path == f"{P}.images[0].provision[{len(raw['images'][0]['provision']) - 1}].sha256"
+    assert hashlib.sha256(b"\xff\xfe\x00").hexdigest() in issue.message

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
 
-from golden_images.common import rules
+from golden_images.common import repofiles, rules
 
 
 class CatalogModel(BaseModel):
@@ -72,12 +72,16 @@ def _ou(value: str) -> str:
 
 
 def _repo_file(value: str, info: ValidationInfo) -> str:
-    """A path relative to the project root that must exist (checked when the loader gives a root)."""
+    """A path relative to the project root; with a root from the loader, a regular file inside it after
+    resolving symlinks (:func:`golden_images.common.repofiles.resolve`)."""
     if Path(value).is_absolute() or ".." in Path(value).parts:
         raise ValueError(f"{value!r} must be a path inside the repository, relative to the project root")
     root = context_root(info)
-    if root is not None and not (root / value).is_file():
-        raise ValueError(f"file {value!r} does not exist under {root}")
+    if root is not None:
+        try:
+            repofiles.resolve(root, value)
+        except repofiles.RepoFileError as exc:
+            raise ValueError(str(exc)) from None
     return value
 
 

@@ -20,6 +20,7 @@ second; the pure-Python parser gives the same results.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -67,46 +68,125 @@ def _join(path: str, key: str | int) -> str:
 
 
 def decode(data: bytes) -> str:
-    """``data`` as UTF-8 text; :class:`YamlError` naming the first bad byte's line otherwise."""
+    """``data`` as UTF-8 text; :class:`YamlError` naming the field and line of the first bad byte otherwise."""
     if len(data) > MAX_BYTES:
         raise YamlError("", 0, f"the file is {len(data)} bytes; at most {MAX_BYTES} are read")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        # Parse a replacement-character copy to name the field holding the bad byte.
+        at = len(data[: exc.start].decode("utf-8", errors="replace"))
         raise YamlError(
-            "",
+            _locate(data.decode("utf-8", errors="replace"), at),
             line,
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
         ) from None
 
 
-def _check_events(text: str) -> None:
-    """Refuse aliases and deep nesting on the event stream (iterative: no recursion, no expansion)."""
-    depth = 0
+class _Frame:
+    """One open collection on the event stream: a mapping (expecting a key or a value) or a sequence."""
+
+    __slots__ = ("index", "is_map", "key", "want_key")
+
+    def __init__(self, is_map: bool) -> None:
+        self.is_map = is_map
+        self.want_key = is_map
+        self.key: str = "?"
+        self.index = 0
+
+
+def _path(frames: list[_Frame]) -> str:
+    """The dotted path of the node about to be read (the value under the innermost open key or index)."""
+    path = ""
+    for frame in frames:
+        path = _join(path, frame.key) if frame.is_map else _join(path, frame.index)
+    return path
+
+
+def _advance(frames: list[_Frame]) -> None:
+    """A value (scalar, alias or whole collection) ended inside the innermost collection."""
+    if frames:
+        top = frames[-1]
+        if top.is_map:
+            top.want_key = True
+        else:
+            top.index += 1
+
+
+def _events(text: str, frames: list[_Frame]) -> Iterator[yaml.Event]:
+    """The node and collection-end events of ``text``, keeping ``frames`` (the open collections) current
+    *before* each event is yielded; refuses aliases, deep nesting, too many nodes and broken YAML with the
+    dotted path where they occur."""
     nodes = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            raise YamlError(
-                "",
-                _line(event.start_mark),
-                f"YAML alias *{event.anchor} is not accepted in a stack file (aliases can expand without "
-                "bound or refer to themselves); write the value out instead",
-            )
-        if isinstance(event, yaml.NodeEvent):
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise YamlError("", _line(event.start_mark), f"more than {MAX_NODES} YAML nodes")
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if not isinstance(event, (yaml.NodeEvent, yaml.CollectionEndEvent)):
+                continue
+            yield event
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise YamlError(
+                        _path(frames), _line(event.start_mark), f"more than {MAX_NODES} YAML nodes"
+                    )
+            as_key = bool(frames) and frames[-1].is_map and frames[-1].want_key
+            if isinstance(event, yaml.AliasEvent):
                 raise YamlError(
-                    "",
+                    _path(frames[:-1]) if as_key else _path(frames),
                     _line(event.start_mark),
-                    f"nesting deeper than {MAX_DEPTH} levels of mappings and sequences; flatten the value",
+                    f"YAML alias *{event.anchor} is not accepted in a stack file (aliases can expand without "
+                    "bound or refer to themselves); write the value out instead",
                 )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+            if isinstance(event, yaml.ScalarEvent):
+                if as_key:
+                    frames[-1].key = str(event.value)
+                    frames[-1].want_key = False
+                else:
+                    _advance(frames)
+            elif isinstance(event, yaml.CollectionStartEvent):
+                if as_key:
+                    frames[-1].key = "?"  # a collection as a key: the builder refuses it with this path
+                    frames[-1].want_key = False
+                if len(frames) >= MAX_DEPTH:
+                    raise YamlError(
+                        _path(frames),
+                        _line(event.start_mark),
+                        f"nesting deeper than {MAX_DEPTH} levels of mappings and sequences; flatten the value",
+                    )
+                frames.append(_Frame(isinstance(event, yaml.MappingStartEvent)))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frames.pop()
+                _advance(frames)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml refuses some hostile input itself (flow nesting beyond 1000 levels); say where it happened.
+        problem = " ".join(str(exc.problem or exc).split())
+        raise YamlError(_path(frames), _line(exc.problem_mark), f"not valid YAML: {problem}") from None
+
+
+def _check_events(text: str) -> None:
+    """Run the event checks of :func:`_events` over the whole of ``text`` (iterative: no recursion, no alias
+    expansion)."""
+    for _ in _events(text, []):
+        pass
+
+
+def _locate(text: str, index: int) -> str:
+    """The dotted path of the field whose text holds character ``index`` (best effort: ``""`` when the text
+    cannot be followed that far)."""
+    frames: list[_Frame] = []
+    try:
+        for event in _events(text, frames):
+            start = event.start_mark.index if event.start_mark is not None else 0
+            end = event.end_mark.index if event.end_mark is not None else start
+            if isinstance(event, yaml.ScalarEvent) and start <= index <= end:
+                key_here = bool(frames) and frames[-1].is_map and frames[-1].want_key
+                return _path(frames[:-1]) if key_here else _path(frames)
+            if start > index:
+                return _path(frames)
+    except YamlError as problem:
+        return problem.path
+    return ""
 
 
 class _Builder:
