@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,9 @@ def test_config_schema_defaults_validate(infos: dict[str, PolicyInfo], name: str
 
 def test_every_concern_is_covered(infos: dict[str, PolicyInfo]) -> None:
     assert {t for i in infos.values() for t in i.tags if t in CONCERNS} == set(CONCERNS)
+
+
+def test_readme_lists_every_policy() -> None:
+    """policies/README.md's policy table names every policy of the pack."""
+    readme = (Path(__file__).resolve().parents[2] / "policies" / "README.md").read_text(encoding="utf-8")
+    assert [n for n in NAMES if f"| {n} |" not in readme] == []
