@@ -382,12 +382,20 @@ def _terminate(ctx: Ctx) -> Iterable[str]:
 
 
 def _tests(ctx: Ctx) -> Iterable[str]:
-    # Image Builder runs tests unless told not to: only an explicit false (bool or string) is a violation.
+    # Image Builder runs tests unless told not to: absent or true passes, an explicit false (bool or string) is a
+    # violation, and any other value cannot be read, so it is refused too (fail closed).
     value = ctx.props("imageTestsConfiguration", "imageTestsEnabled")
+    if value is UNKNOWN or value is None or is_truthy_flag(value):
+        return
     if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
         yield (
             f"{ctx.label} disables image tests; remove imageTestsEnabled false so every image is tested "
             f"before distribution."
+        )
+    else:
+        yield (
+            f"{ctx.label} sets imageTestsEnabled to {value!r}, which could not be read as true or false; remove it "
+            f"(tests run by default) or set it to true."
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from golden_images.common.rules import is_proxmox_tag, is_truthy_flag
+from golden_images.common.rules import is_proxmox_tag
 
 from . import tagging
 from .base import Ctx, config_strings, resource_policy
@@ -51,7 +51,11 @@ _BUILDER_TAGS: Final = frozenset(f"managed-by{sep}golden-images" for sep in _SEP
 
 
 def _is_template(ctx: Ctx) -> bool:
-    if ctx.type not in _CLONED and is_truthy_flag(ctx.props("template")):
+    template = ctx.props("template")
+    explicit_false = template is False or (isinstance(template, str) and template.strip().lower() == "false")
+    # Anything but absent, unknown or an explicit false could make a template: an unreadable flag is judged as
+    # one (fail closed).
+    if ctx.type not in _CLONED and template is not None and template is not UNKNOWN and not explicit_false:
         return True
     tags = ctx.props("tags")
     return any(isinstance(t, str) and t in _BUILDER_TAGS for t in ctx.props.items(tags))

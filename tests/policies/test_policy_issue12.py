@@ -239,6 +239,30 @@ CASES = [
     ),
     ("proxmox-ve-template-encrypted-datastore", "pve_container", "disk.datastoreId", "local", "'local'"),
     ("proxmox-ve-template-required-tags", "pve_vm2_legacy", "tags", ["Owner=x"], "outside the flat encoding"),
+    # unreadable values elsewhere are refused too
+    (
+        "aws-imagebuilder-pipeline-image-tests",
+        "pipeline",
+        "imageTestsConfiguration.imageTestsEnabled",
+        "no",
+        "could not",
+    ),
+    (
+        "aws-imagebuilder-distribution-kms-key",
+        "distribution",
+        "distributions",
+        {"region": "x"},
+        "could not be read",
+    ),
+    (
+        "aws-imagebuilder-distribution-kms-key",
+        "distribution",
+        "distributions.0",
+        "eu-west-1",
+        "could not be read",
+    ),
+    ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey", "golden", "could not be read"),
+    ("aws-ec2-amicopy-kms-key", "ami_copy", "kmsKeyId", 42, "could not be read"),
 ]
 
 
@@ -308,3 +332,13 @@ def test_non_keys_are_refused(configured: PolicyHarness, key: str) -> None:
 def test_unknown_during_preview_is_only_a_notice(configured: PolicyHarness, kind: str, path: str) -> None:
     violations = run(configured, kind, mutate(compliant(kind), path, UNKNOWN))
     assert violations and all(is_preview_notice(v) for v in violations), violations
+
+
+def test_unreadable_template_flag_counts_as_a_template(configured: PolicyHarness) -> None:
+    """A VM whose template flag is not an explicit false is judged as a template (fail closed)."""
+    props = mutate(compliant("pve_vm_legacy"), "template", "yes")
+    props = mutate(props, "disks.0.datastoreId", "local-lvm")
+    assert of(run(configured, "pve_vm_legacy", props), "proxmox-ve-template-encrypted-datastore")
+    ordinary = mutate(props, "template", False)
+    ordinary["tags"] = []
+    assert run(configured, "pve_vm_legacy", ordinary) == []
