@@ -28,6 +28,7 @@ from golden_images.common.loader import (
 from golden_images.common.spec import Catalog
 from golden_images.preview.model import Violation
 from golden_images.program import PlatformConfig, platform_config
+from golden_images.registry.commands import register as register_registry
 from golden_images.tools.commands import register as register_tools
 
 app = typer.Typer(
@@ -225,6 +226,8 @@ def preview(
 
 # Day-2 AWS commands (pin, audit, cleanup) are defined beside their code in golden_images.tools.
 register_tools(app)
+# Image registry: registry record/show/policy-config, promote, revoke (golden_images.registry).
+register_registry(app)
 
 
 def main() -> None:
