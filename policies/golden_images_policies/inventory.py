@@ -39,7 +39,7 @@ SCOPE: Final[dict[str, tuple[re.Pattern[str], ...]]] = {
     "pulumi_aws": (
         re.compile(r"^aws:[a-z0-9]+/(ami|image|snapshot)\w*:"),
         re.compile(r"^aws:[a-z0-9]+/\w*(Ami|Image|Snapshot)\w*:"),
-        re.compile(r"^aws:(imagebuilder|ebs)/"),
+        re.compile(r"^aws:(imagebuilder|ebs|dlm|ram)/"),
     ),
     "pulumi_azure_native": (
         re.compile(r"^azure-native:[a-z0-9]+:\w*(Image|Snapshot|Gallery|RestorePoint)\w*$"),
@@ -107,6 +107,26 @@ INVENTORY: Final[dict[str, Entry]] = {
     ),
     "aws:ec2/allowedImagesSettings:AllowedImagesSettings": _r(
         "restricts which images instances may launch from; it neither creates nor shares an image"
+    ),
+    "aws:dlm/lifecyclePolicy:LifecyclePolicy": _p(
+        "aws-dlm-lifecyclepolicy-copies-kms-key", "aws-dlm-lifecyclepolicy-allowed-targets"
+    ),
+    "aws:ram/resourceAssociation:ResourceAssociation": _p("aws-ram-image-share-allowed-targets"),
+    "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive": _p(
+        "aws-ram-image-share-allowed-targets"
+    ),
+    "aws:ram/resourceShare:ResourceShare": _r(
+        "an empty share container; what it shares is judged on the associations"
+    ),
+    "aws:ram/principalAssociation:PrincipalAssociation": _r(
+        "adds a principal to a share; image resources added to shares are refused on their ResourceAssociation"
+    ),
+    "aws:ram/resourceShareAccepter:ResourceShareAccepter": _r(
+        "accepts a share into this account; shares nothing out"
+    ),
+    "aws:ram/permission:Permission": _r("a managed permission template; it shares nothing itself"),
+    "aws:ram/sharingWithOrganization:SharingWithOrganization": _r(
+        "enables sharing inside the organization only; images shared through RAM are judged on their associations"
     ),
     # --- AWS: Image Builder ------------------------------------------------------------------------------------
     "aws:imagebuilder/component:Component": _p(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import aws_ec2, aws_imagebuilder, azure, gcp, golden_image, proxmox, stack
+from . import aws_dlm, aws_ec2, aws_imagebuilder, azure, gcp, golden_image, launch, proxmox, stack
 
 PACK_NAME = "golden-images"
 
@@ -14,9 +14,11 @@ def all_policies() -> list[Policy]:
     return [
         *aws_imagebuilder.POLICIES,
         *aws_ec2.POLICIES,
+        *aws_dlm.POLICIES,
         *azure.POLICIES,
         *gcp.POLICIES,
         *proxmox.POLICIES,
         *golden_image.POLICIES,
+        *launch.POLICIES,
         *stack.POLICIES,
     ]

@@ -61,6 +61,9 @@ T: Final = {
     "snapshot_block_public": "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess",
     "snapshot_copy": "aws:ebs/snapshotCopy:SnapshotCopy",
     "snapshot_import": "aws:ebs/snapshotImport:SnapshotImport",
+    "dlm_policy": "aws:dlm/lifecyclePolicy:LifecyclePolicy",
+    "ram_association": "aws:ram/resourceAssociation:ResourceAssociation",
+    "ram_exclusive": "aws:ram/resourceShareAssociationsExclusive:ResourceShareAssociationsExclusive",
     "sharing_profile": "azure-native:compute:GallerySharingProfile",
     "azure_image": "azure-native:compute:Image",
     "classic_gallery": "azure:compute/sharedImageGallery:SharedImageGallery",
@@ -363,6 +366,36 @@ def compliant(kind: str, env: str = "prod") -> dict[str, Any]:
                 "encrypted": True,
                 "kmsKeyId": KEY,
                 "tags": t,
+            },
+            "dlm_policy": {
+                "description": "golden AMIs",
+                "executionRoleArn": "arn:aws:iam::111122223333:role/dlm",
+                "policyDetails": {
+                    "policyType": "IMAGE_MANAGEMENT",
+                    "resourceTypes": ["INSTANCE"],
+                    "targetTags": {"golden-image": "base"},
+                    "schedules": [
+                        {
+                            "name": "daily",
+                            "createRule": {"interval": 24},
+                            "retainRule": {"count": 7},
+                            "crossRegionCopyRules": [
+                                {"targetRegion": "us-east-1", "encrypted": True, "cmkArn": KEY_US}
+                            ],
+                            "shareRules": [{"targetAccounts": [ACCOUNT]}],
+                        }
+                    ],
+                },
+                "tags": t,
+            },
+            "ram_association": {
+                "resourceArn": "arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0123456789abcdef0",
+                "resourceShareArn": "arn:aws:ram:eu-west-1:111122223333:resource-share/abc",
+            },
+            "ram_exclusive": {
+                "resourceShareArn": "arn:aws:ram:eu-west-1:111122223333:resource-share/abc",
+                "resourceArns": ["arn:aws:imagebuilder:eu-west-1:111122223333:image/base/1.4.2/1"],
+                "principals": [ACCOUNT, OU],
             },
             "sharing_profile": {
                 "galleryName": "golden",

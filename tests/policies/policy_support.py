@@ -33,6 +33,11 @@ CONFIGURED = {
         "allowedOrganizationalUnitArns": [OU],
     },
     "aws-ec2-snapshotcreatevolumepermission-allowed-targets": {"allowedAccountIds": [ACCOUNT]},
+    "aws-dlm-lifecyclepolicy-allowed-targets": {"allowedAccountIds": [ACCOUNT]},
+    "aws-ram-image-share-allowed-targets": {
+        "allowedAccountIds": [ACCOUNT],
+        "allowedOrganizationalUnitArns": [OU],
+    },
     "azure-compute-gallerysharingprofile-allowed-targets": {"allowedSubscriptionIds": [SUBSCRIPTION]},
     "proxmox-ve-template-encrypted-datastore": {"encryptedDatastores": [ENCRYPTED_DATASTORE]},
 }

@@ -31,6 +31,8 @@ def test_defaults_refuse_any_sharing_and_unattested_datastores(prod: PolicyHarne
         "launch_permission": "aws-ec2-amilaunchpermission-allowed-targets",
         "snapshot_permission": "aws-ec2-snapshotcreatevolumepermission-allowed-targets",
         "sharing_profile": "azure-compute-gallerysharingprofile-allowed-targets",
+        "dlm_policy": "aws-dlm-lifecyclepolicy-allowed-targets",
+        "ram_exclusive": "aws-ram-image-share-allowed-targets",
     }
     for kind, policy in shared.items():
         assert of(run(prod, kind, compliant(kind)), policy), kind

@@ -38,6 +38,12 @@ EXAMPLES = {
     "aws-ec2-amilaunchpermission-allowed-targets": ("launch_permission", "accountId", FOREIGN),
     "aws-ec2-snapshotcreatevolumepermission-allowed-targets": ("snapshot_permission", "accountId", FOREIGN),
     "aws-ec2-image-block-public-access": ("image_block_public", "state", "unblocked"),
+    "aws-dlm-lifecyclepolicy-allowed-targets": (
+        "dlm_policy",
+        "policyDetails.schedules.0.shareRules.0.targetAccounts",
+        [FOREIGN],
+    ),
+    "aws-ram-image-share-allowed-targets": ("ram_exclusive", "principals", [FOREIGN]),
     "azure-compute-gallery-not-community": ("gallery", "sharingProfile.permissions", "Community"),
     "azure-compute-gallerysharingprofile-allowed-targets": (
         "sharing_profile",

@@ -239,6 +239,36 @@ CASES = [
     ),
     ("proxmox-ve-template-encrypted-datastore", "pve_container", "disk.datastoreId", "local", "'local'"),
     ("proxmox-ve-template-required-tags", "pve_vm2_legacy", "tags", ["Owner=x"], "outside the flat encoding"),
+    # Data Lifecycle Manager and RAM: scheduled AMI copies/shares and RAM shares of Image Builder images
+    (
+        "aws-dlm-lifecyclepolicy-copies-kms-key",
+        "dlm_policy",
+        "policyDetails.schedules.0.crossRegionCopyRules.0.cmkArn",
+        "none",
+        "without a customer key",
+    ),
+    (
+        "aws-dlm-lifecyclepolicy-copies-kms-key",
+        "dlm_policy",
+        "policyDetails.schedules.0.crossRegionCopyRules.0.encrypted",
+        False,
+        "unencrypted",
+    ),
+    (
+        "aws-dlm-lifecyclepolicy-allowed-targets",
+        "dlm_policy",
+        "policyDetails.schedules.0.shareRules.0.targetAccounts",
+        ["999988887777"],
+        "account '999988887777'",
+    ),
+    (
+        "aws-ram-image-share-allowed-targets",
+        "ram_association",
+        "resourceArn",
+        "arn:aws:imagebuilder:eu-west-1:111122223333:image/base/1.4.2/1",
+        "through AWS RAM",
+    ),
+    ("aws-ram-image-share-allowed-targets", "ram_exclusive", "principals", ["999988887777"], "not on the"),
     # unreadable values elsewhere are refused too
     (
         "aws-imagebuilder-pipeline-image-tests",
