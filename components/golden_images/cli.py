@@ -178,9 +178,11 @@ def preview(
                 issues.extend(exc.issues)
             else:
                 checked = _platform_config(catalog, stack_config)
+                reported = {issue.path for issue in issues}  # a missing declared key is reported once
                 issues.extend(
                     Issue(_relative(file, project_root), f"config.{CONFIG_NAMESPACE}:{key}", why)
                     for key, why in checked.problems
+                    if f"config.{CONFIG_NAMESPACE}:{key}" not in reported
                 )
                 notes.extend(checked.notes)
         if issues:

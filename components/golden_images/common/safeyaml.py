@@ -7,15 +7,15 @@ the dotted path of the field and the line:
 * **aliases** (``*name``): the only way a small YAML document grows without bound ("billion laughs") or refers
   to itself. Pulumi stack files have no use for them; write the value out instead. Anchors alone are harmless
   and accepted.
-* **nesting** deeper than :data:`MAX_DEPTH` collections (the catalog needs about ten): checked on the event
-  stream, before any recursive code runs;
+* **nesting** deeper than :data:`MAX_DEPTH` collections (the catalog needs about ten);
 * **duplicate keys** in one mapping (Pulumi's own YAML parser refuses them too; PyYAML silently keeps the last);
 * **non-string keys** (``1: x``, ``true: x``, ``null: x``, ``[a]: x``): config keys and catalog fields are strings;
 * **tags** other than the core schema's (``!!python/object``, ``!!binary``, ``!!set``, custom ``!tags``);
-* **non-UTF-8** bytes, and files over :data:`MAX_BYTES`.
+* **non-UTF-8** bytes, more than one document, more than :data:`MAX_NODES` nodes, files over :data:`MAX_BYTES`.
 
-Parsing uses libyaml (PyYAML's C parser) when it is available, which keeps a 1 MiB stack file well under a
-second; the pure-Python parser gives the same results.
+Values are built in one pass over PyYAML's event stream (no node graph, no recursion, no alias ever
+expanded) with the core schema's scalar rules, so accepted documents read exactly as ``yaml.safe_load`` reads
+them. libyaml (PyYAML's C parser) is used when available: about a second for a 1 MiB stack file.
 """
 
 from __future__ import annotations
@@ -119,18 +119,26 @@ def _events(text: str, frames: list[_Frame]) -> Iterator[yaml.Event]:
     *before* each event is yielded; refuses aliases, deep nesting, too many nodes and broken YAML with the
     dotted path where they occur."""
     nodes = 0
+    documents = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise YamlError(
+                        "",
+                        _line(event.start_mark),
+                        "more than one YAML document ('---'); a stack file is one",
+                    )
             if not isinstance(event, (yaml.NodeEvent, yaml.CollectionEndEvent)):
                 continue
-            yield event
+            as_key = bool(frames) and frames[-1].is_map and frames[-1].want_key
             if isinstance(event, yaml.NodeEvent):
                 nodes += 1
                 if nodes > MAX_NODES:
                     raise YamlError(
                         _path(frames), _line(event.start_mark), f"more than {MAX_NODES} YAML nodes"
                     )
-            as_key = bool(frames) and frames[-1].is_map and frames[-1].want_key
             if isinstance(event, yaml.AliasEvent):
                 raise YamlError(
                     _path(frames[:-1]) if as_key else _path(frames),
@@ -138,6 +146,14 @@ def _events(text: str, frames: list[_Frame]) -> Iterator[yaml.Event]:
                     f"YAML alias *{event.anchor} is not accepted in a stack file (aliases can expand without "
                     "bound or refer to themselves); write the value out instead",
                 )
+            if isinstance(event, yaml.CollectionStartEvent) and len(frames) >= MAX_DEPTH:
+                raise YamlError(
+                    _path(frames),
+                    _line(event.start_mark),
+                    f"nesting deeper than {MAX_DEPTH} levels of mappings and sequences; flatten the value",
+                )
+            # Consumers see each event with ``frames`` as they were before it (its own path), then move on.
+            yield event
             if isinstance(event, yaml.ScalarEvent):
                 if as_key:
                     frames[-1].key = str(event.value)
@@ -146,29 +162,18 @@ def _events(text: str, frames: list[_Frame]) -> Iterator[yaml.Event]:
                     _advance(frames)
             elif isinstance(event, yaml.CollectionStartEvent):
                 if as_key:
-                    frames[-1].key = "?"  # a collection as a key: the builder refuses it with this path
+                    frames[-1].key = "?"  # a collection as a key: refused by the consumer at this point
                     frames[-1].want_key = False
-                if len(frames) >= MAX_DEPTH:
-                    raise YamlError(
-                        _path(frames),
-                        _line(event.start_mark),
-                        f"nesting deeper than {MAX_DEPTH} levels of mappings and sequences; flatten the value",
-                    )
                 frames.append(_Frame(isinstance(event, yaml.MappingStartEvent)))
             elif isinstance(event, yaml.CollectionEndEvent):
                 frames.pop()
                 _advance(frames)
-    except yaml.MarkedYAMLError as exc:
-        # libyaml refuses some hostile input itself (flow nesting beyond 1000 levels); say where it happened.
-        problem = " ".join(str(exc.problem or exc).split())
-        raise YamlError(_path(frames), _line(exc.problem_mark), f"not valid YAML: {problem}") from None
-
-
-def _check_events(text: str) -> None:
-    """Run the event checks of :func:`_events` over the whole of ``text`` (iterative: no recursion, no alias
-    expansion)."""
-    for _ in _events(text, []):
-        pass
+    except yaml.YAMLError as exc:
+        # Broken YAML, or hostile input libyaml refuses itself (flow nesting beyond 1000 levels, control
+        # characters): say where it happened.
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        mark = getattr(exc, "problem_mark", None)
+        raise YamlError(_path(frames), _line(mark), f"not valid YAML: {problem}") from None
 
 
 def _locate(text: str, index: int) -> str:
@@ -189,64 +194,90 @@ def _locate(text: str, index: int) -> str:
     return ""
 
 
-class _Builder:
-    """Builds Python values from a composed node tree, refusing what :mod:`yaml`'s safe constructor lets
-    through (duplicate keys, non-string keys) with the path of the offending field."""
+def _tag(event: yaml.ScalarEvent | yaml.CollectionStartEvent, loader: yaml.SafeLoader) -> str:
+    """The resolved tag of a node event, as the composer would give it (implicit resolution for plain
+    scalars, ``!`` for quoted ones: both core-schema rules)."""
+    if event.tag is not None and event.tag != "!":
+        return str(event.tag)
+    if isinstance(event, yaml.ScalarEvent):
+        return str(loader.resolve(yaml.ScalarNode, event.value, event.implicit))
+    kind = yaml.MappingNode if isinstance(event, yaml.MappingStartEvent) else yaml.SequenceNode
+    return str(loader.resolve(kind, None, event.implicit))
 
-    def __init__(self, loader: yaml.SafeLoader) -> None:
-        self._constructor = loader
 
-    def scalar(self, node: yaml.ScalarNode, path: str) -> Any:
-        if node.tag not in _SCALARS:
-            raise YamlError(
-                path,
-                _line(node.start_mark),
-                f"the YAML tag {node.tag} is not accepted; write a plain string, number, boolean or null",
-            )
-        return self._constructor.construct_object(node, deep=False)
-
-    def build(self, node: yaml.Node, path: str) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                raise YamlError(path, _line(node.start_mark), f"the YAML tag {node.tag} is not accepted")
-            return [self.build(item, _join(path, i)) for i, item in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != _MAP:
-                raise YamlError(path, _line(node.start_mark), f"the YAML tag {node.tag} is not accepted")
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self._key(key_node, path)
-                if key in result:
-                    raise YamlError(
-                        _join(path, key),
-                        _line(key_node.start_mark),
-                        f"duplicate key {key!r} in one mapping (the Pulumi CLI refuses it too); keep one",
-                    )
-                result[key] = self.build(value_node, _join(path, key))
-            return result
-        raise YamlError(path, _line(node.start_mark), "unsupported YAML node")  # pragma: no cover
-
-    def _key(self, node: yaml.Node, path: str) -> str:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
-            return str(node.value)
-        shown = node.value if isinstance(node, yaml.ScalarNode) else f"a {type(node).__name__[:-4].lower()}"
-        raise YamlError(
-            path,
-            _line(node.start_mark),
-            f"key {shown!r} is not a string (YAML reads it as {node.tag.rsplit(':', 1)[-1]}); "
-            "keys must be strings, quote it if it is meant as one",
-        )
+def _not_a_key(path: str, event: yaml.Event, tag: str, shown: str) -> YamlError:
+    return YamlError(
+        path,
+        _line(event.start_mark),
+        f"key {shown!r} is not a string (YAML reads it as {tag.rsplit(':', 1)[-1]}); keys must be strings, "
+        "quote it if it is meant as one",
+    )
 
 
 def load(text: str) -> Any:
-    """The single document in ``text`` as plain dicts, lists and scalars; :class:`YamlError` when it breaks
-    a rule of this module, ``yaml.YAMLError`` when it is not YAML at all. An empty document is ``None``."""
-    _check_events(text)
-    loader = _Loader(text)
+    """The single document in ``text`` as plain dicts, lists and scalars, built in one pass over the event
+    stream (no node graph, so no alias can be expanded). :class:`YamlError` (with the dotted path and line)
+    when it breaks a rule of this module or is not YAML at all. An empty document is ``None``."""
+    frames: list[_Frame] = []
+    values: list[dict[str, Any] | list[Any]] = []
+    root: Any = None
+    loader = _Loader("")
     try:
-        node = loader.get_single_node()
-        return None if node is None else _Builder(loader).build(node, "")
+        for event in _events(text, frames):
+            as_key = bool(frames) and frames[-1].is_map and frames[-1].want_key
+            if isinstance(event, yaml.CollectionEndEvent):
+                finished = values.pop()
+                if not values:
+                    root = finished
+                continue
+            assert isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent))
+            tag = _tag(event, loader)
+            if as_key:
+                mapping_path = _path(frames[:-1])
+                if isinstance(event, yaml.CollectionStartEvent):
+                    raise _not_a_key(mapping_path, event, tag, f"a {tag.rsplit(':', 1)[-1]}")
+                if tag != _STR:
+                    raise _not_a_key(mapping_path, event, tag, str(event.value))
+                parent = values[-1]
+                assert isinstance(parent, dict)
+                if event.value in parent:
+                    raise YamlError(
+                        _join(mapping_path, event.value),
+                        _line(event.start_mark),
+                        f"duplicate key {event.value!r} in one mapping (the Pulumi CLI refuses it too); keep one",
+                    )
+                parent[event.value] = None  # claimed; the value replaces it
+                continue
+            path = _path(frames)
+            value: Any
+            if isinstance(event, yaml.ScalarEvent):
+                if tag not in _SCALARS:
+                    raise YamlError(
+                        path,
+                        _line(event.start_mark),
+                        f"the YAML tag {tag} is not accepted; write a plain string, number, boolean or null",
+                    )
+                node = yaml.ScalarNode(tag, event.value, style=event.style)
+                try:
+                    value = loader.yaml_constructors[tag](loader, node)
+                except (ValueError, OverflowError, yaml.YAMLError) as exc:  # e.g. the date 2024-13-45
+                    raise YamlError(
+                        path, _line(event.start_mark), f"{event.value!r} cannot be read as {tag}: {exc}"
+                    ) from None
+            else:
+                if tag not in (_MAP, _SEQ):
+                    raise YamlError(path, _line(event.start_mark), f"the YAML tag {tag} is not accepted")
+                value = {} if tag == _MAP else []
+            if values:
+                parent = values[-1]
+                if isinstance(parent, dict):
+                    parent[frames[-1].key] = value
+                else:
+                    parent.append(value)
+            elif isinstance(event, yaml.ScalarEvent):
+                root = value
+            if isinstance(event, yaml.CollectionStartEvent):
+                values.append(value)
     finally:
         loader.dispose()
+    return root
