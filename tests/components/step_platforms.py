@@ -51,6 +51,39 @@ exec "$@"
 """
 
 
+#: A ``bash`` shim that keeps each step file, its arguments (NUL-separated) and a staged file (an absolute
+#: first argument) in ``$CAPTURE/<n>.*`` instead of running the step; anything else (an inline runner fed on
+#: stdin, a step file outside ``$CAPTURE_ONLY``: GCP's staging and launcher steps) runs in the real bash.
+CAPTURE_BASH = """#!/bin/sh
+if [ "$#" -lt 3 ]; then exec /usr/bin/bash "$@"; fi
+keep=no
+for prefix in $(echo "${CAPTURE_ONLY:-/}" | tr ':' ' '); do case "$3" in "$prefix"*) keep=yes ;; esac; done
+if [ "$keep" = no ]; then exec /usr/bin/bash "$@"; fi
+n=$(ls "$CAPTURE" | grep -c '[.]step$' || true)
+cp "$3" "$CAPTURE/$n.step"
+shift 3
+case "${1:-}" in /*) if [ -f "$1" ]; then cp "$1" "$CAPTURE/$n.data"; fi ;; esac
+if [ "$#" -gt 0 ]; then printf '%s\\0' "$@" > "$CAPTURE/$n.args"; else : > "$CAPTURE/$n.args"; fi
+"""
+
+
+def captured(scratch: Path) -> list[tuple[bytes, list[bytes], bytes | None]]:
+    """``(step file bytes, arguments, staged file bytes or None)`` of every step the capture shim saw."""
+    capture = scratch / "capture"
+    out = []
+    for index in range(len(list(capture.glob("*.step")))):
+        data = capture / f"{index}.data"
+        args = (capture / f"{index}.args").read_bytes()
+        out.append(
+            (
+                (capture / f"{index}.step").read_bytes(),
+                args.split(b"\0")[:-1] if args else [],
+                data.read_bytes() if data.exists() else None,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a run did: ``returncode`` (0 = the build succeeded), output, and the shims' log."""
@@ -75,7 +108,9 @@ def shims(directory: Path, extra: dict[str, str] | None = None) -> Path:
 def _env(scratch: Path, shim_dir: Path) -> dict[str, str]:
     tmp = scratch / "tmp"
     tmp.mkdir(exist_ok=True)
+    (scratch / "capture").mkdir(exist_ok=True)
     return {
+        "CAPTURE": str(scratch / "capture"),
         "PATH": f"{shim_dir}:/usr/local/bin:/usr/bin:/bin",
         "TMPDIR": str(tmp),
         "HOME": str(scratch),
@@ -147,6 +182,12 @@ def gcp_provisioners(steps: ResolvedSteps, family: str) -> tuple[list[dict[str, 
     return template["provisioners"], {o.path: o.content for o in objects}
 
 
+def _gcp_internal(steps: ResolvedSteps, family: str) -> set[str]:
+    # The renderer's own objects (staging directory, launchers), told apart by their description.
+    _, objects = packer.render_provisioners(steps, family)
+    return {o.path for o in objects if o.description.startswith(("launch step", "staging directory"))}
+
+
 def proxmox_user_data(image: ImageSpec, steps: ResolvedSteps) -> dict[str, Any]:
     """The user data as cloud-init reads it."""
     text = cloudinit.render_user_data(image, steps, "f" * 64)
@@ -190,8 +231,11 @@ def run_platform(
         return _sequence(scratch, env, [["/bin/sh", "-e", "-c", s] for s in azure_scripts(steps, family)])
     if platform == "gcp":
         monkeypatch.setattr(packer, "STAGING_DIR", str(scratch / "staging"))
+        # The catalog's steps run from the staging directory or straight from Packer's upload; the renderer's
+        # own staging and launcher steps are run, never captured.
+        env["CAPTURE_ONLY"] = f"{scratch / 'staging'}/:{scratch / 'tmp' / 'packer'}/"
         provisioners, objects = gcp_provisioners(steps, family)
-        return _gcp(scratch, env, provisioners, objects)
+        return _gcp(scratch, env, provisioners, objects, _gcp_internal(steps, family))
     assert platform == "proxmox"
     with proxmox_paths(monkeypatch, scratch) as root:
         document = proxmox_user_data(image, steps)
@@ -221,7 +265,11 @@ def _sequence(scratch: Path, env: dict[str, str], argvs: list[list[str]]) -> Out
 
 
 def _gcp(
-    scratch: Path, env: dict[str, str], provisioners: list[dict[str, Any]], objects: dict[str, str]
+    scratch: Path,
+    env: dict[str, str],
+    provisioners: list[dict[str, Any]],
+    objects: dict[str, str],
+    internal: set[str],
 ) -> Outcome:
     result = subprocess.CompletedProcess[bytes]([], 0, b"", b"")
     for index, provisioner in enumerate(provisioners):
@@ -229,7 +277,11 @@ def _gcp(
             # Packer's file provisioner uploads the object's bytes as they are.
             Path(provisioner["destination"]).write_text(objects[provisioner["source"]])
             continue
-        script = scratch / "tmp" / f"script_{index}.sh"
+        # Packer uploads the script to a temporary path and runs execute_command on it.
+        script = (
+            scratch / "tmp" / ("internal" if provisioner["script"] in internal else "packer") / f"{index}.sh"
+        )
+        script.parent.mkdir(exist_ok=True)
         script.write_text(objects[provisioner["script"]])
         command = render_go_template(provisioner["execute_command"], str(script), "PACKER_BUILD_NAME='x'")
         result = _sh(["/bin/sh", "-c", command], scratch, env)

@@ -154,12 +154,12 @@ def inline_runner(
     (and a copied file's bytes, passed as its first argument) to a private temporary directory and runs it
     under the contract.
 
-    With ``readable`` the step text and its arguments are written as text (quoted heredoc, quoted words);
-    otherwise (the default) everything travels base64-encoded — for consumers that interpret ``{{ }}``
-    anywhere in the document (AWSTOE).
+    With ``readable`` the step text and its arguments are written as text (quoted heredoc, quoted words;
+    text holding NUL still travels base64-encoded); otherwise (the default) everything travels
+    base64-encoded, for consumers that interpret ``{{ }}`` anywhere in the document (AWSTOE).
     """
     lines = ['dir="$(mktemp -d)"', "trap 'rm -rf \"$dir\"' EXIT"]
-    if readable:
+    if readable and "\0" not in script:  # a shell reading a heredoc drops NUL bytes
         lines.append(text_heredoc(script, '"$dir/step"'))
     else:
         lines.append(b64_heredoc(script.encode("utf-8"), '"$dir/step"'))

@@ -5,8 +5,9 @@ Every provisioning step becomes a file the template references by path only, run
 contract (``bash -euo pipefail <file> <args> </dev/null``, :mod:`golden_images.common.shellsteps`). Packer
 interpolates Go templates (``{{ … }}``) in template strings, so user shell text never goes into the template
 itself; it is uploaded to the build bucket under a name derived from its sha256 and checked against that hash
-when Cloud Build downloads it. Arguments and the image description are escaped for Go templates, and copied
-files travel base64-encoded (exact bytes, NUL included).
+when Cloud Build downloads it. Packer re-renders template strings, so no escape survives: arguments travel
+in a launcher object instead of ``execute_command``, the catalog refuses ``{{``/``}}`` in descriptions, and
+copied files travel base64-encoded (exact bytes, NUL included).
 
 The template is restricted to keys that both the Debian ``packer`` 1.6.6 (whose built-in
 ``googlecompute`` builder validates it in the tests) and the ``googlecompute`` plugin 1.1.x (which runs it in
@@ -80,20 +81,22 @@ def _object(prefix: str, suffix: str, content: str, content_type: str, descripti
     return BuildObject(f"{prefix}/{sha}{suffix}", content, sha, content_type, description)
 
 
-def go_template_literal(text: str) -> str:
-    """``text`` as a Go-template literal: Packer renders every template string (``execute_command``,
-    ``image_description``…) as a Go template, and only ``{{`` opens an action, so escape just that."""
-    return text.replace("{{", '{{"{{"}}')
+def no_template_syntax(text: str, what: str) -> str:
+    """``text`` unchanged, or ``ValueError`` when it holds ``{{`` or ``}}``: Packer renders template strings
+    as Go templates, repeatedly, so no escape survives (measured with Debian's packer 1.6.6); catalog text must
+    never reach one. The catalog refuses such descriptions, so this only guards the invariant."""
+    if "{{" in text or "}}" in text:
+        raise ValueError(f"{what} contains Go template syntax: {text!r}")
+    return text
 
 
-def _run(obj: BuildObject, args_text: str = "") -> dict[str, Any]:
-    return {
-        "type": "shell",
-        "script": obj.path,
-        # Run as root under the step contract whatever the script's shebang, as on the other platforms.
-        "execute_command": "chmod +x {{ .Path }}; {{ .Vars }} sudo -E "
-        + shellsteps.run_line("'{{ .Path }}'", go_template_literal(args_text)),
-    }
+#: The only command Packer runs for a step: no catalog text, so nothing for its Go templates to expand.
+EXECUTE_COMMAND = "chmod +x {{ .Path }}; {{ .Vars }} sudo -E " + shellsteps.run_line("'{{ .Path }}'")
+
+
+def _run(obj: BuildObject) -> dict[str, Any]:
+    # Run as root under the step contract whatever the script's shebang, as on the other platforms.
+    return {"type": "shell", "script": obj.path, "execute_command": EXECUTE_COMMAND}
 
 
 def _staging_script() -> str:
@@ -102,31 +105,47 @@ def _staging_script() -> str:
 
 def _step(step: ResolvedStep, family: str, objects: list[BuildObject]) -> list[dict[str, Any]]:
     """Provisioners for one step; files it needs are appended to ``objects``. The step's object is its step
-    file byte for byte (:func:`golden_images.common.shellsteps.step_file`)."""
+    file byte for byte (:func:`golden_images.common.shellsteps.step_file`).
+
+    A step with arguments (a script's args, a copied file's staged path) is uploaded to the staging directory
+    and started by a launcher object holding the quoted command line, so arguments never pass through a Packer
+    template string.
+    """
     file = shellsteps.step_file(step, family, base64_data=True)
     origin = (
         f" ({step.source})" if step.kind == "script" else f" ({step.kind})" if step.kind != "shell" else ""
     )
     obj = _object("steps", ".sh", file.script, "text/x-shellscript", f"step {step.name}{origin}")
-    if file.data is None:
+    if file.data is None and not file.args:
         objects.append(obj)
-        return [_run(obj, shellsteps.quote_words(file.args))]
-    assert step.destination is not None
-    # Cloud Storage objects are text here; base64 keeps any bytes (NUL included) exact, and the installer
-    # decodes and checks them against the catalog's sha256.
-    encoded = base64.encodebytes(file.data).decode("ascii")
-    payload = _object(
-        "files", "", encoded, "text/plain", f"file {step.source} for {step.destination} (base64)"
-    )
-    staged = f"{STAGING_DIR}/{payload.sha256}"
+        return [_run(obj)]
     # The file provisioner uploads as the SSH user, so the root-owned staging directory must exist first.
     staging = _object("steps", ".sh", _staging_script(), "text/x-shellscript", "staging directory")
-    objects.extend([staging, payload, obj])
-    return [
-        _run(staging),
-        {"type": "file", "source": payload.path, "destination": staged},
-        _run(obj, shellsteps.quote_words([staged])),
-    ]
+    provisioners: list[dict[str, Any]] = [_run(staging)]
+    objects.append(staging)
+    args = list(file.args)
+    if file.data is not None:
+        assert step.destination is not None
+        # Cloud Storage objects are text here; base64 keeps any bytes (NUL included) exact, and the installer
+        # decodes and checks them against the catalog's sha256.
+        encoded = base64.encodebytes(file.data).decode("ascii")
+        description = f"file {step.source} for {step.destination} (base64)"
+        payload = _object("files", "", encoded, "text/plain", description)
+        staged_payload = f"{STAGING_DIR}/{payload.sha256}"
+        objects.append(payload)
+        provisioners.append({"type": "file", "source": payload.path, "destination": staged_payload})
+        args.insert(0, staged_payload)
+    staged_step = f"{STAGING_DIR}/{obj.sha256}.sh"
+    launcher = _object(
+        "steps",
+        ".sh",
+        shellsteps.run_line(shlex.quote(staged_step), shellsteps.quote_words(args)) + "\n",
+        "text/x-shellscript",
+        f"launch step {step.name}",
+    )
+    objects.extend([obj, launcher])
+    provisioners += [{"type": "file", "source": obj.path, "destination": staged_step}, _run(launcher)]
+    return provisioners
 
 
 def render_provisioners(
@@ -221,9 +240,9 @@ def render_build(
         "enable_integrity_monitoring": spec.shielded_vm.integrity_monitoring,
         "image_name": name,
         "image_family": family,
-        # Cut to GCP's 256 characters first, then escape: Packer renders it back to exactly the cut text.
-        "image_description": go_template_literal(
-            f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[:256]
+        "image_description": no_template_syntax(
+            f"{image.description} ({image.version}, {environment}, {fingerprint[:12]})"[:256],
+            "the description",
         ),
         "image_labels": labels,
         "image_encryption_key": {"kmsKeyName": spec.kms_key},
@@ -232,7 +251,7 @@ def render_build(
     if spec.network_project is not None:
         builder["network_project_id"] = spec.network_project
     template = {
-        "description": go_template_literal(f"golden-images {image.name} {image.version} ({environment})"),
+        "description": f"golden-images {image.name} {image.version} ({environment})",
         "builders": [builder],
         "provisioners": provisioners,
     }

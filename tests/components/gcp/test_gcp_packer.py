@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from golden_images.common import rules
 from golden_images.common.naming import gcp_image_name
 from golden_images.gcp.cloudbuild import bake_script, build_steps, fetch_script, verify_script
-from golden_images.gcp.packer import BUILD_VM_TAG, render_template_text
+from golden_images.gcp.packer import BUILD_VM_TAG, EXECUTE_COMMAND, render_template_text
 from tests.components.gcp.gcp_helpers import (
     STACKS,
     gcp_catalog,
@@ -23,6 +23,7 @@ from tests.components.gcp.gcp_helpers import (
     packer_validate,
     rendered_builds,
 )
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -149,12 +150,23 @@ def test_steps_run_in_order_as_root_and_tests_are_not_baked() -> None:
     )
 
 
-def test_script_args_are_quoted_and_escaped_for_packer_templates() -> None:
+def test_script_args_never_reach_a_packer_template_string() -> None:
     raw = gcp_catalog("dev")
     raw["images"][0]["provision"][1]["args"] = ["--level", "{{ .Vars }}", "it's"]
     rendered = rendered_builds("dev", raw)["base-ubuntu"]
-    command = rendered.template["provisioners"][1]["execute_command"]
-    assert command.endswith(" --level '{{\"{{\"}} .Vars }}' 'it'\"'\"'s' </dev/null")
+    provisioners = rendered.template["provisioners"]
+    assert {p["execute_command"] for p in provisioners if p["type"] == "shell"} == {EXECUTE_COMMAND}
+    assert "{{ .Vars }}" not in render_template_text(rendered.template).replace(EXECUTE_COMMAND, "")
+    # harden.sh is staged, then started by a launcher object that holds the quoted arguments.
+    by_path = {obj.path: obj for obj in rendered.objects}
+    upload, launch = provisioners[2], provisioners[3]
+    assert (
+        upload["type"] == "file"
+        and by_path[upload["source"]].content == (ROOT / "images/base-ubuntu/harden.sh").read_text()
+    )
+    assert by_path[launch["script"]].content == (
+        f"bash -euo pipefail {upload['destination']} --level '{{{{ .Vars }}}}' 'it'\"'\"'s' </dev/null\n"
+    )
 
 
 def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> None:
