@@ -142,6 +142,18 @@ class ImageSpec(CatalogModel):
     gcp: GcpSpec | None = None
     proxmox: ProxmoxSpec | None = None
 
+    @field_validator("description")
+    @classmethod
+    def _no_template_syntax(cls, value: str) -> str:
+        # The description reaches template strings (Packer's image_description, AWSTOE's document), and Packer
+        # renders those as Go templates with no reliable escape: refuse rather than let text run as an action.
+        if "{{" in value or "}}" in value:
+            raise ValueError(
+                "the description may not contain '{{' or '}}': Packer and AWSTOE expand them as template "
+                "syntax. Reword it (for example with single braces)"
+            )
+        return value
+
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str], info: ValidationInfo) -> dict[str, str]:
