@@ -47,7 +47,8 @@ SCOPE_IAM: Final = tuple(
     for kind in ("Binding", "Member", "Policy")
 )
 ALL_IAM: Final = (*RESOURCE_IAM, *SCOPE_IAM)
-_PUBLIC_MEMBERS: Final = frozenset({"allusers", "allauthenticatedusers"})
+#: Public principals, case-folded: the two special members and the IAM principal identifier for everyone.
+_PUBLIC_MEMBERS: Final = frozenset({"allusers", "allauthenticatedusers", "principalset://goog/public:all"})
 
 
 def _cmek(ctx: Ctx, block_name: str, key_field: str) -> Iterable[str]:
@@ -94,7 +95,7 @@ def _snapshot_cmek(ctx: Ctx) -> Iterable[str]:
 
 
 def _is_public(member: str) -> bool:
-    return member.strip().lower() in _PUBLIC_MEMBERS
+    return member.strip().casefold() in _PUBLIC_MEMBERS
 
 
 def _public_members(ctx: Ctx, members: Iterable[Any], role: Any = None) -> Iterable[str]:
@@ -121,8 +122,9 @@ def _public_members(ctx: Ctx, members: Iterable[Any], role: Any = None) -> Itera
 
 
 def _field(document: Mapping[str, Any], name: str) -> list[Any]:
-    """Every value whose key equals ``name`` ignoring case (Go's encoding/json matches keys that way)."""
-    return [value for key, value in document.items() if isinstance(key, str) and key.lower() == name]
+    """Every value whose key equals ``name`` ignoring case (Go's encoding/json matches keys with Unicode case
+    folding, so ``Bindings``, ``BINDINGS`` and ``binding\\u017f`` (long s) all count); duplicates are all kept."""
+    return [value for key, value in document.items() if isinstance(key, str) and key.casefold() == name]
 
 
 def _policy_problems(ctx: Ctx, data: Any) -> Iterable[str]:

@@ -14,6 +14,20 @@ from golden_images.preview.harness import PolicyHarness, is_preview_notice
 PUBLIC_IMAGE_POLICY = {"bindings": [{"role": "roles/compute.imageUser", "members": ["allUsers"]}]}
 
 CASES = [
+    (
+        "gcp-compute-image-iam-not-public",
+        "gcp_iam_policy",
+        "policyData",
+        json.dumps({"BINDINGS": [{"role": "r", "member\u017f": ["AllUsers"]}]}),
+        "'AllUsers'",
+    ),
+    (
+        "gcp-compute-image-iam-not-public",
+        "gcp_iam_binding",
+        "members",
+        ["principalSet://goog/public:all"],
+        "makes the image public",
+    ),
     # GCP: IAM policy documents read as the provider reads them (case-insensitive keys, BOM stripped)
     (
         "gcp-compute-image-iam-not-public",
