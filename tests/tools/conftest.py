@@ -12,31 +12,42 @@ moto gaps handled here (verified against moto 5.2.5, see ``test_moto_gaps.py``):
   by setting the snapshot's flag through moto's backend.
 - ``CreationDate`` and ``DeprecationTime`` cannot be set through the API: seeded on the backend object
   (moto serialises ``deprecation_time`` when present).
-- ``EnableImageDeprecation`` is not implemented (HTTP 500): the cleanup tests stub that one call.
+- ``EnableImageDeprecation`` is not implemented (a non-XML HTTP 500): :class:`MotoGaps` answers that one
+  call with the documented response and records the deprecation time on moto's backend object;
+- EC2 Image Builder is not modelled at all (``404 Not yet implemented``): :class:`MotoGaps` is an in-memory
+  Image Builder for ``ListImageRecipes``/``GetImageRecipe``/``GetImage`` (the shapes of the botocore
+  model), seeded by the tests;
+- deregistration protection (``EnableImageDeregistrationProtection``) is not implemented: seeded on the
+  backend object, which moto then serialises as ``DeregistrationProtection``;
+- a KMS key's ``KeyManager`` is always ``CUSTOMER`` (even ``alias/aws/ebs``): seeded on the backend key.
+
+Every client the tools create in a test gets :data:`GAPS` as a client hook (:func:`tool_factory`, and the
+CLI's ``commands.factory_hooks``); botocore's retry backoff is patched to zero so throttling tests do not
+sleep.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import botocore.httpsession
+import botocore.retries.adaptive
+import botocore.retries.standard
 import pytest
 import requests
-
-os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # before moto builds a backend: keep seeding fast
-
+from botocore.awsrequest import AWSResponse
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.amis import Ami
 from moto.server import ThreadedMotoServer
 
 from golden_images.common.rules import MANAGED_BY
+from golden_images.tools.aws import ClientFactory
 
 ACCOUNT = DEFAULT_ACCOUNT_ID
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -61,17 +72,119 @@ class MotoServer:
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
 
+def _answer(status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {**parsed, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return AWSResponse("https://stubbed.invalid/", status, {}, None), parsed
+
+
+class MotoGaps:
+    """A client hook filling moto's gaps (module docstring): an in-memory Image Builder and
+    ``EnableImageDeprecation``. State is per test (:meth:`reset`)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (called before every test)."""
+        #: region → recipes ``{"arn", "name", "version", "parentImage"}``
+        self.recipes: dict[str, list[dict[str, str]]] = {}
+        #: image build version ARN → ``outputResources.amis`` items ``{"region", "image"}``
+        self.images: dict[str, list[dict[str, str]]] = {}
+        #: regions whose Image Builder answers like moto does (404 Not yet implemented)
+        self.unavailable: set[str] = set()
+        #: EnableImageDeprecation requests (the caller's parameters)
+        self.deprecations: list[dict[str, Any]] = []
+
+    def recipe(self, region: str, name: str, version: str, parent: str) -> str:
+        """Add a recipe whose parent is ``parent``; returns its ARN."""
+        arn = f"arn:aws:imagebuilder:{region}:{ACCOUNT}:image-recipe/{name}/{version}"
+        self.recipes.setdefault(region, []).append(
+            {"arn": arn, "name": name, "version": version, "parentImage": parent}
+        )
+        return arn
+
+    def __call__(self, client: Any, service: str, region: str) -> None:
+        events = client.meta.events
+
+        def keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["api_params"] = dict(params)  # the caller's parameters, before serialisation
+
+        if service in ("ec2", "imagebuilder"):
+            events.register(f"before-parameter-build.{service}", keep_params)
+        if service == "ec2":
+
+            def deprecate(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+                params = context["api_params"]
+                self.deprecations.append(dict(params))
+                at = params["DeprecateAt"]
+                text = at.strftime("%Y-%m-%dT%H:%M:%S.000Z") if isinstance(at, dt.datetime) else str(at)
+                ami = get_backend("ec2")[ACCOUNT][region].amis.get(params["ImageId"])
+                if ami is None:
+                    return _answer(
+                        400, {"Error": {"Code": "InvalidAMIID.NotFound", "Message": "no such AMI"}}
+                    )
+                ami.deprecation_time = text
+                return _answer(200, {"Return": True})
+
+            events.register("before-call.ec2.EnableImageDeprecation", deprecate)
+        if service != "imagebuilder":
+            return
+
+        def gate(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            if region in self.unavailable:
+                return _answer(404, {"Error": {"Code": "404", "Message": "Not yet implemented"}})
+            return None
+
+        def list_recipes(**kw: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            summaries = [{"arn": r["arn"], "name": r["name"]} for r in self.recipes.get(region, [])]
+            return gate(**kw) or _answer(200, {"imageRecipeSummaryList": summaries})
+
+        def get_recipe(context: dict[str, Any], **kw: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            params = context["api_params"]
+            found = [r for r in self.recipes.get(region, []) if r["arn"] == params["imageRecipeArn"]]
+            if not found:
+                return gate(**kw) or _answer(
+                    404, {"Error": {"Code": "ResourceNotFoundException", "Message": "?"}}
+                )
+            return gate(**kw) or _answer(200, {"imageRecipe": dict(found[0])})
+
+        def get_image(context: dict[str, Any], **kw: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            params = context["api_params"]
+            arn = params["imageBuildVersionArn"]
+            if arn not in self.images:
+                missing = {"Error": {"Code": "ResourceNotFoundException", "Message": f"{arn} not found"}}
+                return gate(**kw) or _answer(404, missing)
+            image = {"arn": arn, "outputResources": {"amis": list(self.images[arn])}}
+            return gate(**kw) or _answer(200, {"image": image})
+
+        events.register("before-call.imagebuilder.ListImageRecipes", list_recipes)
+        events.register("before-call.imagebuilder.GetImageRecipe", get_recipe)
+        events.register("before-call.imagebuilder.GetImage", get_image)
+
+
+#: The one hook instance (reset before every test), so factories created at import time can use it.
+GAPS = MotoGaps()
+
+
+def tool_factory(*hooks: Any, **kwargs: Any) -> ClientFactory:
+    """A :class:`ClientFactory` with :data:`GAPS` and ``hooks`` (fault injection) on every client."""
+    return ClientFactory(hooks=[GAPS, *hooks], **kwargs)
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    """Start moto on 127.0.0.1:0 once per session (per xdist worker)."""
+    """Start moto on 127.0.0.1:0 once per session (per xdist worker). Default AMIs are not loaded (seeding
+    stays fast); the variable is set only while the session runs, not at import."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield MotoServer(f"http://{host}:{port}")
-    finally:
-        server.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield MotoServer(f"http://{host}:{port}")
+        finally:
+            server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -100,21 +213,40 @@ def _fresh_moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Ite
         return original_send(self, request)
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", guarded_send)
+    # Retries are what the tests assert, not the time botocore would wait between them.
+    # Adaptive mode also blocks each request on its client-side token bucket after a throttle.
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.0)
+    monkeypatch.setattr(
+        botocore.retries.adaptive.ClientRateLimiter, "on_sending_request", lambda self, **kw: None
+    )
     moto_server.reset()
+    GAPS.reset()
     commands.factory_hooks.clear()
+    commands.factory_hooks.append(GAPS)
     yield
     commands.factory_hooks.clear()
 
 
-def golden_tags(image: str, version: str, **overrides: str | None) -> dict[str, str]:
-    """The canonical golden-images tag map; ``key=None`` drops a key."""
+#: The fingerprint prefix the seeded recipe names carry (any 10 hex characters are one of "ours").
+FINGERPRINT = "0123456789"
+
+
+def image_arn(image: str, env: str, version: str, region: str = REGIONS[0], account: str = ACCOUNT) -> str:
+    """The Image Builder image ARN our recipe ``<image>-<env>-<fingerprint>`` gives build 1 of ``version``."""
+    return f"arn:aws:imagebuilder:{region}:{account}:image/{image}-{env}-{FINGERPRINT}/{version}/1"
+
+
+def golden_tags(image: str, version: str, env: str = "dev", **overrides: str | None) -> dict[str, str]:
+    """The tags Image Builder leaves on one of our AMIs: the canonical golden-images map plus
+    ``Ec2ImageBuilderArn``; ``key=None`` drops a key."""
     tags: dict[str, str | None] = {
         "managed-by": MANAGED_BY,
         "golden-image": image,
         "image-version": version,
-        "environment": "dev",
+        "environment": env,
         "owner": "platform-team",
         "cost-center": "cc-4711",
+        "Ec2ImageBuilderArn": image_arn(image, env, version),
     }
     tags.update(overrides)
     return {k: v for k, v in tags.items() if v is not None}
@@ -150,8 +282,11 @@ class Seeder:
         share_orgs: Sequence[str] = (),
         share_ous: Sequence[str] = (),
         deprecation: dt.datetime | None = None,
+        in_image_builder: bool = True,
+        protected: bool = False,
     ) -> str:
-        """Register an AMI and seed its state; returns the image id."""
+        """Register an AMI and seed its state; returns the image id. With ``in_image_builder`` (default) an
+        AMI tagged ``Ec2ImageBuilderArn`` is listed among that Image Builder image's outputs."""
         ec2 = self.ec2(region)
         image_id = str(ec2.register_image(Name=name)["ImageId"])
         if tags:
@@ -169,6 +304,11 @@ class Seeder:
         ami.ebs_snapshot.encrypted = encrypted
         if deprecation is not None:
             ami.deprecation_time = deprecation.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if protected:
+            ami.deregistration_protection = "enabled"
+        arn = (tags or {}).get("Ec2ImageBuilderArn")
+        if arn and in_image_builder:
+            GAPS.images.setdefault(arn, []).append({"region": region, "image": image_id})
         return image_id
 
     def snapshot_of(self, region: str, image_id: str) -> str:

@@ -8,15 +8,16 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import boto3
 import pytest
 import typer
+from moto.backends import get_backend
 from typer.testing import CliRunner
 
 from golden_images.tools.audit import AllowList, AuditConfig, Check, Severity, run_audit
-from golden_images.tools.aws import ClientFactory
 from golden_images.tools.commands import register
 from golden_images.tools.report import audit_json, audit_markdown
-from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags
+from tests.tools.conftest import ACCOUNT, GAPS, NOW, REGIONS, Seeder, golden_tags, image_arn, tool_factory
 
 ORG = "arn:aws:organizations::111111111111:organization/o-abcdefghij"
 OU_IN_ORG = "arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-cdefghij"
@@ -100,7 +101,7 @@ EXPECTED = {
     ("ci-missing-tags", Check.MISSING_TAGS),
     ("hand-made", Check.UNMANAGED),
     ("hand-made", Check.MISSING_TAGS),
-    ("other-tool", Check.UNMANAGED),
+    ("other-tool", Check.UNVERIFIED),  # golden tags but managed-by=packer: a claim, not proof
 }
 CONFIG = AuditConfig(
     max_age_days=90, keep=3, allow=AllowList(accounts=frozenset({ALLOWED}), organizations=frozenset({ORG}))
@@ -110,7 +111,7 @@ CONFIG = AuditConfig(
 def test_audit_reports_exactly_the_seeded_findings(seed: Seeder) -> None:
     ids = seed_account(seed)
     label = {v: k for k, v in ids.items()}
-    report = run_audit(ClientFactory(), REGIONS, CONFIG, now=NOW)
+    report = run_audit(tool_factory(), REGIONS, CONFIG, now=NOW)
     assert not report.partial
     assert {(label[f.image_id], f.check) for f in report.findings} == EXPECTED
     assert len(report.images) == len(ids)
@@ -131,7 +132,7 @@ def test_without_allow_list_every_share_is_a_finding(seed: Seeder) -> None:
         share_orgs=[ORG],
     )
     seed.run_instance(REGIONS[0], image)
-    report = run_audit(ClientFactory(), [REGIONS[0]], AuditConfig(), now=NOW)
+    report = run_audit(tool_factory(), [REGIONS[0]], AuditConfig(), now=NOW)
     assert [(f.check, f.severity) for f in report.findings] == [(Check.SHARED, Severity.HIGH)]
     assert report.fails(Severity.HIGH) and not report.fails(Severity.CRITICAL)
 
@@ -141,13 +142,13 @@ def test_clean_account_has_no_findings(seed: Seeder) -> None:
         name="base-ubuntu-1.0.0", tags=golden_tags("base-ubuntu", "1.0.0"), age_days=400, deprecation=NOW
     )
     seed.run_instance(REGIONS[0], image)
-    report = run_audit(ClientFactory(), REGIONS, AuditConfig(), now=NOW)
+    report = run_audit(tool_factory(), REGIONS, AuditConfig(), now=NOW)
     assert report.findings == () and not report.fails(Severity.INFO)
 
 
 def test_renderers(seed: Seeder) -> None:
     seed_account(seed)
-    report = run_audit(ClientFactory(), REGIONS, CONFIG, now=NOW)
+    report = run_audit(tool_factory(), REGIONS, CONFIG, now=NOW)
     doc = audit_json(report)
     assert doc["summary"]["images"] == 11
     assert doc["summary"]["by_check"] == {
@@ -157,7 +158,12 @@ def test_renderers(seed: Seeder) -> None:
         "missing-tags": 2,
         "stale-not-deprecated": 1,
         "unused-old-version": 1,
-        "unmanaged": 2,
+        "unmanaged": 1,
+        "unverified-provenance": 1,
+        "public-snapshot": 0,
+        "snapshot-shared": 0,
+        "aws-managed-key": 0,
+        "deregistration-protected": 0,
     }
     assert doc["summary"]["by_severity"]["critical"] == 1
     assert doc["summary"]["age_distribution"] == {
@@ -248,3 +254,107 @@ def test_commands_are_registered_on_the_project_cli() -> None:
     cli = pytest.importorskip("golden_images.cli")
     names = {c.name or (c.callback.__name__ if c.callback else "") for c in cli.app.registered_commands}
     assert {"pin", "audit", "cleanup"} <= names
+
+
+def test_audit_sees_snapshot_shares_aws_managed_keys_protection_and_unverified_provenance(
+    seed: Seeder,
+) -> None:
+    r = REGIONS[0]
+    ec2 = seed.ec2(r)
+    ids = {
+        "public-snap": seed.image(r, name="base-1.0.0", tags=golden_tags("base", "1.0.0")),
+        "shared-snap": seed.image(r, name="base-1.1.0", tags=golden_tags("base", "1.1.0")),
+        "aws-key": seed.image(r, name="base-1.2.0", tags=golden_tags("base", "1.2.0")),
+        "protected": seed.image(r, name="base-1.3.0", tags=golden_tags("base", "1.3.0"), protected=True),
+        # Canonical tags copied by a team, no Image Builder provenance at all.
+        "copied-tags": seed.image(
+            r, name="team-9.0.0", tags=golden_tags("base", "9.0.0", Ec2ImageBuilderArn=None)
+        ),
+        # Provenance tag naming a recipe of another image / of another account / unknown to Image Builder.
+        "foreign-recipe": seed.image(
+            r,
+            name="x-1.0.0",
+            tags=golden_tags(
+                "base",
+                "1.4.0",
+                Ec2ImageBuilderArn=f"arn:aws:imagebuilder:{r}:{ACCOUNT}:image/web-dev-0123456789/1.4.0/1",
+            ),
+        ),
+        "other-account": seed.image(
+            r,
+            name="y-1.0.0",
+            tags=golden_tags(
+                "base", "1.5.0", Ec2ImageBuilderArn=image_arn("base", "dev", "1.5.0", account=STRANGER)
+            ),
+        ),
+        "not-an-output": seed.image(
+            r, name="z-1.6.0", tags=golden_tags("base", "1.6.0"), in_image_builder=False
+        ),
+        "unknown-arn": seed.image(
+            r, name="z-1.7.0", tags=golden_tags("base", "1.7.0"), in_image_builder=False
+        ),
+    }
+    # Image Builder knows 1.6.0's image, but its outputs are another AMI.
+    GAPS.images[image_arn("base", "dev", "1.6.0")] = [{"region": r, "image": ids["public-snap"]}]
+    for image in ids.values():
+        seed.run_instance(r, image)  # in use: no unused-old-version noise
+    ec2.modify_snapshot_attribute(
+        SnapshotId=seed.snapshot_of(r, ids["public-snap"]),
+        Attribute="createVolumePermission",
+        OperationType="add",
+        GroupNames=["all"],
+    )
+    ec2.modify_snapshot_attribute(
+        SnapshotId=seed.snapshot_of(r, ids["shared-snap"]),
+        Attribute="createVolumePermission",
+        OperationType="add",
+        UserIds=[STRANGER, ALLOWED],
+    )
+    kms = boto3.client("kms", region_name=r)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    get_backend("kms")[ACCOUNT][r].keys[key].key_manager = "AWS"  # moto: every key is CUSTOMER
+    seed.backend(r).snapshots[seed.snapshot_of(r, ids["aws-key"])].kms_key_id = key
+    customer = kms.create_key()["KeyMetadata"]["KeyId"]
+    seed.backend(r).snapshots[seed.snapshot_of(r, ids["public-snap"])].kms_key_id = customer
+    config = AuditConfig(allow=AllowList(accounts=frozenset({ALLOWED})))
+    report = run_audit(tool_factory(), [r], config, now=NOW)
+    label = {v: k for k, v in ids.items()}
+    found = {(label[f.image_id], f.check) for f in report.findings}
+    assert found == {
+        ("public-snap", Check.PUBLIC_SNAPSHOT),
+        ("shared-snap", Check.SHARED_SNAPSHOT),
+        ("aws-key", Check.AWS_MANAGED_KEY),
+        ("protected", Check.PROTECTED),
+        ("copied-tags", Check.UNVERIFIED),
+        ("foreign-recipe", Check.UNVERIFIED),
+        ("other-account", Check.UNVERIFIED),
+        ("not-an-output", Check.UNVERIFIED),
+        ("unknown-arn", Check.UNVERIFIED),
+    }
+    shared = next(f for f in report.findings if f.check is Check.SHARED_SNAPSHOT)
+    assert STRANGER in shared.message and ALLOWED not in shared.message
+    reasons = {label[f.image_id]: f.message for f in report.findings if f.check is Check.UNVERIFIED}
+    assert "no Ec2ImageBuilderArn tag" in reasons["copied-tags"]
+    assert "web-dev-0123456789" in reasons["foreign-recipe"]
+    assert STRANGER in reasons["other-account"]
+    assert "does not list" in reasons["not-an-output"]
+    assert "Image Builder has no image" in reasons["unknown-arn"]
+    doc = audit_json(report)
+    by_id = {i["image_id"]: i for i in doc["images"]}
+    assert by_id[ids["protected"]]["deregistration_protected"] is True
+    assert by_id[ids["public-snap"]]["provenance"]["source"] == "image-builder"
+    assert by_id[ids["copied-tags"]]["proven"] is False
+    assert report.fails(Severity.CRITICAL)
+
+
+def test_public_comes_from_describe_images_and_unanswered_image_builder_is_tag_only(seed: Seeder) -> None:
+    r = REGIONS[0]
+    image = seed.image(r, name="base-1.0.0", tags=golden_tags("base", "1.0.0"), public=True)
+    seed.run_instance(r, image)
+    GAPS.unavailable.add(r)  # as moto itself answers: 404 Not yet implemented
+    report = run_audit(tool_factory(), [r], AuditConfig(), now=NOW)
+    assert not report.partial
+    assert [f.check for f in report.findings] == [Check.PUBLIC]
+    (facts,) = report.images
+    assert facts.public and facts.proven and facts.provenance.source == "tag-only"
+    assert "GetImage unanswered" in facts.provenance.reason

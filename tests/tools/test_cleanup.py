@@ -1,8 +1,8 @@
 """Cleanup: dry run, apply, deprecation, and hypothesis properties (pure planner and end to end on moto).
 
-moto gaps: creation dates are seeded on moto's backend objects; ``EnableImageDeprecation`` answers HTTP 500
-in moto 5.2.5, so the deprecation tests stub *only that call* with a ``before-call`` hook that returns the
-documented response shape (``{"Return": true}``) and records the request.
+moto gaps: creation dates are seeded on moto's backend objects; ``EnableImageDeprecation`` (HTTP 500 in
+moto 5.2.5) and Image Builder (absent) are answered by conftest's ``MotoGaps`` hook, which records the
+deprecation requests and writes the deprecation time to moto's backend.
 """
 
 from __future__ import annotations
@@ -12,37 +12,18 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import boto3
 import hypothesis.strategies as st
 import typer
-from botocore.awsrequest import AWSResponse
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
 from golden_images.tools import commands
-from golden_images.tools.aws import ClientFactory
 from golden_images.tools.cleanup import Action, CleanupPolicy, plan_cleanup, run_cleanup
-from golden_images.tools.facts import ImageFacts
-from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags
+from golden_images.tools.facts import ImageFacts, LaunchPermission, Provenance, ProvenanceSource
+from tests.tools.conftest import ACCOUNT, GAPS, NOW, REGIONS, Seeder, golden_tags, image_arn, tool_factory
 
 R = REGIONS[0]
-
-
-class DeprecationStub:
-    """Stubs EnableImageDeprecation (not implemented by moto) and records the calls."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    def __call__(self, client: Any, service: str, region: str) -> None:
-        def record(params: dict[str, Any], **_: Any) -> None:
-            self.calls.append(dict(params))  # the caller's parameters, before serialisation
-
-        def handler(**_: Any) -> tuple[Any, dict[str, Any]]:
-            http = AWSResponse("https://stubbed.invalid/", 200, {}, None)
-            return http, {"Return": True, "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-        client.meta.events.register("before-parameter-build.ec2.EnableImageDeprecation", record)
-        client.meta.events.register("before-call.ec2.EnableImageDeprecation", handler)
 
 
 def seed_history(seed: Seeder) -> dict[str, str]:
@@ -63,13 +44,13 @@ def seed_history(seed: Seeder) -> dict[str, str]:
 def test_dry_run_lists_and_changes_nothing(seed: Seeder) -> None:
     ids = seed_history(seed)
     before = seed.image_ids(R), seed.snapshot_ids(R)
-    report = run_cleanup(ClientFactory(), [R], CleanupPolicy(keep=3, retention_days=90), apply=False, now=NOW)
+    report = run_cleanup(tool_factory(), [R], CleanupPolicy(keep=3, retention_days=90), apply=False, now=NOW)
     assert [c.image.image_id for c in report.plan.candidates] == [ids["1.2.0"]]
     candidate = report.plan.candidates[0]
     assert candidate.snapshots == (seed.snapshot_of(R, ids["1.2.0"]),)
     assert "200 days old" in candidate.reason
     reasons = {k.image.image_id: k.reason for k in report.plan.kept}
-    assert reasons[ids["hand"]] == "not managed by golden-images"
+    assert reasons[ids["hand"]].startswith("not proven ours: no Ec2ImageBuilderArn tag")
     assert reasons[ids["1.0.0"]].startswith("in use by lt-")
     assert reasons[ids["1.1.0"]].startswith("60 days old")
     assert reasons[ids["1.5.0"]].startswith("among the newest 3")
@@ -85,7 +66,7 @@ def test_apply_deregisters_and_deletes_snapshots_but_keeps_shared_ones(seed: See
     shared = seed.snapshot_of(R, ids["1.0.0"])
     own = seed.snapshot_of(R, ids["1.2.0"])
     policy = CleanupPolicy(keep=2, retention_days=90)
-    report = run_cleanup(ClientFactory(), [R], policy, apply=True, now=NOW)
+    report = run_cleanup(tool_factory(), [R], policy, apply=True, now=NOW)
     assert report.ok
     assert {c.image.image_id for c in report.plan.candidates} == {ids["1.2.0"], ids["1.3.0"]}
     remaining = seed.image_ids(R)
@@ -107,12 +88,11 @@ def test_deprecate_instead_of_deregister(seed: Seeder) -> None:
         age_days=400,
         deprecation=NOW - dt.timedelta(days=1),
     )
-    stub = DeprecationStub()
     policy = CleanupPolicy(keep=3, retention_days=90, deprecate_after=14)
-    report = run_cleanup(ClientFactory(hooks=[stub]), [R], policy, apply=True, now=NOW)
+    report = run_cleanup(tool_factory(), [R], policy, apply=True, now=NOW)
     assert report.ok and report.policy.action is Action.DEPRECATE
-    assert [c["ImageId"] for c in stub.calls] == [ids["1.2.0"]]
-    assert stub.calls[0]["DeprecateAt"] == NOW + dt.timedelta(days=14)
+    assert [c["ImageId"] for c in GAPS.deprecations] == [ids["1.2.0"]]
+    assert GAPS.deprecations[0]["DeprecateAt"] == NOW + dt.timedelta(days=14)
     assert ids["1.2.0"] in seed.image_ids(R)  # nothing deregistered
     assert any(
         k.image.image_id == already and k.reason.startswith("already deprecated") for k in report.plan.kept
@@ -132,31 +112,42 @@ def test_cli_dry_run_apply_and_bad_input(seed: Seeder) -> None:
     assert "result" not in doc["candidates"][0]
     table = runner.invoke(app, ["cleanup"])
     assert table.exit_code == 0 and "dry run" in table.stdout.lower()
-    stub = DeprecationStub()
-    commands.factory_hooks.append(stub)
-    dep = runner.invoke(app, ["cleanup", "--deprecate-after", "30", "--apply", "--json"])
-    assert dep.exit_code == 0 and [c["ImageId"] for c in stub.calls] == [ids["1.2.0"]]
-    applied = runner.invoke(app, ["cleanup", "--apply", "--json", "--image", "base"])
+    dep = runner.invoke(app, ["cleanup", "--deprecate-after", "30", "--apply", "--yes", "--json"])
+    assert dep.exit_code == 0 and [c["ImageId"] for c in GAPS.deprecations] == [ids["1.2.0"]]
+    applied = runner.invoke(app, ["cleanup", "--apply", "--yes", "--json", "--image", "base"])
     assert applied.exit_code == 0
-    assert json.loads(applied.stdout)["candidates"][0]["result"]["ok"] is True
+    result = json.loads(applied.stdout)["candidates"][0]["result"]
+    assert result["ok"] is True
+    assert list(result["steps"]) == ["mark-snapshots", "deprecate", "deregister", "delete-snapshots"]
     assert ids["1.2.0"] not in seed.image_ids(R)
     for bad in (["--keep", "0"], ["--region", "mars-1"], ["--retention-days", "-1"]):
         assert runner.invoke(app, ["cleanup", *bad]).exit_code == 2
 
 
 # --- properties ------------------------------------------------------------------------------------------
+#
+# A generated fleet: images of three names in two environments, each proven ours or not (tags copied by a
+# team, a recipe of another image, an ARN Image Builder does not list the AMI under), each referenced in one
+# of the ways the inventory reads (or not), shared or not, protected or not, of any age. The oracle below
+# is written from the issue's rules, not from the planner.
 
-USES = ("none", "instance", "template")
+USES = ("none", "instance", "template", "launch-config", "ssm", "resolve-ssm", "recipe")
+PROOFS = ("proven", "copied-tags", "foreign-recipe", "not-an-output")
 image_st = st.fixed_dictionaries(
     {
         "group": st.sampled_from(["a", "b", "c"]),
-        "managed": st.booleans(),
+        "env": st.sampled_from(["dev", "prod"]),
+        "proof": st.sampled_from(PROOFS),
         "use": st.sampled_from(USES),
+        "shared": st.booleans(),
+        "protected": st.booleans(),
         "age": st.integers(min_value=0, max_value=400),
         "minor": st.integers(min_value=0, max_value=30),
     }
 )
-images_st = st.lists(image_st, min_size=1, max_size=10, unique_by=lambda i: (i["group"], i["minor"]))
+images_st = st.lists(
+    image_st, min_size=1, max_size=10, unique_by=lambda i: (i["group"], i["env"], i["minor"])
+)
 policy_st = st.builds(
     CleanupPolicy,
     keep=st.integers(min_value=1, max_value=4),
@@ -165,26 +156,39 @@ policy_st = st.builds(
 
 
 def protected(specs: list[dict[str, Any]], keep: int) -> set[int]:
-    """Indexes that must never be deleted: unmanaged, in use, or among the newest ``keep`` managed versions."""
-    out = {i for i, s in enumerate(specs) if not s["managed"] or s["use"] != "none"}
-    groups: dict[str, list[int]] = defaultdict(list)
+    """Indexes that must never be removed: unproven, referenced, shared, deregistration-protected, or among
+    the newest ``keep`` *proven* versions of their (image, environment)."""
+    out = {
+        i
+        for i, s in enumerate(specs)
+        if s["proof"] != "proven" or s["use"] != "none" or s["shared"] or s["protected"]
+    }
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, s in enumerate(specs):
-        if s["managed"]:
-            groups[s["group"]].append(i)
+        if s["proof"] == "proven":
+            groups[(s["group"], s["env"])].append(i)
     for members in groups.values():
         out.update(sorted(members, key=lambda i: specs[i]["minor"], reverse=True)[:keep])
     return out
 
 
+def expected_removed(specs: list[dict[str, Any]], policy: CleanupPolicy) -> set[int]:
+    safe = protected(specs, policy.keep)
+    return {i for i, s in enumerate(specs) if i not in safe and s["age"] > policy.retention_days}
+
+
 def facts(i: int, spec: dict[str, Any]) -> ImageFacts:
-    tags = golden_tags(spec["group"], f"1.{spec['minor']}.0")
-    if not spec["managed"]:
-        tags.pop("managed-by")
+    tags = golden_tags(spec["group"], f"1.{spec['minor']}.0", spec["env"])
+    proof = (
+        Provenance(True, ProvenanceSource.IMAGE_BUILDER, "ok", tags["Ec2ImageBuilderArn"])
+        if spec["proof"] == "proven"
+        else Provenance(False, ProvenanceSource.NONE, spec["proof"])
+    )
     return ImageFacts(
         region=R,
         image_id=f"ami-{i:08x}",
         name=f"img-{i}",
-        owner_id="123456789012",
+        owner_id=ACCOUNT,
         created=NOW - dt.timedelta(days=spec["age"]),
         state="available",
         tags=tags,
@@ -193,7 +197,10 @@ def facts(i: int, spec: dict[str, Any]) -> ImageFacts:
         unencrypted_snapshot_ids=(),
         deprecation_time=None,
         in_use=spec["use"] != "none",
+        launch_permissions=(LaunchPermission(user_id="222222222222"),) if spec["shared"] else (),
         usage=("i-1",) if spec["use"] != "none" else (),
+        deregistration_protected=spec["protected"],
+        provenance=proof,
     )
 
 
@@ -202,49 +209,82 @@ def facts(i: int, spec: dict[str, Any]) -> ImageFacts:
 def test_plan_never_selects_a_protected_image(specs: list[dict[str, Any]], policy: CleanupPolicy) -> None:
     plan = plan_cleanup([facts(i, s) for i, s in enumerate(specs)], policy, NOW)
     chosen = {int(c.image.image_id[4:], 16) for c in plan.candidates}
-    safe = protected(specs, policy.keep)
-    assert not chosen & safe
-    expected = {i for i, s in enumerate(specs) if i not in safe and s["age"] > policy.retention_days}
-    assert chosen == expected
+    assert not chosen & protected(specs, policy.keep)
+    assert chosen == expected_removed(specs, policy)
     assert len(plan.candidates) + len(plan.kept) == len(specs)
     for c in plan.candidates:
         assert c.snapshots == c.image.snapshot_ids
 
 
-_SHARED_FACTORY = ClientFactory()  # one boto3 session for all examples (a new one reloads the EC2 model)
+def seed_fleet(seed: Seeder, specs: list[dict[str, Any]]) -> list[str]:
+    """Create the generated fleet on moto (and in the Image Builder stand-in)."""
+    ids: list[str] = []
+    ssm = boto3.client("ssm", region_name=R)
+    autoscaling = boto3.client("autoscaling", region_name=R)
+    for i, s in enumerate(specs):
+        version = f"1.{s['minor']}.0"
+        tags = golden_tags(s["group"], version, s["env"])
+        if s["proof"] == "copied-tags":
+            tags.pop("Ec2ImageBuilderArn")
+        elif s["proof"] == "foreign-recipe":
+            tags["Ec2ImageBuilderArn"] = image_arn("team", s["env"], version)
+            GAPS.images[tags["Ec2ImageBuilderArn"]] = []
+        image = seed.image(
+            R,
+            name=f"img-{i}",
+            tags=tags,
+            age_days=s["age"],
+            share_accounts=["222222222222"] if s["shared"] else (),
+            protected=s["protected"],
+            in_image_builder=s["proof"] != "not-an-output",
+        )
+        if s["proof"] == "not-an-output":
+            GAPS.images.setdefault(tags["Ec2ImageBuilderArn"], [])
+        ids.append(image)
+        use = s["use"]
+        if use == "instance":
+            seed.run_instance(R, image)
+        elif use == "template":
+            seed.launch_template(R, image)
+        elif use == "launch-config":
+            autoscaling.create_launch_configuration(
+                LaunchConfigurationName=f"lc-{i}", ImageId=image, InstanceType="t3.micro"
+            )
+        elif use in ("ssm", "resolve-ssm"):
+            ssm.put_parameter(Name=f"/team/img-{i}", Value=image, Type="String", DataType="aws:ec2:image")
+            if use == "resolve-ssm":
+                # A template resolving the parameter at launch (test_usage covers this source alone).
+                seed.launch_template(R, f"resolve:ssm:/team/img-{i}")
+        elif use == "recipe":
+            GAPS.recipe(R, f"child-{i}", "1.0.0", image)
+    return ids
+
+
+_SHARED_FACTORY = tool_factory()  # one boto3 session for all examples (a new one reloads the EC2 model)
 
 
 @given(specs=images_st, policy=policy_st)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_apply_on_moto_never_deletes_protected_images_and_always_their_snapshots(
+def test_apply_on_moto_never_removes_a_protected_image_and_removes_the_rest(
     moto_server: Any, seed: Seeder, specs: list[dict[str, Any]], policy: CleanupPolicy
 ) -> None:
     moto_server.reset()  # hypothesis runs many examples inside one test: start each from an empty account
-    ids: list[str] = []
-    for i, s in enumerate(specs):
-        tags = golden_tags(s["group"], f"1.{s['minor']}.0")
-        if not s["managed"]:
-            tags.pop("managed-by")
-        image = seed.image(R, name=f"img-{i}", tags=tags, age_days=s["age"])
-        ids.append(image)
-        if s["use"] == "instance":
-            seed.run_instance(R, image)
-        elif s["use"] == "template":
-            seed.launch_template(R, image)
+    GAPS.reset()
+    ids = seed_fleet(seed, specs)
     snapshots = {image: seed.snapshot_of(R, image) for image in ids}
     report = run_cleanup(_SHARED_FACTORY, [R], policy, apply=True, now=NOW)
-    assert report.ok
+    assert report.ok, (report.failed_regions, report.outcomes)
     remaining = seed.image_ids(R)
     remaining_snaps = seed.snapshot_ids(R)
-    safe = protected(specs, policy.keep)
-    deregistered = {o.image_id for o in report.outcomes}
+    removed = expected_removed(specs, policy)
     for i, image in enumerate(ids):
-        if i in safe:
-            assert image in remaining and snapshots[image] in remaining_snaps
-        if image in deregistered:
+        if i in removed:
             assert image not in remaining and snapshots[image] not in remaining_snaps
         else:
             assert image in remaining and snapshots[image] in remaining_snaps
-    assert deregistered == {
-        ids[i] for i, s in enumerate(specs) if i not in safe and s["age"] > policy.retention_days
+    assert {o.image_id for o in report.outcomes} == {ids[i] for i in removed}
+    # Every kept image says why, with a stable code.
+    assert {k.image.image_id for k in report.plan.kept} == {
+        ids[i] for i in range(len(ids)) if i not in removed
     }
+    assert all(k.reason for k in report.plan.kept)

@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 
 from golden_images.tools import commands
 from golden_images.tools.audit import AuditConfig, Check, run_audit
-from golden_images.tools.aws import ClientFactory
 from golden_images.tools.cleanup import CleanupPolicy, run_cleanup
-from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags
+from tests.tools.conftest import NOW, REGIONS, Seeder, golden_tags, tool_factory
 
 
 class _Raw:
@@ -101,7 +100,7 @@ def test_throttling_is_retried_and_one_failing_region_is_reported(seed: Seeder) 
         },
         fail_region=REGIONS[2],
     )
-    report = run_audit(ClientFactory(hooks=[faults]), REGIONS, AuditConfig(), now=NOW)
+    report = run_audit(tool_factory(faults), REGIONS, AuditConfig(), now=NOW)
     # Every injected throttle was answered by a retry: one extra attempt each.
     assert faults.throttled[(REGIONS[0], "DescribeImageAttribute")] == 2
     assert faults.attempts[(REGIONS[0], "DescribeImageAttribute")] == 6 + 2
@@ -121,7 +120,7 @@ def test_throttling_is_retried_and_one_failing_region_is_reported(seed: Seeder) 
 def test_unreachable_region_is_a_botocore_error_reported_as_failed(seed: Seeder) -> None:
     seed_regions(seed)
     faults = Faults(unreachable_region=REGIONS[1])
-    report = run_audit(ClientFactory(hooks=[faults], max_attempts=2), REGIONS, AuditConfig(), now=NOW)
+    report = run_audit(tool_factory(faults, max_attempts=2), REGIONS, AuditConfig(), now=NOW)
     assert list(report.failed_regions) == [REGIONS[1]]
     assert "EndpointConnectionError" in report.failed_regions[REGIONS[1]]
     assert faults.attempts[(REGIONS[1], "DescribeImages")] >= 2  # retried, then given up
@@ -134,7 +133,7 @@ def test_persistent_throttling_of_permissions_fails_the_region_not_the_findings(
     seed.image(REGIONS[0], name="base-0", tags=golden_tags("base", "1.0.0"), share_accounts=["222222222222"])
     seed.image(REGIONS[1], name="base-0", tags=golden_tags("base", "1.0.0"))
     faults = Faults(always_throttle=(REGIONS[0], "DescribeImageAttribute"))
-    report = run_audit(ClientFactory(hooks=[faults], max_attempts=2), REGIONS[:2], AuditConfig(), now=NOW)
+    report = run_audit(tool_factory(faults, max_attempts=2), REGIONS[:2], AuditConfig(), now=NOW)
     assert list(report.failed_regions) == [REGIONS[0]]
     assert "RequestLimitExceeded" in report.failed_regions[REGIONS[0]]
     assert {i.region for i in report.images} == {REGIONS[1]}
@@ -167,7 +166,7 @@ def test_cleanup_skips_a_failing_region_and_completes_the_others(seed: Seeder) -
         for n in range(3):
             seed.image(region, name=f"base-{n}", tags=golden_tags("base", f"1.{n}.0"))
     faults = Faults(fail_region=REGIONS[0])
-    report = run_cleanup(ClientFactory(hooks=[faults]), REGIONS, CleanupPolicy(), apply=True, now=NOW)
+    report = run_cleanup(tool_factory(faults), REGIONS, CleanupPolicy(), apply=True, now=NOW)
     assert list(report.failed_regions) == [REGIONS[0]] and not report.ok
     assert {o.image_id for o in report.outcomes if o.ok} == {old[REGIONS[1]], old[REGIONS[2]]}
     assert old[REGIONS[0]] in seed.image_ids(REGIONS[0])

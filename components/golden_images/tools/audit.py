@@ -12,10 +12,8 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
-
 from golden_images.common.rules import REQUIRED_TAG_KEYS, missing_tag_keys
-from golden_images.tools.aws import ClientFactory, error_text
+from golden_images.tools.aws import AWS_ERRORS, ClientFactory, error_text
 from golden_images.tools.facts import ImageFacts, LaunchPermission, newest_ids
 from golden_images.tools.inventory import Progress, read_region
 
@@ -54,6 +52,11 @@ class Check(enum.StrEnum):
     STALE = "stale-not-deprecated"
     UNUSED = "unused-old-version"
     UNMANAGED = "unmanaged"
+    UNVERIFIED = "unverified-provenance"
+    PUBLIC_SNAPSHOT = "public-snapshot"
+    SHARED_SNAPSHOT = "snapshot-shared"
+    AWS_MANAGED_KEY = "aws-managed-key"
+    PROTECTED = "deregistration-protected"
 
 
 #: Severity of each check (documented in docs/tools.md).
@@ -65,6 +68,11 @@ SEVERITY: dict[Check, Severity] = {
     Check.STALE: Severity.MEDIUM,
     Check.UNUSED: Severity.LOW,
     Check.UNMANAGED: Severity.LOW,
+    Check.UNVERIFIED: Severity.MEDIUM,
+    Check.PUBLIC_SNAPSHOT: Severity.CRITICAL,
+    Check.SHARED_SNAPSHOT: Severity.HIGH,
+    Check.AWS_MANAGED_KEY: Severity.HIGH,
+    Check.PROTECTED: Severity.INFO,
 }
 
 
@@ -171,7 +179,7 @@ def evaluate(images: Sequence[ImageFacts], config: AuditConfig, now: dt.datetime
     The "newest N" ranking is computed per region and per image group over *all* given images, so pass
     a region's complete inventory.
     """
-    kept = newest_ids(images, config.keep)
+    kept = newest_ids((i for i in images if i.proven), config.keep)
     findings: list[Finding] = []
     for image in images:
         ref = f"AMI {image.image_id} ({image.name or 'unnamed'}) in {image.region}"
@@ -226,17 +234,65 @@ def evaluate(images: Sequence[ImageFacts], config: AuditConfig, now: dt.datetime
                     "Set one (golden-images cleanup --deprecate-after DAYS --apply) or deregister it.",
                 )
             )
-        if not image.in_use and image.image_id not in kept:
+        for snapshot, targets in sorted(image.snapshot_shares.items()):
+            if "all" in targets:
+                findings.append(
+                    _finding(
+                        image,
+                        Check.PUBLIC_SNAPSHOT,
+                        f"{ref}: snapshot {snapshot} is public (createVolumePermission group 'all'). "
+                        "Remove it: anyone can copy the disk.",
+                    )
+                )
+            others = sorted(t for t in targets if t != "all" and t not in config.allow.accounts)
+            if others:
+                findings.append(
+                    _finding(
+                        image,
+                        Check.SHARED_SNAPSHOT,
+                        f"{ref}: snapshot {snapshot} grants createVolumePermission to {', '.join(others)}. "
+                        "Share the AMI instead (launch permissions) and remove the volume permission.",
+                    )
+                )
+        if image.aws_managed_key_snapshots:
+            findings.append(
+                _finding(
+                    image,
+                    Check.AWS_MANAGED_KEY,
+                    f"{ref} has snapshots encrypted with an AWS-managed KMS key "
+                    f"({', '.join(image.aws_managed_key_snapshots)}): it cannot be shared with other accounts "
+                    "and its key policy is not yours. Rebuild it with the region's customer-managed key.",
+                )
+            )
+        if image.deregistration_protected:
+            findings.append(
+                _finding(
+                    image,
+                    Check.PROTECTED,
+                    f"{ref} has deregistration protection; cleanup leaves it alone until it is disabled.",
+                )
+            )
+        claims = image.managed or image.golden_image is not None
+        if claims and not image.proven:
+            findings.append(
+                _finding(
+                    image,
+                    Check.UNVERIFIED,
+                    f"{ref} carries golden-images tags but its provenance is not proven: "
+                    f"{image.provenance.reason}. cleanup never touches it; check who built it.",
+                )
+            )
+        if image.proven and not image.in_use and image.image_id not in kept:
             findings.append(
                 _finding(
                     image,
                     Check.UNUSED,
-                    f"{ref} is not used by any instance or launch template and is not among the newest "
-                    f"{config.keep} versions of {image.golden_image or image.name!r}. "
+                    f"{ref} is proven ours, nothing in the region uses it, and it is not among the newest "
+                    f"{config.keep} versions of {image.golden_image!r} in {image.environment!r}. "
                     "Let golden-images cleanup deregister it.",
                 )
             )
-        if not image.managed:
+        if not claims:
             findings.append(
                 _finding(
                     image,
@@ -267,7 +323,9 @@ def run_audit(
     region). A region whose calls fail (after botocore's retries) is recorded in ``failed_regions``."""
     now = now or dt.datetime.now(dt.UTC)
     unique = tuple(dict.fromkeys(regions))
-    clients = {region: factory.client("ec2", region) for region in unique}
+    for region in unique:  # created up front, one after the other (a boto3 session is not thread-safe)
+        for service in ("ec2", "ssm", "autoscaling", "imagebuilder", "kms"):
+            factory.client(service, region)
     images: list[ImageFacts] = []
     findings: list[Finding] = []
     failed: dict[str, str] = {}
@@ -275,9 +333,14 @@ def run_audit(
     def one(region: str) -> tuple[str, tuple[ImageFacts, ...] | None, str | None]:
         try:
             inv = read_region(
-                clients[region], region, with_launch_permissions=True, workers=workers, progress=progress
+                factory,
+                region,
+                with_launch_permissions=True,
+                with_snapshots=True,
+                workers=workers,
+                progress=progress,
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             return region, None, error_text(exc)
         return region, inv.images, None
 

@@ -23,6 +23,12 @@ from typing import Any
 import boto3  # type: ignore[import-untyped,unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped,unused-ignore]
+
+#: Every failure a botocore call can end in. ``ResponseParserError`` is not a ``BotoCoreError``: an endpoint
+#: answering a 5xx with a non-XML body (a proxy's HTML page, moto's plain-text 500) raises it, and it must
+#: fail the region like any other error instead of escaping as a traceback.
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 #: Default ``max_attempts`` for adaptive retries (the first call included).
 DEFAULT_MAX_ATTEMPTS = 10

@@ -1,18 +1,27 @@
-"""``golden-images cleanup``: retire old golden AMIs safely.
+"""``golden-images cleanup``: retire old golden AMIs safely — it errs on keeping.
 
-:func:`plan_cleanup` is pure and decides, per image, *deregister/deprecate* or *keep, because …*. An image
-is eligible only when all of these hold:
+:func:`plan_cleanup` is pure and decides, per image, *deregister/deprecate* or *keep, because …* (each kept
+image carries a stable :class:`KeepCode` and a sentence). An image is eligible only when all of these hold,
+checked in this order (the first that fails is the reason shown):
 
-1. it is managed by golden-images (``managed-by=golden-images``);
-2. nothing uses it (no live instance, no launch template version of any number);
-3. it is older than the retention (``retention_days``, default 90);
-4. it is not among the newest ``keep`` versions (default 3) of its ``golden-image`` in its region;
-5. it is available (never touch an image that is still being created).
+1. it is proven ours (``Ec2ImageBuilderArn`` naming our recipe, confirmed by ``GetImage``; see
+   :mod:`golden_images.tools.facts`) — tags alone are not proof;
+2. it is selected (``--image``);
+3. it has no deregistration protection;
+4. nothing in the region uses it (:mod:`golden_images.tools.inventory` lists the sources);
+5. it is not shared (launch permissions to accounts, OUs, organisations or the public): use in other
+   accounts is invisible from here, so a shared image counts as in use — unless ``include_shared`` *and* it
+   has been deprecated for longer than ``shared_grace_days``;
+6. it is not among the newest ``keep`` proven versions of its (image, environment) in its region;
+7. it is older than ``retention_days``; 8. it is ``available``.
 
-A snapshot is deleted with its image unless another image of the region that stays still references it.
-:func:`apply_plan` deregisters, waits until EC2 no longer lists the images (a custom botocore waiter, so
-``DeleteSnapshot`` does not race the deregistration), then deletes the snapshots. With
-``deprecate_after`` the eligible images get ``EnableImageDeprecation`` instead and nothing is deleted.
+Applying a deregistration is, per image: tag the snapshots that will go with it (``golden-images:
+cleanup-of=<ami>``, ``golden-images:image-builder-arn=<arn>``: the provenance a later run trusts) →
+``EnableImageDeprecation`` (unless already deprecated) → ``DeregisterImage`` → wait until EC2 no longer
+lists it → ``DeleteSnapshot``; every step's outcome is recorded and a failed step stops that image. A run
+interrupted between deregistration and snapshot deletion leaves tagged snapshots whose AMI is gone: the
+next run lists them as *orphans* and deletes them (never an untagged snapshot, never one an image still
+references). With ``deprecate_after`` the eligible images only get a deprecation time.
 """
 
 from __future__ import annotations
@@ -20,17 +29,35 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError, WaiterError  # type: ignore[import-untyped,unused-ignore]
+from botocore.exceptions import WaiterError  # type: ignore[import-untyped,unused-ignore]
 from botocore.waiter import WaiterModel, create_waiter_with_client  # type: ignore[import-untyped,unused-ignore]
 
-from golden_images.tools.aws import ClientFactory, error_code, error_text
-from golden_images.tools.facts import ImageFacts, newest_ids
-from golden_images.tools.inventory import Progress, read_region
+from golden_images.tools.aws import AWS_ERRORS, ClientFactory, error_code, error_text
+from golden_images.tools.facts import ImageFacts, newest_ids, tag_map
+from golden_images.tools.inventory import IMAGE_BUILDER_GAP, Progress, read_region
+
+#: Tags cleanup puts on the snapshots it is about to delete (before the AMI is deregistered).
+MARK_AMI = "golden-images:cleanup-of"
+MARK_ARN = "golden-images:image-builder-arn"
+
+
+class KeepCode(enum.StrEnum):
+    """Why an image is kept (stable values for ``--json``)."""
+
+    UNPROVEN = "unproven"
+    NOT_SELECTED = "not-selected"
+    PROTECTED = "deregistration-protection"
+    IN_USE = "in-use"
+    SHARED = "shared"
+    NEWEST = "newest"
+    RETENTION = "retention"
+    STATE = "state"
+    DEPRECATED = "already-deprecated"
 
 
 class Action(enum.StrEnum):
@@ -42,13 +69,18 @@ class Action(enum.StrEnum):
 
 @dataclass(frozen=True)
 class CleanupPolicy:
-    """Eligibility rules. ``deprecate_after``: set a deprecation time that many days ahead instead of
-    deregistering. ``images``: restrict to these ``golden-image`` names (empty: all)."""
+    """Eligibility rules. ``keep`` newest proven versions per (image, environment) and region (default 3);
+    ``retention_days`` (default 90); ``deprecate_after``: set a deprecation time that many days ahead
+    instead of deregistering (default ``None``: deregister); ``images``: restrict to these ``golden-image``
+    names (empty, the default: all); ``include_shared``: allow shared images that have been deprecated for
+    more than ``shared_grace_days`` (default ``False``, 30 days)."""
 
     keep: int = 3
     retention_days: int = 90
     deprecate_after: int | None = None
     images: frozenset[str] = frozenset()
+    include_shared: bool = False
+    shared_grace_days: int = 30
 
     @property
     def action(self) -> Action:
@@ -69,23 +101,35 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Kept:
-    """An owned image cleanup leaves alone, and why."""
+    """An owned image cleanup leaves alone, why (``reason``) and the stable ``code`` of that reason."""
 
     image: ImageFacts
     reason: str
+    code: KeepCode = KeepCode.UNPROVEN
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A snapshot a previous cleanup tagged for deletion whose AMI no longer exists."""
+
+    region: str
+    snapshot_id: str
+    image_id: str
 
 
 @dataclass(frozen=True)
 class CleanupPlan:
-    """The decisions for a set of images."""
+    """The decisions for a set of images, plus orphaned snapshots of interrupted runs."""
 
     candidates: tuple[Candidate, ...]
     kept: tuple[Kept, ...]
+    orphans: tuple[Orphan, ...] = ()
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened when a candidate was applied."""
+    """What happened when a candidate (or an orphan, ``action`` deregister, ``image_id`` its former AMI)
+    was applied. ``steps``: step name → ``"ok"``, ``"skipped: …"`` or the error, in the order run."""
 
     region: str
     image_id: str
@@ -94,11 +138,14 @@ class Outcome:
     error: str | None = None
     deleted_snapshots: tuple[str, ...] = ()
     snapshot_errors: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CleanupReport:
-    """Plan, what was applied (empty on a dry run) and the regions that could not be read."""
+    """Plan, what was applied (empty on a dry run), the regions that could not be read, usage sources that
+    could not be read where that is tolerated (``gaps``: region → source → error), and whether the user
+    declined the confirmation."""
 
     generated_at: dt.datetime
     regions: tuple[str, ...]
@@ -107,6 +154,8 @@ class CleanupReport:
     plan: CleanupPlan
     outcomes: tuple[Outcome, ...]
     failed_regions: dict[str, str]
+    gaps: dict[str, dict[str, str]] = field(default_factory=dict)
+    declined: bool = False
 
     @property
     def partial(self) -> bool:
@@ -119,41 +168,65 @@ class CleanupReport:
         return not self.partial and all(o.ok and not o.snapshot_errors for o in self.outcomes)
 
 
+def _users(values: Sequence[str]) -> str:
+    return ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+
+
 def _keep_reason(
     image: ImageFacts, policy: CleanupPolicy, newest: frozenset[str], now: dt.datetime
-) -> str | None:
-    if not image.managed:
-        return "not managed by golden-images"
+) -> tuple[KeepCode, str] | None:
+    if not image.proven:
+        return KeepCode.UNPROVEN, f"not proven ours: {image.provenance.reason}"
     if policy.images and image.golden_image not in policy.images:
-        return "not selected (--image)"
+        return KeepCode.NOT_SELECTED, "not selected (--image)"
+    if image.deregistration_protected:
+        return KeepCode.PROTECTED, "deregistration protection is enabled"
     if image.in_use:
-        users = ", ".join(image.usage[:3]) + (" …" if len(image.usage) > 3 else "")
-        return f"in use by {users}"
+        return KeepCode.IN_USE, f"in use by {_users(image.usage)}"
+    shared = image.shared_with
+    if shared:
+        if not policy.include_shared:
+            return KeepCode.SHARED, (
+                f"shared with {_users(shared)}: use there is invisible from this account "
+                "(--include-shared allows it once deprecated long enough)"
+            )
+        limit = now - dt.timedelta(days=policy.shared_grace_days)
+        if image.deprecation_time is None or image.deprecation_time > limit:
+            return KeepCode.SHARED, (
+                f"shared with {_users(shared)} and not deprecated for more than "
+                f"{policy.shared_grace_days} days"
+            )
     if image.image_id in newest:
-        return f"among the newest {policy.keep} versions of {image.golden_image or image.name}"
+        return KeepCode.NEWEST, (
+            f"among the newest {policy.keep} versions of {image.golden_image} in {image.environment}"
+        )
     if image.age_days(now) <= policy.retention_days:
-        return f"{image.age_days(now)} days old, within the {policy.retention_days}-day retention"
+        return KeepCode.RETENTION, (
+            f"{image.age_days(now)} days old, within the {policy.retention_days}-day retention"
+        )
     if image.state != "available":
-        return f"state is {image.state}"
+        return KeepCode.STATE, f"state is {image.state}"
     if policy.action is Action.DEPRECATE and policy.deprecate_after is not None:
         target = now + dt.timedelta(days=policy.deprecate_after)
         if image.deprecation_time is not None and image.deprecation_time <= target:
-            return f"already deprecated at {image.deprecation_time.isoformat()}"
+            return KeepCode.DEPRECATED, f"already deprecated at {image.deprecation_time.isoformat()}"
     return None
 
 
-def plan_cleanup(images: Sequence[ImageFacts], policy: CleanupPolicy, now: dt.datetime) -> CleanupPlan:
+def plan_cleanup(
+    images: Sequence[ImageFacts], policy: CleanupPolicy, now: dt.datetime, orphans: Sequence[Orphan] = ()
+) -> CleanupPlan:
     """Decide for every image (pass each region's complete owned inventory: the newest-N ranking and the
-    snapshot sharing check look at all of them)."""
-    newest = newest_ids((i for i in images if i.managed), policy.keep)
+    snapshot sharing check look at all of them). Only proven images rank."""
+    newest = newest_ids((i for i in images if i.proven), policy.keep)
     chosen: list[ImageFacts] = []
     kept: list[Kept] = []
     for image in images:
-        reason = _keep_reason(image, policy, newest, now)
-        if reason is None:
+        decision = _keep_reason(image, policy, newest, now)
+        if decision is None:
             chosen.append(image)
         else:
-            kept.append(Kept(image, reason))
+            kept.append(Kept(image, decision[1], decision[0]))
     chosen_ids = {i.image_id for i in chosen}
     # Snapshots still referenced by an image that stays (in the same region) must survive.
     staying: dict[str, set[str]] = defaultdict(set)
@@ -163,8 +236,9 @@ def plan_cleanup(images: Sequence[ImageFacts], policy: CleanupPolicy, now: dt.da
     candidates: list[Candidate] = []
     for image in chosen:
         why = (
-            f"unused, {image.age_days(now)} days old (retention {policy.retention_days}), "
-            f"not among the newest {policy.keep} of {image.golden_image or image.name}"
+            f"ours ({image.provenance.source}), unused, unshared, {image.age_days(now)} days old "
+            f"(retention {policy.retention_days}), not among the newest {policy.keep} of "
+            f"{image.golden_image} in {image.environment}"
         )
         if policy.action is Action.DEPRECATE:
             assert policy.deprecate_after is not None
@@ -182,7 +256,34 @@ def plan_cleanup(images: Sequence[ImageFacts], policy: CleanupPolicy, now: dt.da
     order = lambda i: (i.region, i.group, i.created, i.image_id)  # noqa: E731
     candidates.sort(key=lambda c: order(c.image))
     kept.sort(key=lambda k: order(k.image))
-    return CleanupPlan(candidates=tuple(candidates), kept=tuple(kept))
+    safe_orphans = tuple(
+        o for o in orphans if o.snapshot_id not in staying[o.region] | _chosen_snaps(candidates)
+    )
+    return CleanupPlan(candidates=tuple(candidates), kept=tuple(kept), orphans=safe_orphans)
+
+
+def _chosen_snaps(candidates: Iterable[Candidate]) -> set[str]:
+    return {s for c in candidates for s in c.image.snapshot_ids}
+
+
+def find_orphans(ec2: Any, region: str, images: Sequence[ImageFacts]) -> list[Orphan]:
+    """Snapshots tagged by an earlier cleanup (:data:`MARK_AMI` and :data:`MARK_ARN`) whose AMI is no longer
+    owned in the region and that no owned image references."""
+    owned = {i.image_id for i in images}
+    referenced = {s for i in images for s in i.snapshot_ids}
+    orphans: list[Orphan] = []
+    for page in ec2.get_paginator("describe_snapshots").paginate(
+        OwnerIds=["self"], Filters=[{"Name": "tag-key", "Values": [MARK_AMI]}]
+    ):
+        for snapshot in page.get("Snapshots", ()):
+            tags = tag_map(snapshot.get("Tags"))
+            image_id = tags.get(MARK_AMI, "")
+            if not image_id.startswith("ami-") or not tags.get(MARK_ARN):
+                continue
+            if image_id in owned or snapshot["SnapshotId"] in referenced:
+                continue  # the image still exists (the earlier run stopped before deregistering)
+            orphans.append(Orphan(region, str(snapshot["SnapshotId"]), image_id))
+    return sorted(orphans, key=lambda o: o.snapshot_id)
 
 
 # DescribeImages filtered by id returns nothing once an image is deregistered (an id lookup may still
@@ -218,13 +319,54 @@ def wait_deregistered(ec2: Any, image_ids: Sequence[str]) -> None:
         waiter.wait(Owners=["self"], Filters=[{"Name": "image-id", "Values": chunk}])
 
 
-def _deregister(ec2: Any, candidate: Candidate) -> Outcome:
-    image = candidate.image
+def _step(ec2: Any, steps: dict[str, str], name: str, call: Callable[[], Any]) -> bool:
     try:
-        ec2.deregister_image(ImageId=image.image_id)
-    except (ClientError, BotoCoreError) as exc:
-        return Outcome(image.region, image.image_id, Action.DEREGISTER, ok=False, error=error_text(exc))
-    return Outcome(image.region, image.image_id, Action.DEREGISTER, ok=True)
+        call()
+    except AWS_ERRORS as exc:
+        steps[name] = error_text(exc)
+        return False
+    steps[name] = "ok"
+    return True
+
+
+def _failed(candidate: Candidate, steps: dict[str, str], step: str) -> Outcome:
+    image = candidate.image
+    return Outcome(
+        image.region, image.image_id, candidate.action, ok=False, error=f"{step}: {steps[step]}", steps=steps
+    )
+
+
+def _retire(ec2: Any, candidate: Candidate, now: dt.datetime) -> Outcome:
+    """Mark the snapshots, deprecate, deregister (the waiter and the deletions follow per region)."""
+    image = candidate.image
+    steps: dict[str, str] = {}
+    if candidate.snapshots:
+        tags = [
+            {"Key": MARK_AMI, "Value": image.image_id},
+            {"Key": MARK_ARN, "Value": image.provenance.arn or ""},
+        ]
+        if not _step(
+            ec2,
+            steps,
+            "mark-snapshots",
+            lambda: ec2.create_tags(Resources=list(candidate.snapshots), Tags=tags),
+        ):
+            return _failed(candidate, steps, "mark-snapshots")
+    if image.deprecation_time is not None and image.deprecation_time <= now:
+        steps["deprecate"] = f"skipped: deprecated since {image.deprecation_time.isoformat()}"
+    else:
+        # EC2 refuses a deprecation time in the past and rounds to the minute: the next whole minute.
+        at = (now + dt.timedelta(minutes=1)).replace(second=0, microsecond=0)
+        if not _step(
+            ec2,
+            steps,
+            "deprecate",
+            lambda: ec2.enable_image_deprecation(ImageId=image.image_id, DeprecateAt=at),
+        ):
+            return _failed(candidate, steps, "deprecate")
+    if not _step(ec2, steps, "deregister", lambda: ec2.deregister_image(ImageId=image.image_id)):
+        return _failed(candidate, steps, "deregister")
+    return Outcome(image.region, image.image_id, Action.DEREGISTER, ok=True, steps=steps)
 
 
 def _delete_snapshots(ec2: Any, outcome: Outcome, snapshots: Iterable[str]) -> Outcome:
@@ -233,59 +375,73 @@ def _delete_snapshots(ec2: Any, outcome: Outcome, snapshots: Iterable[str]) -> O
     for snapshot in snapshots:
         try:
             ec2.delete_snapshot(SnapshotId=snapshot)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) == "InvalidSnapshot.NotFound":
                 deleted.append(snapshot)  # already gone: the goal state holds
             else:
                 errors[snapshot] = error_text(exc)
         else:
             deleted.append(snapshot)
-    return Outcome(
-        outcome.region,
-        outcome.image_id,
-        outcome.action,
-        ok=outcome.ok,
-        error=outcome.error,
-        deleted_snapshots=tuple(deleted),
-        snapshot_errors=errors,
-    )
+    steps = dict(outcome.steps)
+    steps["delete-snapshots"] = "ok" if not errors else f"{len(errors)} failed"
+    return replace(outcome, deleted_snapshots=tuple(deleted), snapshot_errors=errors, steps=steps)
 
 
 def _deprecate(ec2: Any, candidate: Candidate) -> Outcome:
     image = candidate.image
     assert candidate.deprecate_at is not None
-    try:
-        ec2.enable_image_deprecation(ImageId=image.image_id, DeprecateAt=candidate.deprecate_at)
-    except (ClientError, BotoCoreError) as exc:
-        return Outcome(image.region, image.image_id, Action.DEPRECATE, ok=False, error=error_text(exc))
-    return Outcome(image.region, image.image_id, Action.DEPRECATE, ok=True)
+    steps: dict[str, str] = {}
+    at = candidate.deprecate_at
+    if not _step(
+        ec2, steps, "deprecate", lambda: ec2.enable_image_deprecation(ImageId=image.image_id, DeprecateAt=at)
+    ):
+        return _failed(candidate, steps, "deprecate")
+    return Outcome(image.region, image.image_id, Action.DEPRECATE, ok=True, steps=steps)
 
 
-def apply_region(ec2: Any, candidates: Sequence[Candidate], *, workers: int = 4) -> list[Outcome]:
-    """Apply one region's candidates. Snapshots are only deleted for images whose deregistration
-    succeeded and was observed by the waiter."""
-    if not candidates:
-        return []
+def apply_region(
+    ec2: Any,
+    candidates: Sequence[Candidate],
+    *,
+    orphans: Sequence[Orphan] = (),
+    workers: int = 4,
+    now: dt.datetime | None = None,
+) -> list[Outcome]:
+    """Apply one region's candidates (and delete its orphaned snapshots). Snapshots are only deleted for
+    images whose deregistration succeeded and was observed by the waiter."""
+    now = now or dt.datetime.now(dt.UTC)
+    outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        if orphans:
+            for orphan in orphans:
+                base = Outcome(
+                    orphan.region, orphan.image_id, Action.DEREGISTER, ok=True, steps={"orphan": "ok"}
+                )
+                outcomes.append(_delete_snapshots(ec2, base, [orphan.snapshot_id]))
+        if not candidates:
+            return outcomes
         if candidates[0].action is Action.DEPRECATE:
-            return list(pool.map(lambda c: _deprecate(ec2, c), candidates))
-        outcomes = list(pool.map(lambda c: _deregister(ec2, c), candidates))
-        done = [o.image_id for o in outcomes if o.ok]
+            return outcomes + list(pool.map(lambda c: _deprecate(ec2, c), candidates))
+        retired = list(pool.map(lambda c: _retire(ec2, c, now), candidates))
+        done = [o.image_id for o in retired if o.ok]
         try:
             wait_deregistered(ec2, done)
-        except (WaiterError, ClientError, BotoCoreError) as exc:
-            # Without confirmation, deleting snapshots could fail half-way; report and keep them.
-            msg = f"deregistered, snapshots kept: {error_text(exc)}"
-            return [
-                Outcome(o.region, o.image_id, o.action, ok=False, error=msg) if o.ok else o for o in outcomes
-            ]
+        except (WaiterError, *AWS_ERRORS) as exc:
+            # Without confirmation, deleting snapshots could fail half-way; keep them (they are tagged: the
+            # next run deletes them once the AMI is gone).
+            msg = f"deregistered, snapshots kept for the next run: {error_text(exc)}"
+            return outcomes + [replace(o, ok=False, error=msg) if o.ok else o for o in retired]
         by_id = {c.image.image_id: c for c in candidates}
-        return list(
+        return outcomes + list(
             pool.map(
                 lambda o: _delete_snapshots(ec2, o, by_id[o.image_id].snapshots) if o.ok else o,
-                outcomes,
+                retired,
             )
         )
+
+
+#: ``confirm(report)`` → proceed? Called once with the complete dry-run report before anything changes.
+Confirm = Callable[["CleanupReport"], bool]
 
 
 def run_cleanup(
@@ -298,40 +454,74 @@ def run_cleanup(
     concurrency: int = 4,
     workers: int = 4,
     progress: Progress | None = None,
+    confirm: Confirm | None = None,
 ) -> CleanupReport:
-    """Plan (and with ``apply`` carry out) the cleanup of ``regions`` in parallel; a region that cannot be
-    read is reported in ``failed_regions`` and nothing is done there."""
+    """Plan every region in parallel, then (with ``apply``, and ``confirm`` returning ``True`` when given)
+    carry the plan out. A region that cannot be read — including one whose Image Builder recipes cannot be
+    listed, so that "no recipe uses it" is unproven — is reported in ``failed_regions`` and nothing is done
+    there."""
     now = now or dt.datetime.now(dt.UTC)
     unique = tuple(dict.fromkeys(regions))
-    clients = {region: factory.client("ec2", region) for region in unique}
 
-    def one(region: str) -> tuple[str, CleanupPlan | None, list[Outcome], str | None]:
+    def plan_one(region: str) -> tuple[str, CleanupPlan | None, dict[str, str], str | None]:
         try:
-            inv = read_region(clients[region], region, with_launch_permissions=False, progress=progress)
-        except (ClientError, BotoCoreError) as exc:
-            return region, None, [], error_text(exc)
-        plan = plan_cleanup(inv.images, policy, now)
-        outcomes = apply_region(clients[region], plan.candidates, workers=workers) if apply else []
-        return region, plan, outcomes, None
+            inv = read_region(
+                factory, region, with_launch_permissions=True, workers=workers, progress=progress
+            )
+            if IMAGE_BUILDER_GAP in inv.gaps:
+                return (
+                    region,
+                    None,
+                    {},
+                    (
+                        "cannot prove that no Image Builder recipe uses these AMIs: "
+                        + inv.gaps[IMAGE_BUILDER_GAP]
+                    ),
+                )
+            orphans = find_orphans(factory.client("ec2", region), region, inv.images)
+        except AWS_ERRORS as exc:
+            return region, None, {}, error_text(exc)
+        return region, plan_cleanup(inv.images, policy, now, orphans), dict(inv.gaps), None
 
-    candidates: list[Candidate] = []
-    kept: list[Kept] = []
-    outcomes: list[Outcome] = []
+    plans: dict[str, CleanupPlan] = {}
+    gaps: dict[str, dict[str, str]] = {}
     failed: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(unique) or 1))) as pool:
-        for region, plan, region_outcomes, error in pool.map(one, unique):
+        for region, plan, region_gaps, error in pool.map(plan_one, unique):
             if plan is None:
                 failed[region] = error or "unknown error"
                 continue
-            candidates.extend(plan.candidates)
-            kept.extend(plan.kept)
-            outcomes.extend(region_outcomes)
-    return CleanupReport(
+            plans[region] = plan
+            if region_gaps:
+                gaps[region] = region_gaps
+    merged = CleanupPlan(
+        tuple(c for p in plans.values() for c in p.candidates),
+        tuple(k for p in plans.values() for k in p.kept),
+        tuple(o for p in plans.values() for o in p.orphans),
+    )
+    report = CleanupReport(
         generated_at=now,
         regions=unique,
         policy=policy,
-        applied=apply,
-        plan=CleanupPlan(tuple(candidates), tuple(kept)),
-        outcomes=tuple(outcomes),
+        applied=False,
+        plan=merged,
+        outcomes=(),
         failed_regions=dict(sorted(failed.items())),
+        gaps=dict(sorted(gaps.items())),
     )
+    if not apply:
+        return report
+    if confirm is not None and (merged.candidates or merged.orphans) and not confirm(report):
+        return replace(report, declined=True)
+
+    def apply_one(region: str) -> list[Outcome]:
+        plan = plans[region]
+        return apply_region(
+            factory.client("ec2", region), plan.candidates, orphans=plan.orphans, workers=workers, now=now
+        )
+
+    outcomes: list[Outcome] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(plans) or 1))) as pool:
+        for region_outcomes in pool.map(apply_one, list(plans)):
+            outcomes.extend(region_outcomes)
+    return replace(report, applied=True, outcomes=tuple(outcomes))

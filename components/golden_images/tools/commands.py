@@ -26,7 +26,7 @@ from golden_images.common.rules import is_aws_account_id, is_aws_org_arn, is_aws
 from golden_images.tools import report as render
 from golden_images.tools.audit import AllowList, AuditConfig, Severity, run_audit
 from golden_images.tools.aws import DEFAULT_MAX_ATTEMPTS, ClientFactory
-from golden_images.tools.cleanup import CleanupPolicy, run_cleanup
+from golden_images.tools.cleanup import CleanupPolicy, CleanupReport, run_cleanup
 from golden_images.tools.pin import PinResult, StackError, pin_stack
 
 #: Tests replace this to inject botocore event hooks into every client the commands create.
@@ -50,6 +50,11 @@ AttemptsOpt = Annotated[
     int, typer.Option("--max-attempts", min=1, help="Attempts per AWS call (adaptive retries).")
 ]
 ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, help="Regions processed at once.")]
+
+
+def _interactive() -> bool:
+    """True when a person can answer a prompt (stdin and stderr are terminals)."""
+    return sys.stdin.isatty() and _err.is_terminal
 
 
 def _fail_input(message: str) -> typer.Exit:
@@ -218,12 +223,28 @@ def cleanup(
     image: Annotated[
         list[str] | None, typer.Option("--image", help="Only these golden-image names (repeat).")
     ] = None,
+    include_shared: Annotated[
+        bool,
+        typer.Option(
+            "--include-shared",
+            help="Also retire shared AMIs once deprecated for longer than --shared-grace-days.",
+        ),
+    ] = False,
+    shared_grace_days: Annotated[
+        int, typer.Option("--shared-grace-days", min=0, help="Deprecated this long before a shared AMI goes.")
+    ] = 30,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --apply: do not ask for confirmation.")
+    ] = False,
     as_json: JsonOpt = False,
     concurrency: ConcurrencyOpt = 4,
     max_attempts: AttemptsOpt = DEFAULT_MAX_ATTEMPTS,
     profile: ProfileOpt = None,
 ) -> None:
-    """Deregister (and delete the snapshots of) old, unused golden AMIs — a dry run unless --apply."""
+    """Deregister (and delete the snapshots of) old, unused golden AMIs proven ours — a dry run unless
+    --apply; --apply asks on a terminal and needs --yes without one."""
+    if apply and not yes and not _interactive():
+        raise _fail_input("--apply without a terminal needs --yes (review the plan with a dry run first)")
     factory = _factory(profile, max_attempts)
     regions = _regions(region, factory)
     policy = CleanupPolicy(
@@ -231,11 +252,27 @@ def cleanup(
         retention_days=retention_days,
         deprecate_after=deprecate_after,
         images=frozenset(image or ()),
+        include_shared=include_shared,
+        shared_grace_days=shared_grace_days,
     )
+
+    def confirm(plan: CleanupReport) -> bool:
+        render.cleanup_table(plan, _err)
+        return bool(typer.confirm("Apply this plan?", default=False, err=True))
+
     with _progress(True, "cleanup") as progress:
         result = run_cleanup(
-            factory, regions, policy, apply=apply, concurrency=concurrency, progress=progress
+            factory,
+            regions,
+            policy,
+            apply=apply,
+            concurrency=concurrency,
+            progress=progress,
+            confirm=None if yes else confirm,
         )
+    if result.declined:
+        _err.print("Declined: nothing changed.")
+        raise typer.Exit(1)
     if as_json:
         print(json.dumps(render.cleanup_json(result), indent=2))
     else:

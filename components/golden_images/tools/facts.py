@@ -1,12 +1,22 @@
-"""The pure view of an AMI that audit and cleanup reason about, and the "newest N versions" ranking.
+"""The pure view of an AMI that audit and cleanup reason about, its provenance, and the "newest N" ranking.
 
-:func:`image_facts` turns one ``DescribeImages`` item (plus its launch permissions and whether anything
-uses it) into an immutable :class:`ImageFacts`; everything downstream is pure and tested without AWS.
+:func:`image_facts` turns one ``DescribeImages`` item (plus its launch permissions, what uses it and its
+proven provenance) into an immutable :class:`ImageFacts`; everything downstream is pure and tested without
+AWS.
+
+**Ours** means proven by EC2 Image Builder's own provenance, never by our canonical tags alone (anyone can
+copy ``managed-by``/``golden-image``/``image-version``): :func:`claimed_provenance` checks the
+``Ec2ImageBuilderArn`` tag Image Builder sets on its output AMIs — an image ARN of *this* account naming one
+of this project's recipes for the AMI's own image and environment (``<image>-<env>-<10 hex fingerprint>``,
+see ``golden_images.common.naming.builder_name``) at the AMI's ``image-version`` — and
+:func:`confirm_provenance` then requires ``GetImage`` to list the AMI among that image's outputs whenever the
+Image Builder API answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +28,129 @@ from golden_images.common.rules import MANAGED_BY, is_public_group, is_semver
 TAG_MANAGED_BY = "managed-by"
 TAG_IMAGE = "golden-image"
 TAG_VERSION = "image-version"
+TAG_ENVIRONMENT = "environment"
+#: Set by EC2 Image Builder on every AMI it outputs: the ARN of the Image Builder image (build version).
+TAG_IMAGE_BUILDER_ARN = "Ec2ImageBuilderArn"
+#: ``arn:<partition>:imagebuilder:<region>:<account>:image/<recipe name>/<x.y.z>/<build>``.
+_IMAGE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"image/(?P<recipe>[a-z0-9-]+)/(?P<version>\d+\.\d+\.\d+)/(?P<build>\d+)$"
+)
+#: The fingerprint suffix of our recipe names (``golden_images.common.fingerprint.SHORT`` hex chars).
+_RECIPE_SUFFIX = re.compile(r"^-[0-9a-f]{10}$")
+
+
+class ProvenanceSource:
+    """How an image's provenance was established (values used in JSON)."""
+
+    IMAGE_BUILDER = "image-builder"  # tag + GetImage lists the AMI among the image's outputs
+    TAG_ONLY = "tag-only"  # tag checks out, GetImage could not be asked (the API did not answer)
+    NONE = "none"  # not proven
+    UNCHECKED = "unchecked"  # facts built without a provenance check (pure tests)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Whether an AMI is proven to be ours. ``reason`` says why (or why not) in one line; ``arn`` is the
+    Image Builder image ARN the AMI claims (``None`` without the tag)."""
+
+    proven: bool
+    source: str
+    reason: str
+    arn: str | None = None
+
+
+UNCHECKED = Provenance(False, ProvenanceSource.UNCHECKED, "provenance not checked")
+
+
+def claimed_provenance(tags: Mapping[str, str], owner_id: str) -> Provenance:
+    """What the ``Ec2ImageBuilderArn`` tag claims, checked against the AMI's own tags and owner (pure).
+
+    Returns a *provisional* :class:`Provenance`: ``proven`` is ``True`` only for the tag-only level; the
+    caller confirms it with :func:`confirm_provenance`."""
+    arn = tags.get(TAG_IMAGE_BUILDER_ARN)
+    if not arn:
+        return Provenance(
+            False, ProvenanceSource.NONE, f"no {TAG_IMAGE_BUILDER_ARN} tag (not built by Image Builder)"
+        )
+    match = _IMAGE_ARN.match(arn)
+    if match is None:
+        return Provenance(
+            False, ProvenanceSource.NONE, f"{TAG_IMAGE_BUILDER_ARN} {arn!r} is not an image ARN", arn
+        )
+    image, env, version = tags.get(TAG_IMAGE), tags.get(TAG_ENVIRONMENT), tags.get(TAG_VERSION)
+    if tags.get(TAG_MANAGED_BY) != MANAGED_BY or not image or not env:
+        return Provenance(
+            False,
+            ProvenanceSource.NONE,
+            "built by Image Builder but without golden-image/environment tags",
+            arn,
+        )
+    if match["account"] != owner_id:
+        return Provenance(
+            False,
+            ProvenanceSource.NONE,
+            f"built by Image Builder in account {match['account']}, not {owner_id}",
+            arn,
+        )
+    recipe = match["recipe"]
+    stem = f"{image}-{env}"
+    if not (recipe.startswith(stem) and _RECIPE_SUFFIX.match(recipe[len(stem) :])):
+        return Provenance(
+            False,
+            ProvenanceSource.NONE,
+            f"built from recipe {recipe!r}, not one of ours for {image} in {env} ({stem}-<fingerprint>)",
+            arn,
+        )
+    if version != match["version"]:
+        return Provenance(
+            False,
+            ProvenanceSource.NONE,
+            f"image-version tag {version!r} differs from the recipe version {match['version']}",
+            arn,
+        )
+    return Provenance(
+        True, ProvenanceSource.TAG_ONLY, f"built by our recipe {recipe} {match['version']}", arn
+    )
+
+
+def confirm_provenance(
+    claimed: Provenance,
+    image_id: str,
+    region: str,
+    *,
+    outputs: Iterable[Mapping[str, Any]] | None,
+    error: str | None = None,
+    not_found: bool = False,
+) -> Provenance:
+    """Confirm a tag claim with ``GetImage``'s ``outputResources.amis`` (``outputs``; ``None`` when the API
+    did not answer, with ``error`` saying why). An answer that does not list the AMI, or an image Image
+    Builder does not know (``not_found``), disproves the claim; an API that does not answer (access denied,
+    not offered) leaves the tag-only level, reported as such."""
+    if not claimed.proven:
+        return claimed
+    if not_found:
+        return Provenance(
+            False, ProvenanceSource.NONE, f"Image Builder has no image {claimed.arn}", claimed.arn
+        )
+    if outputs is None:
+        return Provenance(
+            True,
+            ProvenanceSource.TAG_ONLY,
+            f"{claimed.reason}; GetImage unanswered ({error or 'no answer'}), tag only",
+            claimed.arn,
+        )
+    for ami in outputs:
+        if ami.get("image") == image_id and ami.get("region") in (None, region):
+            return Provenance(
+                True, ProvenanceSource.IMAGE_BUILDER, f"{claimed.reason}; GetImage lists it", claimed.arn
+            )
+    return Provenance(
+        False,
+        ProvenanceSource.NONE,
+        f"GetImage {claimed.arn} does not list {image_id} in {region} among its outputs",
+        claimed.arn,
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +184,10 @@ class ImageFacts:
 
     ``encrypted`` is ``False`` unless *every* EBS mapping reports ``Encrypted: true``: a mapping without the
     field (moto omits it; real EC2 always sets it for EBS) cannot be proven encrypted. ``launch_permissions``
-    is ``None`` when it was not looked up (cleanup does not need it).
+    is ``None`` when it was not looked up. ``deregistration_protected``: ``DeregistrationProtection`` starts
+    with ``enabled``. The snapshot fields are filled by the audit (empty otherwise): snapshots whose
+    ``createVolumePermission`` is public or names other accounts, and snapshots encrypted with an
+    AWS-managed KMS key.
     """
 
     region: str
@@ -68,6 +204,28 @@ class ImageFacts:
     in_use: bool
     launch_permissions: tuple[LaunchPermission, ...] | None = None
     usage: tuple[str, ...] = field(default=())
+    deregistration_protected: bool = False
+    provenance: Provenance = UNCHECKED
+    snapshot_shares: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    aws_managed_key_snapshots: tuple[str, ...] = ()
+
+    @property
+    def proven(self) -> bool:
+        """True when Image Builder's provenance proves the image ours (see :func:`claimed_provenance`)."""
+        return self.provenance.proven
+
+    @property
+    def environment(self) -> str | None:
+        """The ``environment`` tag, if any."""
+        return self.tags.get(TAG_ENVIRONMENT) or None
+
+    @property
+    def shared_with(self) -> tuple[str, ...]:
+        """Launch-permission targets other than the owner (``all`` when public)."""
+        targets = [p.target for p in self.launch_permissions or () if p.user_id != self.owner_id]
+        if self.public and "all" not in targets:
+            targets.append("all")
+        return tuple(sorted(set(targets)))
 
     @property
     def managed(self) -> bool:
@@ -88,8 +246,11 @@ class ImageFacts:
 
     @property
     def group(self) -> str:
-        """Versions are ranked within a group: the ``golden-image`` tag, else the AMI name."""
-        return self.golden_image or f"name:{self.name}"
+        """Versions are ranked within a group: ``<golden-image>/<environment>`` (dev's newer versions never
+        evict prod's), else the AMI name."""
+        if self.golden_image:
+            return f"{self.golden_image}/{self.environment or '-'}"
+        return f"name:{self.name}"
 
     @property
     def encrypted(self) -> bool:
@@ -126,9 +287,11 @@ def image_facts(
     *,
     usage: Sequence[str] = (),
     launch_permissions: Sequence[Mapping[str, Any]] | None = None,
+    provenance: Provenance = UNCHECKED,
 ) -> ImageFacts:
     """Build :class:`ImageFacts` from a ``DescribeImages`` item. ``usage`` names what references the image
-    (instance ids, ``lt-…:v3`` launch template versions); empty means unused."""
+    (instance ids, ``lt-…:v3`` launch template versions, …); empty means unused. ``provenance`` defaults
+    to :data:`UNCHECKED` (not proven)."""
     snapshots: list[str] = []
     unencrypted: list[str] = []
     for mapping in image.get("BlockDeviceMappings") or ():
@@ -160,6 +323,8 @@ def image_facts(
         in_use=bool(usage),
         launch_permissions=perms,
         usage=tuple(usage),
+        deregistration_protected=str(image.get("DeregistrationProtection") or "").startswith("enabled"),
+        provenance=provenance,
     )
 
 
@@ -173,7 +338,8 @@ def version_key(image: ImageFacts) -> tuple[int, tuple[int, int, int], dt.dateti
 
 
 def newest_ids(images: Iterable[ImageFacts], keep: int) -> frozenset[str]:
-    """Ids of the newest ``keep`` images of every :attr:`ImageFacts.group` (per region)."""
+    """Ids of the newest ``keep`` images of every :attr:`ImageFacts.group` per region (callers pass only
+    proven images: an unproven look-alike must never take a keep slot)."""
     groups: dict[tuple[str, str], list[ImageFacts]] = defaultdict(list)
     for image in images:
         groups[(image.region, image.group)].append(image)

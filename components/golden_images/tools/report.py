@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from golden_images.tools.audit import SEVERITY, AuditReport, Check, Severity
-from golden_images.tools.cleanup import Action, CleanupReport
+from golden_images.tools.cleanup import Action, CleanupReport, Outcome
 from golden_images.tools.facts import ImageFacts
 from golden_images.tools.pin import Change, PinResult
 
@@ -53,6 +53,16 @@ def _image_json(image: ImageFacts, now: dt.datetime) -> dict[str, Any]:
         "public": image.public,
         "encrypted": image.encrypted,
         "deprecation_time": _iso(image.deprecation_time),
+        "environment": image.environment,
+        "proven": image.proven,
+        "provenance": {
+            "source": image.provenance.source,
+            "reason": image.provenance.reason,
+            "image_builder_arn": image.provenance.arn,
+        },
+        "deregistration_protected": image.deregistration_protected,
+        "shared_with": list(image.shared_with) if image.launch_permissions is not None else None,
+        "usage": list(image.usage),
     }
 
 
@@ -205,10 +215,26 @@ def audit_table(report: AuditReport, console: Console) -> None:
         console.print("[bold red]Partial report: failed regions were not audited.[/]")
 
 
+def _result_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "ok": outcome.ok and not outcome.snapshot_errors,
+        "error": outcome.error,
+        "steps": outcome.steps,
+        "deleted_snapshots": list(outcome.deleted_snapshots),
+        "snapshot_errors": outcome.snapshot_errors,
+    }
+
+
 def cleanup_json(report: CleanupReport) -> dict[str, Any]:
     """The ``cleanup --json`` document (schema in docs/tools.md)."""
     now = report.generated_at
-    outcomes = {(o.region, o.image_id): o for o in report.outcomes}
+    outcomes = {(o.region, o.image_id): o for o in report.outcomes if "orphan" not in o.steps}
+    orphan_outcomes = {
+        (o.region, o.image_id, s): o
+        for o in report.outcomes
+        if "orphan" in o.steps
+        for s in (*o.deleted_snapshots, *o.snapshot_errors)
+    }
     candidates = []
     for c in report.plan.candidates:
         entry: dict[str, Any] = {
@@ -220,12 +246,7 @@ def cleanup_json(report: CleanupReport) -> dict[str, Any]:
         }
         outcome = outcomes.get((c.image.region, c.image.image_id))
         if outcome is not None:
-            entry["result"] = {
-                "ok": outcome.ok and not outcome.snapshot_errors,
-                "error": outcome.error,
-                "deleted_snapshots": list(outcome.deleted_snapshots),
-                "snapshot_errors": outcome.snapshot_errors,
-            }
+            entry["result"] = _result_json(outcome)
         candidates.append(entry)
     policy = report.policy
     return {
@@ -238,14 +259,30 @@ def cleanup_json(report: CleanupReport) -> dict[str, Any]:
             "retention_days": policy.retention_days,
             "deprecate_after": policy.deprecate_after,
             "images": sorted(policy.images),
+            "include_shared": policy.include_shared,
+            "shared_grace_days": policy.shared_grace_days,
         },
         "partial": report.partial,
         "failed_regions": report.failed_regions,
+        "unreadable_sources": report.gaps,
+        "declined": report.declined,
         "ok": report.ok,
         "candidates": candidates,
         "kept": [
-            {"region": k.image.region, "image_id": k.image.image_id, "name": k.image.name, "reason": k.reason}
-            for k in report.plan.kept
+            {**_image_json(k.image, now), "code": k.code.value, "reason": k.reason} for k in report.plan.kept
+        ],
+        "orphaned_snapshots": [
+            {
+                "region": o.region,
+                "snapshot_id": o.snapshot_id,
+                "image_id": o.image_id,
+                **(
+                    {"result": _result_json(orphan_outcomes[(o.region, o.image_id, o.snapshot_id)])}
+                    if (o.region, o.image_id, o.snapshot_id) in orphan_outcomes
+                    else {}
+                ),
+            }
+            for o in report.plan.orphans
         ],
     }
 
@@ -259,7 +296,7 @@ def cleanup_table(report: CleanupReport, console: Console) -> None:
         table.add_column(column, overflow="fold")
     if report.applied:
         table.add_column("Result")
-    outcomes = {(o.region, o.image_id): o for o in report.outcomes}
+    outcomes = {(o.region, o.image_id): o for o in report.outcomes if "orphan" not in o.steps}
     for c in report.plan.candidates:
         detail = ", ".join(c.snapshots) if c.action is Action.DEREGISTER else (_iso(c.deprecate_at) or "")
         row = [
@@ -279,9 +316,32 @@ def cleanup_table(report: CleanupReport, console: Console) -> None:
             )
         table.add_row(*row)
     console.print(table)
-    console.print(f"Kept {len(report.plan.kept)} image(s) (see --json for the reason of each).")
-    if not report.applied and report.plan.candidates:
+    if report.plan.orphans:
+        orphans = Table(title=f"Orphaned snapshots of earlier runs: {len(report.plan.orphans)} (delete)")
+        for column in ("Region", "Snapshot", "Former AMI"):
+            orphans.add_column(column)
+        for orphan in report.plan.orphans:
+            orphans.add_row(orphan.region, orphan.snapshot_id, orphan.image_id)
+        console.print(orphans)
+    kept = Table(title=f"Kept: {len(report.plan.kept)} image(s)")
+    for column in ("Region", "AMI", "Image", "Env", "Version", "Age", "Why kept"):
+        kept.add_column(column, overflow="fold")
+    for k in report.plan.kept:
+        kept.add_row(
+            k.image.region,
+            k.image.image_id,
+            k.image.golden_image or k.image.name,
+            k.image.environment or "",
+            k.image.version or "",
+            f"{k.image.age_days(report.generated_at)}d",
+            f"{k.code.value}: {k.reason}",
+        )
+    console.print(kept)
+    if not report.applied and (report.plan.candidates or report.plan.orphans):
         console.print("Dry run: nothing changed. Re-run with --apply to act.")
+    for region, sources in report.gaps.items():
+        for source, error in sources.items():
+            console.print(f"[yellow]Region {region}: {source} not readable[/] ({error})")
     for region, error in report.failed_regions.items():
         console.print(f"[bold red]Region {region} FAILED[/]: {error}")
 
