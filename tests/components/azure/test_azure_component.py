@@ -158,7 +158,7 @@ def test_template_source_is_pinned(runs: dict[str, ProgramRun], stack: str) -> N
             "publisher": "Canonical",
             "offer": "ubuntu-24_04-lts",
             "sku": "server",
-            "version": "24.04.202411030",
+            "version": "24.04.202609040",
         }
         assert not rules.is_floating_reference(source["version"])
 
@@ -304,7 +304,7 @@ def test_version_record(runs: dict[str, ProgramRun], stack: str) -> None:
     assert artifacts["gallery_image_id"] == "base-ubuntu-azure-image-definition-id"
     assert artifacts["gallery"] == f"golden_images_{stack}_base_ubuntu"
     assert artifacts["template"].startswith(f"base-ubuntu-{stack}-")
-    assert record["parent"]["azure"] == "Canonical:ubuntu-24_04-lts:server:24.04.202411030"
+    assert record["parent"]["azure"] == "Canonical:ubuntu-24_04-lts:server:24.04.202609040"
     if stack == "dev":
         assert record["encryption"]["azure"] == "platform-default"
         assert artifacts["version_id"] is None and artifacts["version_name"] is None
