@@ -170,12 +170,16 @@ def test_a_file_is_installed_exactly_on_every_platform(image: ImageSpec, tmp_pat
 
 
 @given(content=texts, args=arguments)
-def test_awstoe_documents_never_carry_catalog_template_syntax(content: str, args: list[str]) -> None:
+def test_awstoe_and_aib_documents_never_carry_catalog_template_syntax(content: str, args: list[str]) -> None:
     from golden_images.aws import awstoe
+    from golden_images.azure import aib
 
     steps = ResolvedSteps((ResolvedStep(kind="script", name="s", content=content, args=tuple(args)),), (), ())
     text = awstoe._render("img", "1.0.0", "d", "ubuntu", steps)
     assert "{{" not in text and "}}" not in text  # AWSTOE would expand {{ … }}; it has no escape
+    # AIB hands customizers to Packer, which renders {{ … }} (and no escape survives it).
+    customizers = json.loads(json.dumps([c.as_dict() for c in aib.render_customizers(steps, "ubuntu")]))
+    assert "{{" not in json.dumps(customizers, ensure_ascii=False)
 
 
 def _packer() -> str:

@@ -3,7 +3,8 @@
 AIB runs Shell customizers as the unprivileged ``packer`` user with ``/bin/sh -e``; every step is therefore
 one inline command that hands a runner to ``sudo -n bash -euo pipefail`` through a quoted heredoc. The runner
 (:func:`golden_images.common.shellsteps.inline_runner`) writes the step to its own file — as text, so the
-template stays reviewable — and runs it with ``bash -euo pipefail <file> <args> </dev/null``: the step never
+template stays reviewable, unless it holds NUL or ``{{`` (AIB hands customizers to Packer, which renders
+template syntax), then base64 — and runs it with ``bash -euo pipefail <file> <args> </dev/null``: the step never
 reads the runner's stdin, and both heredoc delimiters carry a content hash, so no line of a step can end them
 early. JSON carries every character exactly.
 

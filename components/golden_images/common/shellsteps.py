@@ -143,6 +143,10 @@ def text_heredoc(text: str, target: str) -> str:
     return f"cat > {target} <<'{end}'\n{body}{end}{trim}"
 
 
+def _plain(text: str) -> bool:
+    return "\0" not in text and "{{" not in text
+
+
 def inline_runner(
     script: str,
     *,
@@ -154,12 +158,13 @@ def inline_runner(
     (and a copied file's bytes, passed as its first argument) to a private temporary directory and runs it
     under the contract.
 
-    With ``readable`` the step text and its arguments are written as text (quoted heredoc, quoted words;
-    text holding NUL still travels base64-encoded); otherwise (the default) everything travels
-    base64-encoded, for consumers that interpret ``{{ }}`` anywhere in the document (AWSTOE).
+    With ``readable`` the step text and its arguments are written as text (quoted heredoc, quoted words),
+    except text a consumer could still change — NUL (a shell reading a heredoc drops it) or ``{{`` (AIB hands
+    its customizers to Packer, which renders template syntax) — which travels base64-encoded. Without it (the
+    default) everything travels base64-encoded, for consumers that expand ``{{ }}`` anywhere (AWSTOE).
     """
     lines = ['dir="$(mktemp -d)"', "trap 'rm -rf \"$dir\"' EXIT"]
-    if readable and "\0" not in script:  # a shell reading a heredoc drops NUL bytes
+    if readable and _plain(script):
         lines.append(text_heredoc(script, '"$dir/step"'))
     else:
         lines.append(b64_heredoc(script.encode("utf-8"), '"$dir/step"'))
@@ -167,7 +172,7 @@ def inline_runner(
     if data is not None:
         lines.append(b64_heredoc(data, '"$dir/data"'))
         words += ' "$dir/data"'
-    if args and readable:
+    if args and readable and all(_plain(a) for a in args):
         words += quote_words(args)
     elif args:
         # NUL-separated: argv can never hold a NUL, so every argument comes back exactly.
