@@ -94,6 +94,8 @@ class MotoGaps:
         self.unavailable: set[str] = set()
         #: EnableImageDeprecation requests (the caller's parameters)
         self.deprecations: list[dict[str, Any]] = []
+        #: let moto answer EnableImageDeprecation itself (its non-XML HTTP 500)
+        self.moto_deprecation = False
 
     def recipe(self, region: str, name: str, version: str, parent: str) -> str:
         """Add a recipe whose parent is ``parent``; returns its ARN."""
@@ -113,7 +115,9 @@ class MotoGaps:
             events.register(f"before-parameter-build.{service}", keep_params)
         if service == "ec2":
 
-            def deprecate(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+            def deprecate(context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+                if self.moto_deprecation:
+                    return None
                 params = context["api_params"]
                 self.deprecations.append(dict(params))
                 at = params["DeprecateAt"]

@@ -104,10 +104,10 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         op = exc.operation_name
-        return f"{err.get('Code', 'ClientError')} calling {op}: {err.get('Message', str(exc))}"
-    if isinstance(exc, BotoCoreError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"{type(exc).__name__}: {exc}"
+        text = f"{err.get('Code', 'ClientError')} calling {op}: {err.get('Message', str(exc))}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())  # parser errors quote the response body, newlines included
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -257,7 +257,7 @@ def cleanup(
     )
 
     def confirm(plan: CleanupReport) -> bool:
-        render.cleanup_table(plan, _err)
+        render.cleanup_table(plan, _err, hint=False)
         return bool(typer.confirm("Apply this plan?", default=False, err=True))
 
     with _progress(True, "cleanup") as progress:

@@ -287,8 +287,9 @@ def cleanup_json(report: CleanupReport) -> dict[str, Any]:
     }
 
 
-def cleanup_table(report: CleanupReport, console: Console) -> None:
-    """Rich output for cleanup (dry run or applied)."""
+def cleanup_table(report: CleanupReport, console: Console, *, hint: bool = True) -> None:
+    """Rich output for cleanup (dry run or applied); ``hint`` (default on) adds the "re-run with --apply"
+    line to a dry run (off when the plan is shown for confirmation)."""
     verb = "Deprecate" if report.policy.action is Action.DEPRECATE else "Deregister"
     title = f"{verb}: {len(report.plan.candidates)} image(s)" + ("" if report.applied else " (dry run)")
     table = Table(title=title)
@@ -337,7 +338,7 @@ def cleanup_table(report: CleanupReport, console: Console) -> None:
             f"{k.code.value}: {k.reason}",
         )
     console.print(kept)
-    if not report.applied and (report.plan.candidates or report.plan.orphans):
+    if hint and not report.applied and (report.plan.candidates or report.plan.orphans):
         console.print("Dry run: nothing changed. Re-run with --apply to act.")
     for region, sources in report.gaps.items():
         for source, error in sources.items():
