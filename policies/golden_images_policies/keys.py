@@ -11,7 +11,8 @@ A key value is a customer key only when it has the *shape* of one and is not pro
 * GCP: a Cloud KMS crypto key name (``projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>``, optionally with
   ``/cryptoKeyVersions/<n>`` or a ``//cloudkms.googleapis.com/`` or ``https://.../v1/`` prefix).
 
-:func:`key_problem` returns ``None`` for a customer key or a value unknown during preview, else the reason.
+The AWS rule is :func:`golden_images.common.rules.is_customer_kms_key`, shared with the catalog (re-exported
+here). :func:`key_problem` returns ``None`` for a customer key or a value unknown during preview, else the reason.
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from golden_images.common.rules import is_customer_kms_key
+
 from .props import UNKNOWN
 
-_AWS_KEY: Final = re.compile(
-    r"^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?P<arn_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}"
-    r"-[0-9a-f]{12}|mrk-[0-9a-f]{32})|(?P<arn_alias>alias/[A-Za-z0-9/_-]+))"
-    r"|(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
-    r"|(?P<alias>alias/[A-Za-z0-9/_-]+))$"
-)
+__all__ = [
+    "aws_key_problem",
+    "azure_des_problem",
+    "gcp_key_problem",
+    "is_customer_kms_key",
+    "is_disk_encryption_set_id",
+    "is_gcp_kms_key",
+]
+
 _AZURE_DES: Final = re.compile(
     r"^/subscriptions/[0-9a-f-]{36}/resourceGroups/[-\w._()]+/providers/Microsoft\.Compute/"
     r"diskEncryptionSets/[-\w._]+$",
@@ -36,17 +42,6 @@ _GCP_KEY: Final = re.compile(
     r"^(?://cloudkms\.googleapis\.com/|https://cloudkms\.googleapis\.com/v1/)?projects/[^/\s]+/locations/[^/\s]+/"
     r"keyRings/[^/\s]+/cryptoKeys/[^/\s]+(?:/cryptoKeyVersions/\d+)?$"
 )
-
-
-def is_customer_kms_key(value: Any) -> bool:
-    """True for a KMS key ARN, key id, alias name or alias ARN that is not AWS-managed (``alias/aws/*``)."""
-    if not isinstance(value, str):
-        return False
-    match = _AWS_KEY.fullmatch(value)
-    if match is None:
-        return False
-    alias = match.group("arn_alias") or match.group("alias")
-    return alias is None or not alias.startswith("alias/aws/")
 
 
 def is_disk_encryption_set_id(value: Any) -> bool:

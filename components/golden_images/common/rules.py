@@ -43,9 +43,12 @@ _AWS_OU_ARN = re.compile(
 )
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
+# KMS key references as KMS accepts them: key ARN (UUID or ``mrk-`` multi-Region id), alias ARN, bare key id or
+# alias name. The UUID is matched group by group so a 36-character run of hyphens is not a key id.
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _KMS_KEY = re.compile(
-    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[0-9a-f-]{36}|key/mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)"
-    r"|[0-9a-f-]{36}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)$"
+    rf"^(?:arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{{12}}:(?:key/(?:{_UUID}|mrk-[0-9a-f]{{32}})|(?P<arn_alias>alias/[A-Za-z0-9/_-]+))"
+    rf"|{_UUID}|mrk-[0-9a-f]{{32}}|(?P<alias>alias/[A-Za-z0-9/_-]+))$"
 )
 _IB_IMAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(aws|\d{12}|aws-marketplace):image/[a-z0-9-_]+/"
@@ -116,23 +119,25 @@ def is_floating_reference(value: Any) -> bool:
 
 
 def is_customer_kms_key(value: Any) -> bool:
-    """True for a customer-managed KMS key reference (key id, key ARN, alias or alias ARN).
+    """True for a customer-managed KMS key reference: a key ARN, key id, alias name or alias ARN that is not
+    AWS-managed (``alias/aws/...``).
 
-    Empty strings and AWS-managed aliases (``alias/aws/ebs``, ``arn:...:alias/aws/...``) are not customer
-    keys: they encrypt with a key the account cannot restrict or share, so prod images made with them cannot
-    be shared across accounts and do not meet CMK requirements.
+    Anything without the shape of a key (``""``, ``"none"``, ``"default"``, a bucket ARN, surrounding spaces,
+    a non-string) is not a customer key: KMS would reject it or the provider would fall back to the
+    AWS-managed key, which the account cannot restrict or share. The catalog and the policy pack both use
+    this function, so a value the catalog accepts is never one the pack flags.
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return False
-    text = value.strip()
-    alias = text.split(":alias/", 1)[1] if ":alias/" in text else text.removeprefix("alias/")
-    if text.startswith("alias/") or ":alias/" in text:
-        return not alias.startswith("aws/")
-    return True
+    match = _KMS_KEY.fullmatch(value)
+    if match is None:
+        return False
+    alias = match.group("arn_alias") or match.group("alias")
+    return alias is None or not alias.startswith("alias/aws/")
 
 
 def is_kms_key_reference(value: Any) -> bool:
-    """True when ``value`` is syntactically a KMS key id, key ARN, alias or alias ARN."""
+    """True when ``value`` is syntactically a KMS key id, key ARN, alias or alias ARN (AWS-managed included)."""
     return isinstance(value, str) and _KMS_KEY.fullmatch(value) is not None
 
 
