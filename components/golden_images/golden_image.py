@@ -10,8 +10,20 @@ The version record (the component's main output, JSON-serialisable; values may b
       "artifacts": {"aws": {"<region>": "ami-…" | "ssm:<parameter>"}, "azure": {...}, "gcp": {...},
                     "proxmox": {...}},
       "encryption": {"aws": "enforced" | "verified" | "attested" | "platform-default" | "none"},
-      "tags": {<canonical tag map>}
+      "tags": {<canonical tag map>},
+      "launch": {                                    # what each platform's launch API accepts as is
+        "aws": {"<region>": {"resolve": "resolve:ssm:<parameter>", "ssm_parameter": "<parameter>",
+                             "ami_id": "ami-…" | None}},
+        "azure": {"definition_id": "<gallery image definition id: newest version>",
+                  "version_id": "<gallery image version id>" | None},
+        "gcp": {"project": "…", "family": "…", "family_self_link": "https://…/images/family/<family>",
+                "image_self_link": "https://…/images/<image>"},
+        "proxmox": {"<node>": {"vm_id": 1010402}}
+      }
     }
+
+``launch`` has the same keys in every environment (``schemas/version-record.schema.json``); only the
+``ami_id`` and ``version_id`` values are ``None`` when this stack's ``pulumi up`` did not bake the image.
 
 It is the contract for consumers (``StackReference``), channels, promotion and revocation: keys are only ever
 added, never renamed.
@@ -20,11 +32,16 @@ added, never renamed.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any, Protocol, TypedDict
 
 import pulumi
 
 from golden_images.common.build import ImageBuild
+from golden_images.common.naming import ssm_parameter_name
+
+#: Compute Engine API base: instance templates and ``instances.insert`` accept these self links as is.
+GCP_COMPUTE_API = "https://www.googleapis.com/compute/v1"
 
 #: Platform → (module, component class). Imported lazily: the provider SDKs are large and a catalog that
 #: does not use a platform should not pay for importing it.
@@ -43,6 +60,42 @@ class PlatformImage(Protocol):
     built_at: pulumi.Output[str] | None
     encryption_level: str
     parent_reference: str
+
+
+def launch_reference(platform: str, artifacts: Mapping[str, Any], build: ImageBuild) -> dict[str, Any]:
+    """The record's ``launch`` entry of one platform, from that platform component's resolved ``artifacts``.
+
+    Pure (tested without Pulumi). Every key is always present so a consumer's code is the same for every
+    environment; an id that only exists after a bake (AMI, gallery version) is ``None`` until then.
+    """
+    image = build.image
+    if platform == "aws":
+        if image.aws is None:  # a platform component exists only for a section in the spec
+            raise ValueError(f"image {image.name!r} has no aws section")
+        parameter = ssm_parameter_name(image.aws.ssm_parameter_prefix, build.environment, image.name)
+        return {
+            region: {
+                "resolve": f"resolve:ssm:{parameter}",
+                "ssm_parameter": parameter,
+                # The component's artifact is the baked AMI when `up` built it, else "ssm:<parameter>".
+                "ami_id": value if isinstance(value, str) and value.startswith("ami-") else None,
+            }
+            for region, value in artifacts.items()
+        }
+    if platform == "azure":
+        return {"definition_id": artifacts["gallery_image_id"], "version_id": artifacts.get("version_id")}
+    if platform == "gcp":
+        project, family = artifacts["project"], artifacts["family"]
+        return {
+            "project": project,
+            "family": family,
+            "family_self_link": f"{GCP_COMPUTE_API}/projects/{project}/global/images/family/{family}",
+            # Content-named: the image this fingerprint's Cloud Build run writes into the family.
+            "image_self_link": f"{GCP_COMPUTE_API}/projects/{project}/global/images/{artifacts['image']}",
+        }
+    if platform == "proxmox":
+        return {node: {"vm_id": int(vm_id)} for node, vm_id in artifacts.items()}
+    raise ValueError(f"platform {platform!r} has no launch reference")
 
 
 class GoldenImageArgs(TypedDict):
@@ -96,6 +149,10 @@ class GoldenImage(pulumi.ComponentResource):
             "artifacts": {k: p.artifacts for k, p in self.platforms.items()},
             "encryption": {k: p.encryption_level for k, p in self.platforms.items()},
             "tags": build.tags,
+            "launch": {
+                k: p.artifacts.apply(lambda a, k=k: launch_reference(k, a, build))
+                for k, p in self.platforms.items()
+            },
         }
         self.record = pulumi.Output.from_input(record)
         self.register_outputs({"record": self.record})
