@@ -20,7 +20,7 @@ import base64
 import json
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,7 +223,6 @@ def run_platform(
     """Render ``steps`` for ``platform`` and run them like the platform does; stops at the first failure."""
     scratch.mkdir(parents=True, exist_ok=True)
     env = _env(scratch, shims(scratch / "shims", extra_shims))
-    runner: Callable[[], subprocess.CompletedProcess[bytes]]
     family = image.os.family
     if platform == "aws":
         return _sequence(scratch, env, [[BASH, "-c", s] for s in aws_scripts(steps, family)])
@@ -251,8 +250,8 @@ def run_platform(
         # The driver may only name paths under the scratch root (or relative ones): redirection is complete.
         for absolute in re.findall(r"(?<![\w.$])/(?:etc|var|run|usr)/[^\s'\"]*", text):
             raise AssertionError(f"driver names a real system path {absolute!r}")
-        runner = lambda: _sh([BASH, str(driver)], scratch, env)  # noqa: E731 - one call site
-        return _outcome(scratch, runner())
+        # runcmd starts the driver; its shebang is bash.
+        return _outcome(scratch, _sh([BASH, str(driver)], scratch, env))
 
 
 def _sequence(scratch: Path, env: dict[str, str], argvs: list[list[str]]) -> Outcome:

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -236,7 +237,7 @@ def test_a_description_with_template_syntax_exits_2_naming_file_and_field(tmp_pa
     assert "'{{'" in error["message"] and "Reword" in error["message"]
 
 
-def _preview(stack_file: Path) -> tuple[int, dict[str, object]]:
+def _preview(stack_file: Path) -> tuple[int, dict[str, Any]]:
     from typer.testing import CliRunner
 
     from golden_images.cli import app
@@ -244,7 +245,7 @@ def _preview(stack_file: Path) -> tuple[int, dict[str, object]]:
     result = CliRunner().invoke(
         app, ["preview", "--root", str(ROOT), "--json", "--stack", "dev", "--stack-file", str(stack_file)]
     )
-    document: dict[str, object] = json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
     return result.exit_code, document
 
 
@@ -268,7 +269,7 @@ def test_inline_shell_with_a_foreign_line_break_exits_2_naming_file_and_field(
     raw["images"][0]["validate"][0]["shell"] = f"echo keep{char}touch marker"
     code, document = _preview(write_stack(tmp_path, "dev", raw))
     assert code == 2
-    (error,) = document["errors"]  # type: ignore[misc]
+    (error,) = document["errors"]
     assert error["path"] == "config.golden-images:catalog.images[0].validate[0].shell"
     assert named in error["message"] and "script: file" in error["message"]
     assert document["resources"] == []
