@@ -279,3 +279,21 @@ def test_inline_shell_problem_names_the_line() -> None:
     assert shellsteps.inline_shell_problem("a\nb\nc\u2028d") is not None
     assert "line 3" in (shellsteps.inline_shell_problem("a\nb\nc\u2028d") or "")
     assert shellsteps.inline_shell_problem("plain\n\ttabs and 'quotes' {{ }}\n") is None
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_shipped_packer_templates_hold_template_syntax_only_in_the_fixed_execute_command(stack: str) -> None:
+    from tests.components.gcp.gcp_helpers import rendered_builds
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return []
+
+    for rendered in rendered_builds(stack).values():
+        found = [s for s in strings(json.loads(rendered.template_object.content)) if "{{" in s or "}}" in s]
+        assert found and set(found) == {packer.EXECUTE_COMMAND}
