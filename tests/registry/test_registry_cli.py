@@ -19,13 +19,13 @@ from golden_images.common.loader import load_catalog_file
 from golden_images.common.rules import MANAGED_BY
 from golden_images.registry import ops, store
 from golden_images.registry.model import VersionRef
-from tests.tools.conftest import _fresh_moto, moto_server  # noqa: F401  (fixtures: moto on 127.0.0.1)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks" / "Pulumi.dev.yaml"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("aws")  # every test here talks to moto on 127.0.0.1
 
 
 def _fingerprints(stack_file: Path) -> dict[str, tuple[str, str]]:
@@ -212,3 +212,18 @@ def test_invalid_registry_names_file_and_field(tmp_path: Path) -> None:
     result = _run("registry", "show", "--root", str(ROOT), "--registry", str(registry))
     assert result.exit_code == 2
     assert f"{registry}: images.base-ubuntu.versions[0].environment" in result.output
+
+
+def test_record_keeps_the_recorded_ami_and_refuses_a_silent_swap(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.yaml"
+    common = ["--root", str(ROOT), "--registry", str(registry)]
+    version, fp = _fingerprints(DEV)["base-ubuntu"]
+    first = _ami("base-ubuntu", version, fp)
+    assert _run("registry", "record", "--stack", "dev", *common).exit_code == 0
+    _ami("base-ubuntu", version, fp)  # a scheduled rebuild of the same version: the recorded AMI stays
+    assert _run("registry", "record", "--stack", "dev", *common).exit_code == 0
+    assert store.load(registry).images["base-ubuntu"].versions[0].artifacts["aws"][REGION] == first
+    boto3.client("ec2", region_name=REGION).deregister_image(ImageId=first)
+    refused = _run("registry", "record", "--stack", "dev", *common)
+    assert refused.exit_code == 1 and "needs a new version" in refused.output
+    assert store.load(registry).images["base-ubuntu"].versions[0].artifacts["aws"][REGION] == first
