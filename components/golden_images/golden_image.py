@@ -98,6 +98,10 @@ def launch_reference(platform: str, artifacts: Mapping[str, Any], build: ImageBu
     raise ValueError(f"platform {platform!r} has no launch reference")
 
 
+def _launch(platform: str, artifacts: pulumi.Output[Any], build: ImageBuild) -> pulumi.Output[dict[str, Any]]:
+    return artifacts.apply(lambda resolved: launch_reference(platform, resolved, build))
+
+
 class GoldenImageArgs(TypedDict):
     """Inputs of :class:`GoldenImage`."""
 
@@ -149,10 +153,7 @@ class GoldenImage(pulumi.ComponentResource):
             "artifacts": {k: p.artifacts for k, p in self.platforms.items()},
             "encryption": {k: p.encryption_level for k, p in self.platforms.items()},
             "tags": build.tags,
-            "launch": {
-                k: p.artifacts.apply(lambda a, k=k: launch_reference(k, a, build))
-                for k, p in self.platforms.items()
-            },
+            "launch": {k: _launch(k, p.artifacts, build) for k, p in self.platforms.items()},
         }
         self.record = pulumi.Output.from_input(record)
         self.register_outputs({"record": self.record})

@@ -99,6 +99,7 @@ def test_version_record_contract() -> None:
         "artifacts",
         "encryption",
         "tags",
+        "launch",
     }
     assert record["version"] == "1.4.2" and len(record["fingerprint"]) == 64
     assert record["parent"]["aws"] == "ami-0a1b2c3d4e5f60718"
