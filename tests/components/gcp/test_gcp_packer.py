@@ -203,3 +203,13 @@ def test_image_names_are_always_valid(family: str, version: tuple[int, int, int]
     name = gcp_image_name(family, ".".join(map(str, version)), fingerprint)
     assert rules.is_gcp_resource_name(name), name
     assert name.endswith(fingerprint[:10])
+
+
+def test_packer_validate_passes_with_script_arguments(tmp_path: Path) -> None:
+    # Arguments add a staging step, an upload and a launcher: the template must still be valid Packer.
+    raw = gcp_catalog("dev")
+    raw["images"][0]["provision"][1]["args"] = ["--level", "{{ .Vars }}", "it's"]
+    rendered = rendered_builds("dev", raw)["base-ubuntu"]
+    template = materialise(rendered, tmp_path)
+    result = packer_validate(template, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
