@@ -90,7 +90,7 @@ class MotoGaps:
         self.recipes: dict[str, list[dict[str, str]]] = {}
         #: image build version ARN → ``outputResources.amis`` items ``{"region", "image"}``
         self.images: dict[str, list[dict[str, str]]] = {}
-        #: regions whose Image Builder answers like moto does (404 Not yet implemented)
+        #: regions whose Image Builder answers like the moto server does (an HTML 500 → ClientError "500")
         self.unavailable: set[str] = set()
         #: EnableImageDeprecation requests (the caller's parameters)
         self.deprecations: list[dict[str, Any]] = []
@@ -136,7 +136,7 @@ class MotoGaps:
 
         def gate(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
             if region in self.unavailable:
-                return _answer(404, {"Error": {"Code": "404", "Message": "Not yet implemented"}})
+                return _answer(500, {"Error": {"Code": "500", "Message": "Internal Server Error"}})
             return None
 
         def list_recipes(**kw: Any) -> tuple[AWSResponse, dict[str, Any]]:

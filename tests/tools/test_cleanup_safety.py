@@ -15,6 +15,8 @@ from botocore.awsrequest import AWSResponse
 from typer.testing import CliRunner
 
 from golden_images.tools import commands
+from golden_images.tools.audit import AuditConfig, run_audit
+from golden_images.tools.aws import ClientFactory
 from golden_images.tools.cleanup import MARK_AMI, CleanupPolicy, KeepCode, run_cleanup
 from golden_images.tools.inventory import image_usage
 from tests.tools.conftest import ACCOUNT, GAPS, NOW, REGIONS, Seeder, golden_tags, tool_factory
@@ -340,6 +342,19 @@ def test_unreadable_image_builder_fails_the_region(seed: Seeder) -> None:
     report = run_cleanup(tool_factory(), [R], CleanupPolicy(keep=1), apply=True, now=NOW)
     assert list(report.failed_regions) == [R] and "Image Builder recipe" in report.failed_regions[R]
     assert report.outcomes == () and old in seed.image_ids(R)
+
+
+def test_on_plain_moto_image_builder_cleanup_fails_the_region_audit_goes_tag_only(seed: Seeder) -> None:
+    """Without the stand-in, moto's own Image Builder answer (HTML 500) reaches the tools."""
+    old = seed.image(R, name="b-0", tags=golden_tags("base", "0.1.0"), age_days=400)
+    seed.image(R, name="b-1", tags=golden_tags("base", "1.0.0"), age_days=1)
+    plain = ClientFactory(max_attempts=1)
+    report = run_cleanup(plain, [R], CleanupPolicy(keep=1), apply=True, now=NOW)
+    assert list(report.failed_regions) == [R] and "500 calling ListImageRecipes" in report.failed_regions[R]
+    assert old in seed.image_ids(R)
+    audit = run_audit(plain, [R], AuditConfig(), now=NOW)
+    assert not audit.partial
+    assert {i.provenance.source for i in audit.images} == {"tag-only"}
 
 
 def test_apply_needs_yes_without_a_terminal_and_asks_on_one(
