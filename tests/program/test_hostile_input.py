@@ -19,7 +19,8 @@ from golden_images.cli import app
 from golden_images.common import projectconfig
 from golden_images.common.loader import read_stack_file
 from golden_images.program import PROXMOX_TOKEN_ENV
-from tests.conftest import ROOT
+from tests.components.proxmox.helpers import proxmox_only
+from tests.conftest import ROOT, stack_catalog, write_stack
 
 DEV = (ROOT / "stacks" / "Pulumi.dev.yaml").read_text(encoding="utf-8")
 CATALOG_LINE = "  golden-images:catalog:\n    environment: dev\n"
@@ -275,15 +276,22 @@ def test_shipped_stacks_pass_pulumis_config_check() -> None:
 def test_preview_notes_what_pulumi_up_still_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in PROXMOX_TOKEN_ENV:
         monkeypatch.delenv(name, raising=False)
-    code, document, _ = _preview(ROOT / "stacks" / "Pulumi.dev.yaml", "--no-policy")
+    # Only the proxmox sections: this is about the Proxmox token, not the other platforms' resources.
+    stack_file = write_stack(tmp_path, "dev", proxmox_only(stack_catalog("dev")))
+    code, document, _ = _preview(stack_file, "--no-policy")
     assert code == 0
     [note] = document["notes"]
     assert "`pulumi up` will need the Proxmox API token" in note
     assert (
         "pulumi config set --secret golden-images:proxmoxApiToken" in note and "PROXMOX_VE_API_TOKEN" in note
     )
+    human = CliRunner().invoke(
+        app,
+        ["preview", "--root", str(ROOT), "--stack", "dev", "--stack-file", str(stack_file), "--no-policy"],
+    )
+    assert human.exit_code == 0 and "pulumi up` will need the Proxmox API token" in " ".join(
+        human.output.split()
+    )
     monkeypatch.setenv("PROXMOX_VE_API_TOKEN", "root@pam!ci=x")
-    code, document, _ = _preview(ROOT / "stacks" / "Pulumi.dev.yaml", "--no-policy")
+    code, document, _ = _preview(stack_file, "--no-policy")
     assert code == 0 and document["notes"] == []
-    human = CliRunner().invoke(app, ["preview", "--root", str(ROOT), "--stack", "dev", "--no-policy"])
-    assert human.exit_code == 0
