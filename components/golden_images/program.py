@@ -107,10 +107,15 @@ def run(root: Path) -> dict[str, GoldenImage]:
         catalog = load_catalog(raw, source=stack_file_name(stack), root=root, stack=stack)
     except CatalogError as exc:
         raise pulumi.RunError(str(exc)) from None
+
+    def is_secret(key: str) -> bool:
+        return is_config_secret(f"{CONFIG_NAMESPACE}:{key}")
+
     checked = platform_config(
         catalog,
-        value=config.get,
-        is_secret=lambda key: is_config_secret(f"{CONFIG_NAMESPACE}:{key}"),
+        # A secret is only ever read as a secret (an Output), never as plaintext.
+        value=lambda key: config.get_secret(key) if is_secret(key) else config.get(key),
+        is_secret=is_secret,
         environ=os.environ,
         dry_run=pulumi.runtime.is_dry_run(),
     )

@@ -5,6 +5,7 @@ refused exactly where ``pulumi preview`` refuses it (Pulumi.yaml's declarations)
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -295,3 +296,31 @@ def test_preview_notes_what_pulumi_up_still_needs(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("PROXMOX_VE_API_TOKEN", "root@pam!ci=x")
     code, document, _ = _preview(stack_file, "--no-policy")
     assert code == 0 and document["notes"] == []
+
+
+def test_symlinked_script_cannot_leak_the_ci_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reported finding end to end: `ln -s /proc/self/environ images/x/env.sh` plus `{script:
+    images/x/env.sh}` used to put the CI's AWS_SECRET_ACCESS_KEY into `preview --json` with exit 0."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, repo / name)
+    for folder in ("stacks", "images"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    (repo / "images" / "x").mkdir()
+    (repo / "images" / "x" / "env.sh").symlink_to("/proc/self/environ")
+    raw = stack_catalog("dev")
+    raw["images"][0]["provision"][1] = {"script": "images/x/env.sh"}
+    write_stack(repo / "stacks", "dev", raw)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI-CI-SECRET")
+    result = CliRunner().invoke(
+        app, ["preview", "--root", str(repo), "--stack", "dev", "--json", "--no-policy"]
+    )
+    assert result.exit_code == 2, result.output
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["file"] == "stacks/Pulumi.dev.yaml"
+    assert error["path"] == f"{P}.images[0].provision[1].script"
+    assert "outside the repository" in error["message"]
+    assert "wJalrXUtnFEMI-CI-SECRET" not in result.output
