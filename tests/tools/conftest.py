@@ -155,7 +155,8 @@ class MotoGaps:
         def get_image(context: dict[str, Any], **kw: Any) -> tuple[AWSResponse, dict[str, Any]]:
             params = context["api_params"]
             arn = params["imageBuildVersionArn"]
-            if arn not in self.images:
+            # Image Builder is regional: another region's client does not know the image.
+            if arn not in self.images or arn.split(":")[3] != region:
                 missing = {"Error": {"Code": "ResourceNotFoundException", "Message": f"{arn} not found"}}
                 return gate(**kw) or _answer(404, missing)
             image = {"arn": arn, "outputResources": {"amis": list(self.images[arn])}}

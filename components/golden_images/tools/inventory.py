@@ -219,9 +219,11 @@ def launch_permissions(ec2: Any, image_id: str) -> list[dict[str, Any]]:
 
 
 def provenance_of(
-    imagebuilder: Any, raw: Iterable[Mapping[str, Any]], region: str, gaps: dict[str, str]
+    imagebuilder: Callable[[str], Any], raw: Iterable[Mapping[str, Any]], region: str, gaps: dict[str, str]
 ) -> dict[str, Provenance]:
-    """Image id → proven provenance: the tag claim, confirmed by ``GetImage`` (once per ARN)."""
+    """Image id → proven provenance: the tag claim, confirmed by ``GetImage`` (once per ARN).
+    ``imagebuilder(region)`` gives the client of the ARN's own region: an AMI distributed to another region
+    carries the build region's image ARN, and Image Builder resources are regional."""
     answers: dict[str, tuple[list[Mapping[str, Any]] | None, str | None, bool]] = {}
     out: dict[str, Provenance] = {}
     for image in raw:
@@ -232,7 +234,8 @@ def provenance_of(
             continue
         if claimed.arn not in answers:
             try:
-                response = imagebuilder.get_image(imageBuildVersionArn=claimed.arn)
+                arn_region = claimed.arn.split(":")[3]
+                response = imagebuilder(arn_region).get_image(imageBuildVersionArn=claimed.arn)
                 amis = ((response.get("image") or {}).get("outputResources") or {}).get("amis") or []
                 answers[claimed.arn] = (list(amis), None, False)
             except AWS_ERRORS as exc:
@@ -322,7 +325,7 @@ def read_region(
     for image_id, users in recipe_users.items():
         merged.setdefault(image_id, []).extend(users)
     usage = {k: tuple(v) for k, v in merged.items()}
-    provenance = provenance_of(imagebuilder, raw, region, gaps)
+    provenance = provenance_of(lambda r: factory.client("imagebuilder", r), raw, region, gaps)
     perms: dict[str, list[dict[str, Any]]] = {}
     total = len(raw)
     if progress is not None:
