@@ -26,6 +26,7 @@ from golden_images.common.loader import (
     read_stack_file,
 )
 from golden_images.common.spec import Catalog
+from golden_images.policypack import installed_policy_pack, package_version
 from golden_images.preview.model import Violation
 from golden_images.program import PlatformConfig, platform_config
 from golden_images.registry.commands import register as register_registry
@@ -40,8 +41,21 @@ app = typer.Typer(
 _err = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"golden-images {package_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the installed version and exit."
+        ),
+    ] = False,
+) -> None:
     """Golden machine images with Pulumi: offline preview with policies, and day-2 AWS tools."""
 
 
@@ -81,12 +95,16 @@ def _relative(file: Path, root: Path) -> str:
 
 
 def default_policy_pack(root: Path) -> Path:
-    """``<root>/policies`` when it is a policy pack; otherwise golden-images' own pack beside this package
-    (so ``--root`` can judge another team's project with our rules)."""
+    """``<root>/policies`` when it is a policy pack; otherwise golden-images' own pack (so ``--root`` can judge
+    another team's project with our rules): the checkout's ``policies/`` beside this package, or — installed
+    from a wheel, which has no ``policies/`` — a pack generated for the installed rules."""
     local = root / "policies"
     if (local / "PulumiPolicy.yaml").is_file():
         return local
-    return Path(__file__).resolve().parents[2] / "policies"
+    checkout = Path(__file__).resolve().parents[2] / "policies"
+    if (checkout / "PulumiPolicy.yaml").is_file():
+        return checkout
+    return installed_policy_pack()
 
 
 def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
