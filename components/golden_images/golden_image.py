@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, cast
 
 import pulumi
 
+from golden_images.api import ImageArgs, image_build
 from golden_images.common.build import ImageBuild
 from golden_images.common.naming import ssm_parameter_name
 
@@ -103,7 +104,8 @@ def _launch(platform: str, artifacts: pulumi.Output[Any], build: ImageBuild) -> 
 
 
 class GoldenImageArgs(TypedDict):
-    """Inputs of :class:`GoldenImage`."""
+    """Inputs of :class:`GoldenImage` from a derived build (what the program passes). Other programs pass plain
+    data instead: :class:`golden_images.api.ImageArgs`."""
 
     build: ImageBuild
     """The derived image build: spec, environment, canonical tags, resolved steps, fingerprint and pins."""
@@ -111,15 +113,19 @@ class GoldenImageArgs(TypedDict):
 
 class GoldenImage(pulumi.ComponentResource):
     """A golden image across platforms. Children: one platform component per section in the spec
-    (``<name>-aws`` …)."""
+    (``<name>-aws`` …). ``args`` is either ``{"build": ImageBuild}`` or plain data mirroring one catalog image
+    (:class:`golden_images.api.ImageArgs`; invalid data raises :class:`golden_images.api.ImageArgsError`)."""
 
     record: pulumi.Output[dict[str, Any]]
     """The version record (see the module docstring)."""
     platforms: dict[str, PlatformImage]
     """Platform name → its component."""
 
-    def __init__(self, name: str, args: GoldenImageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        build = args["build"]
+    def __init__(
+        self, name: str, args: GoldenImageArgs | ImageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        # Plain data (another repo's program) is validated by the catalog model before anything registers.
+        build = cast(GoldenImageArgs, args)["build"] if "build" in args else image_build(name, args)
         image = build.image
         super().__init__(
             "golden-images:index:GoldenImage",
