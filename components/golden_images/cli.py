@@ -210,7 +210,7 @@ def preview(
             as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues]
         )
 
-    run = run_program(project_root, stack, stack_file=file, project=project_name)
+    run = run_program(project_root, stack, stack_file=file, project=project_name, engine_unknowns=True)
     if run.error is not None:  # the program refused its config after our pre-check (should not happen)
         _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": str(run.error)}])
     violations: list[Violation] = []
@@ -224,8 +224,21 @@ def preview(
         try:
             if config_file is not None:
                 config = load_policy_config(config_file)
-            with PolicyHarness(pack_dir, project=project_name, stack=stack, config=config) as harness:
-                violations = harness.analyze(run.resources)
+            # As the engine: stack config, secret keys and project tags in ConfigureStack; the stack resource
+            # and default providers analyzed with the program's resources.
+            tags = {"pulumi:project": project_name, "pulumi:runtime": "python"}
+            if project.get("description"):
+                tags["pulumi:description"] = str(project["description"])
+            with PolicyHarness(
+                pack_dir,
+                project=project_name,
+                stack=stack,
+                config=config,
+                stack_config=run.config,
+                config_secret_keys=run.secret_keys,
+                tags=tags,
+            ) as harness:
+                violations = harness.analyze(run.engine_resources)
         except PolicyHarnessError as exc:
             _bad_input(
                 as_json, stack, [{"file": str(config_file or pack_dir), "path": "", "message": str(exc)}]

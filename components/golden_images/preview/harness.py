@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -271,20 +272,21 @@ def reconcile_config(
 # -- wire format -----------------------------------------------------------------------------------------------
 
 
-def _engine_value(value: Any) -> Any:
+def _engine_value(value: Any, top: bool = True) -> Any:
     """Re-marshal one property value as the engine sends it to analyzers.
 
     MarshalOptions{KeepUnknowns, KeepSecrets, SkipInternalKeys}: unknowns and secrets stay, output values become
     their plain (or unknown, or secret) value, resource references are downgraded to their id (custom) or URN
-    (component), keys starting with ``__`` are dropped.
+    (component), keys starting with ``__`` are dropped from the top-level map only (the engine's
+    MarshalProperties clears SkipInternalKeys for nested objects). ``top`` (default True) is that level.
     """
     if isinstance(value, list):
-        return [_engine_value(v) for v in value]
+        return [_engine_value(v, False) for v in value]
     if not isinstance(value, dict):
         return value
     sig = value.get(_SIG)
     if sig == _OUTPUT_SIG:
-        inner = _engine_value(value["value"]) if "value" in value else _UNKNOWN
+        inner = _engine_value(value["value"], False) if "value" in value else _UNKNOWN
         return {_SIG: _SECRET_SIG, "value": inner} if value.get("secret") is True else inner
     if sig == _RESOURCE_SIG:
         if "id" in value:
@@ -292,10 +294,27 @@ def _engine_value(value: Any) -> Any:
             return ident if ident != "" else _UNKNOWN
         return value.get("urn", "")
     if sig == _SECRET_SIG:
-        return {_SIG: _SECRET_SIG, "value": _engine_value(value.get("value"))}
+        return {_SIG: _SECRET_SIG, "value": _engine_value(value.get("value"), False)}
     if sig is not None:
         return value  # assets and archives travel as they are
-    return {k: _engine_value(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("__"))}
+    return {
+        k: _engine_value(v, False)
+        for k, v in value.items()
+        if not (top and isinstance(k, str) and k.startswith("__"))
+    }
+
+
+_DURATION_UNITS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def _duration_seconds(text: str) -> float:
+    """A Go duration string (``"240m"``, ``"1h30m"``) in seconds, as the engine parses custom timeouts;
+    an unparsable value counts as 0 (no timeout), which is what the engine sends when none is set."""
+    text = text.strip()
+    if not text or _DURATION_PART.sub("", text) not in ("", "+"):
+        return 0.0
+    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
 
 
 def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -377,7 +396,9 @@ class PolicyHarness:
     """A running policy pack, driven through the analyzer protocol like the Pulumi engine drives it.
 
     ``config`` is the policy pack config (what ``--policy-pack-config FILE`` holds, see
-    :func:`load_policy_config`); ``stack_config`` is the stack's own config (``PULUMI_CONFIG``).
+    :func:`load_policy_config`); ``stack_config`` is the stack's own config (``PULUMI_CONFIG`` and
+    ``ConfigureStack``, default none), ``config_secret_keys`` its secret keys and ``tags`` the stack's tags
+    (both sent in ``ConfigureStack`` as the engine does; default none).
     Use as a context manager; :meth:`analyze` may be called any number of times on one running pack.
     """
 
@@ -392,6 +413,8 @@ class PolicyHarness:
         python: str = sys.executable,
         stack_config: Mapping[str, Any] | None = None,
         organization: str = "organization",
+        config_secret_keys: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
     ) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         self.project = project
@@ -401,6 +424,8 @@ class PolicyHarness:
         self.python = python
         self.stack_config: Mapping[str, Any] = stack_config or {}
         self.organization = organization
+        self.config_secret_keys = list(config_secret_keys)
+        self.tags: Mapping[str, str] = dict(tags or {})
         self.pack_name = ""
         self.pack_version = ""
         self.effective_config: dict[str, tuple[str, dict[str, Any] | None]] = {}
@@ -560,6 +585,9 @@ class PolicyHarness:
         )
         for key, value in self.stack_config.items():
             stack_request.config[key] = value if isinstance(value, str) else json.dumps(value)
+        stack_request.config_secret_keys.extend(self.config_secret_keys)
+        for key, value in self.tags.items():
+            stack_request.tags[key] = value
         self._call("ConfigureStack", stack_request)
 
         info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
@@ -596,10 +624,20 @@ class PolicyHarness:
         }
         source = getattr(self.config, "source", "")
         self.effective_config = reconcile_config(self._policies, initial, self.config, source)
+        if not self.effective_config:
+            return  # the engine skips Configure when there is nothing to configure
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, (level, props) in self.effective_config.items():
+            if level not in _LEVEL_TO_PROTO:
+                # The engine refuses the whole config (analyzer.Configure: invalid enforcement level), e.g. an
+                # entry with only properties for a policy the pack does not have.
+                where = f"policy pack config {source}" if source else "policy pack config"
+                raise PolicyConfigError(
+                    f"{where}: {name}: invalid enforcement level {level!r}: the entry needs an "
+                    f"enforcementLevel (one of {', '.join(ENFORCEMENT_LEVELS)}) or must name a policy of the pack"
+                )
             entry = request.policyConfig[name]
-            entry.enforcementLevel = _LEVEL_TO_PROTO.get(level, analyzer_pb2.ADVISORY)
+            entry.enforcementLevel = _LEVEL_TO_PROTO[level]
             entry.properties.CopyFrom(_struct(props or {}))
         self._call("Configure", request)
 
@@ -671,9 +709,18 @@ class PolicyHarness:
 
     @staticmethod
     def _options(resource: RegisteredResource) -> Any:
+        """The engine's marshalResourceOptions: every option it forwards, timeouts in seconds."""
+        timeouts = {k: _duration_seconds(v) for k, v in resource.custom_timeouts.items()}
+        dbr = resource.delete_before_replace
         return analyzer_pb2.AnalyzerResourceOptions(
+            protect=resource.protect,
+            ignoreChanges=list(resource.ignore_changes),
+            deleteBeforeReplace=bool(dbr),
+            deleteBeforeReplaceDefined=dbr is not None,
+            additionalSecretOutputs=list(resource.additional_secret_outputs),
+            aliases=list(resource.aliases),
             parent=resource.parent,
-            customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
+            customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(**timeouts),
         )
 
     def analyze(self, resources: Sequence[RegisteredResource]) -> list[Violation]:
@@ -719,7 +766,11 @@ class PolicyHarness:
                 name=resource.name,
                 parent=resource.parent,
                 options=self._options(resource),
+                dependencies=list(resource.dependencies),
             )
+            for key, urns in resource.property_dependencies.items():
+                if urns:  # the engine leaves out properties without dependencies
+                    entry.propertyDependencies[key].urns.extend(urns)
             if resource.outputs:
                 entry.properties.CopyFrom(_struct(_engine_value(dict(resource.outputs))))
             else:

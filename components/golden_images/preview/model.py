@@ -27,7 +27,21 @@ class RegisteredResource:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_paths: tuple[str, ...] = ()
     custom_timeouts: dict[str, str] = field(default_factory=dict)
-    """``create``/``update``/``delete`` timeouts from the resource options, when set."""
+    """``create``/``update``/``delete``/``read`` timeouts from the resource options, when set."""
+    protect: bool = False
+    """The ``protect`` resource option (default: not protected)."""
+    ignore_changes: tuple[str, ...] = ()
+    """The ``ignore_changes`` resource option (default: none)."""
+    delete_before_replace: bool | None = None
+    """The ``delete_before_replace`` resource option; ``None`` when the program did not set it (the default)."""
+    additional_secret_outputs: tuple[str, ...] = ()
+    """The ``additional_secret_outputs`` resource option (default: none)."""
+    aliases: tuple[str, ...] = ()
+    """Alias URNs from the ``aliases`` resource option (default: none)."""
+    dependencies: tuple[str, ...] = ()
+    """URNs this resource depends on (``depends_on`` plus every resource whose output feeds an input)."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Input key -> URNs of the resources whose outputs that input consumed (keys without any are left out)."""
 
 
 @dataclass(frozen=True)

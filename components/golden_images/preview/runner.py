@@ -53,10 +53,31 @@ def _arn(args: pulumi_mocks.MockResourceArgs) -> str:
 
 
 class PreviewMocks(pulumi.runtime.Mocks):
-    """Deterministic mocks: outputs echo the inputs, plus an id, ``name`` and (for AWS) an ``arn``."""
+    """Deterministic mocks: outputs echo the inputs, plus an id, ``name`` and (for AWS) an ``arn``.
+
+    With ``engine_unknowns=True`` (default False) a new custom resource behaves as it does in a real
+    ``pulumi preview``: the provider only echoes its inputs (Check), its id is unknown and every output the
+    program did not set is unknown, so a rule reading an ARN or id is "can't run during preview" just as
+    under the engine. Components keep echoing their inputs (the engine never calls a provider for them).
+    """
+
+    def __init__(self, *, engine_unknowns: bool = False) -> None:
+        super().__init__()
+        self.engine_unknowns = engine_unknowns
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         state = dict(args.inputs)
+        identity = state.get("identity")
+        if args.typ.startswith("azure-native:") and isinstance(identity, Mapping):
+            # azure-native takes user-assigned identities as a list of ids but returns a map keyed by id;
+            # echoing the list makes the SDK's output translation fail ("Expected 'list' got Mapping").
+            ids = identity.get("userAssignedIdentities")
+            if isinstance(ids, list):
+                state["identity"] = {**identity, "userAssignedIdentities": {str(i): {} for i in ids}}
+        if self.engine_unknowns and args.custom:
+            # An empty id is the engine's "unknown id" during preview; outputs absent from the response are
+            # resolved as unknown by the SDK when it runs as a dry run.
+            return "", state
         if args.typ.startswith("aws:"):
             state.setdefault("arn", _arn(args))
             state.setdefault("name", args.inputs.get("name") or f"{args.name}-mock")
@@ -67,13 +88,6 @@ class PreviewMocks(pulumi.runtime.Mocks):
             # unknown it cannot encode. Deterministic placeholder GUIDs, like the AWS ARNs above.
             for key in ("principalId", "clientId"):
                 state.setdefault(key, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}/{args.name}")))
-        identity = state.get("identity")
-        if args.typ.startswith("azure-native:") and isinstance(identity, Mapping):
-            # azure-native takes user-assigned identities as a list of ids but returns a map keyed by id;
-            # echoing the list makes the SDK's output translation fail ("Expected 'list' got Mapping").
-            ids = identity.get("userAssignedIdentities")
-            if isinstance(ids, list):
-                state["identity"] = {**identity, "userAssignedIdentities": {str(i): {} for i in ids}}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -114,12 +128,38 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[RegisteredResource] = []
+        self.registered_outputs: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, str] = {}
+        """URN -> the provider SDK version a custom resource asked for (names its default provider)."""
+        """URN -> the outputs a component (or the stack) registered with ``register_outputs``, wire form."""
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        from google.protobuf import json_format
+
+        # The engine stores these as the component's (or the stack's) outputs; AnalyzeStack receives them.
+        self.registered_outputs[request.urn] = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
         from google.protobuf import json_format
+
+        if request.type == "pulumi:pulumi:Stack":
+            # The engine analyzes the stack resource too (a component with no inputs; its outputs are the
+            # stack's exports).
+            self.registrations.append(
+                RegisteredResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent="",
+                    custom=False,
+                    inputs={},
+                    wire_inputs=request.object,
+                    **_options(request),
+                )
+            )
+            return response
 
         wire = json_format.MessageToDict(request.object)
         inputs = rpc.deserialize_properties(request.object)
@@ -129,6 +169,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         wire_outputs = json_format.MessageToDict(
             _sync_await(rpc.serialize_properties(_wire_unknowns(dict(state)), {}))
         )
+        self.versions[response.urn] = request.version
         self.registrations.append(
             RegisteredResource(
                 urn=response.urn,
@@ -141,14 +182,35 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 provider=request.provider,
                 outputs=wire_outputs,
                 secret_paths=tuple(_secret_paths(wire)),
-                custom_timeouts={
-                    k: v
-                    for k in ("create", "update", "delete")
-                    if (v := getattr(request.customTimeouts, k, ""))
-                },
+                **_options(request),
             )
         )
         return response
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options of a ``RegisterResourceRequest`` that the engine forwards to analyzers, plus its
+    dependencies (AnalyzeStack sends them)."""
+    aliases = [str(u) for u in request.aliasURNs]
+    aliases.extend(a.urn for a in request.aliases if a.WhichOneof("alias") == "urn")
+    return {
+        "custom_timeouts": {
+            k: v for k in ("create", "update", "delete") if (v := getattr(request.customTimeouts, k, ""))
+        },
+        "protect": bool(request.protect),
+        "ignore_changes": tuple(request.ignoreChanges),
+        "delete_before_replace": (
+            bool(request.deleteBeforeReplace)
+            if request.deleteBeforeReplaceDefined or request.deleteBeforeReplace
+            else None
+        ),
+        "additional_secret_outputs": tuple(request.additionalSecretOutputs),
+        "aliases": tuple(aliases),
+        "dependencies": tuple(request.dependencies),
+        "property_dependencies": {
+            key: tuple(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+        },
+    }
 
 
 @dataclass
@@ -157,9 +219,18 @@ class ProgramRun:
 
     stack: str
     resources: list[RegisteredResource]
+    """The program's own registrations (no stack resource, no default providers), in order."""
     outputs: dict[str, Any] = field(default_factory=dict)
     error: pulumi.RunError | None = None
     """The program's own refusal (an invalid catalog), with nothing registered before it."""
+    config: dict[str, str] = field(default_factory=dict)
+    """The stack config the program ran with (what the engine also sends to ``ConfigureStack``)."""
+    secret_keys: list[str] = field(default_factory=list)
+    """Config keys that are secret (``secure:`` in the stack file, or declared ``secret: true``)."""
+    engine_resources: list[RegisteredResource] = field(default_factory=list)
+    """Every resource the engine would hold, in registration order: the ``pulumi:pulumi:Stack`` resource, the
+    default providers (each before its first user) and the program's registrations, with components' outputs
+    as they registered them. This is what the policy pack is analyzed against."""
 
 
 #: The value a secret takes offline: the real one needs the stack's secrets provider (or is not set at all).
@@ -203,7 +274,79 @@ def stack_config(stack_file: Path, *, project_file: Path | None = None) -> tuple
         if full not in config:
             config[full] = PLACEHOLDER_SECRET
             secret_keys.append(full)
+    for full, value in _project_values(project_file).items():
+        config.setdefault(full, value)  # the stack file wins, as when the CLI merges project config
     return config, secret_keys
+
+
+def _project_values(project_file: Path | None) -> dict[str, str]:
+    """Config the CLI merges from Pulumi.yaml into every stack: plain project-level values (``aws:region:
+    us-east-1``) and the ``default`` of declared keys; encoded like stack config (strings as is, else JSON)."""
+    if project_file is None or not project_file.is_file():
+        return {}
+    document = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+    project = str(document.get("name") or "golden-images")
+    values: dict[str, str] = {}
+    for key, spec in (document.get("config") or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(spec, Mapping):
+            if "default" not in spec:
+                continue
+            value = spec["default"]
+        else:
+            value = spec
+        values[full] = value if isinstance(value, str) else json.dumps(value)
+    return values
+
+
+def _provider_version_name(version: str) -> str:
+    """The engine's default provider name: ``default`` or ``default_<version, . and - as _>``."""
+    return "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
+
+
+def _with_engine_state(
+    monitor: CapturingMonitor, stack: str, project: str, config: Mapping[str, str], preview: bool
+) -> list[RegisteredResource]:
+    """Registrations as the engine holds them: components' (and the stack's) outputs are what they registered
+    with ``register_outputs`` (nothing otherwise), and every custom resource without an explicit provider gets
+    the default provider the engine registers for its package and version (inputs: the package's config plus
+    ``version``; id unknown during preview)."""
+    import dataclasses
+
+    out: list[RegisteredResource] = []
+    providers: dict[str, RegisteredResource] = {}
+    unknown_id = rpc.UNKNOWN if preview else "00000000-0000-0000-0000-000000000000"
+    for registered in monitor.registrations:
+        resource = registered
+        if not resource.custom:
+            resource = dataclasses.replace(resource, outputs=monitor.registered_outputs.get(resource.urn, {}))
+        elif not resource.provider and not resource.type.startswith("pulumi:providers:"):
+            package = resource.type.split(":", 1)[0]
+            version = monitor.versions.get(resource.urn, "")
+            name = _provider_version_name(version)
+            urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{name}"
+            if urn not in providers:
+                inputs: dict[str, Any] = {
+                    key.split(":", 1)[1]: value
+                    for key, value in config.items()
+                    if key.split(":", 1)[0] == package
+                }
+                if version:
+                    inputs["version"] = version
+                providers[urn] = RegisteredResource(
+                    urn=urn,
+                    type=f"pulumi:providers:{package}",
+                    name=name,
+                    parent="",
+                    custom=True,
+                    inputs=inputs,
+                    wire_inputs=dict(inputs),
+                    outputs=dict(inputs),
+                )
+                out.append(providers[urn])
+            resource = dataclasses.replace(resource, provider=f"{urn}::{unknown_id}")
+        out.append(resource)
+    return out
 
 
 def run_program(
@@ -213,12 +356,16 @@ def run_program(
     stack_file: Path | None = None,
     project: str = "golden-images",
     preview: bool = True,
+    engine_unknowns: bool = False,
 ) -> ProgramRun:
     """Run ``<root>/__main__.py`` for ``stack`` under mocks and return every registration and the stack's
     exported outputs. ``stack_file`` defaults to ``<root>/stacks/Pulumi.<stack>.yaml``.
 
     A :class:`pulumi.RunError` raised by the program (an invalid catalog) is returned in
     :attr:`ProgramRun.error`; any other exception propagates after the runtime has been drained.
+
+    ``engine_unknowns`` (default False) makes new resources' ids and computed outputs unknown during a
+    preview, as under the real engine (see :class:`PreviewMocks`); ``golden-images preview`` sets it.
     """
     stack_file = stack_file or root / "stacks" / f"Pulumi.{stack}.yaml"
     config, secret_keys = stack_config(stack_file, project_file=root / "Pulumi.yaml")
@@ -228,8 +375,9 @@ def run_program(
     asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
     set_all_config(config, secret_keys)
-    monitor = CapturingMonitor(PreviewMocks())
-    pulumi.runtime.set_mocks(PreviewMocks(), project=project, stack=stack, preview=preview, monitor=monitor)
+    mocks = PreviewMocks(engine_unknowns=engine_unknowns and preview)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     outputs: dict[str, Any] = {}
     error: pulumi.RunError | None = None
 
@@ -256,4 +404,13 @@ def run_program(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-    return ProgramRun(stack=stack, resources=monitor.registrations, outputs=outputs, error=error)
+    engine_resources = _with_engine_state(monitor, stack, project, config, preview)
+    return ProgramRun(
+        stack=stack,
+        resources=[r for r in monitor.registrations if r.type != "pulumi:pulumi:Stack"],
+        engine_resources=engine_resources,
+        outputs=outputs,
+        error=error,
+        config=dict(config),
+        secret_keys=list(secret_keys),
+    )
