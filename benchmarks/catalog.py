@@ -48,15 +48,19 @@ def dev_document(repo: Path = REPO) -> dict[str, Any]:
 
 
 def _bump(version: str, copy_index: int) -> str:
+    # Carry into MINOR (and MAJOR) so every part stays below 100: Proxmox refuses versions whose MINOR or
+    # PATCH would not fit two digits of the template's VM id.
     major, minor, patch = (int(part) for part in version.split("."))
-    return f"{major}.{minor}.{patch + copy_index}"
+    slot = (major * 100 + minor) * 100 + patch + copy_index
+    return f"{slot // 10_000}.{slot // 100 % 100}.{slot % 100}"
 
 
 def generate_catalog(catalog: Mapping[str, Any], count: int) -> dict[str, Any]:
     """``catalog`` with its images cloned round-robin until there are ``count`` of them.
 
-    Copy ``k`` of image ``name`` is named ``name-k`` (``k`` ≥ 1) and gets the patch version raised by ``k``; the
-    original images keep their names, so a 2-image dev catalog at ``count=2`` is the dev catalog itself.
+    Copy ``k`` of image ``name`` is named ``name-k`` (``k`` ≥ 1) and gets the version raised by ``k`` patch
+    releases (carried into MINOR past .99); the original images keep their names, so a 2-image dev catalog at
+    ``count=2`` is the dev catalog itself.
     """
     originals = list(catalog["images"])
     if not originals:
