@@ -375,3 +375,29 @@ def test_apply_needs_yes_without_a_terminal_and_asks_on_one(
     accepted = runner.invoke(build_app(), args, input="y\n")
     assert accepted.exit_code == 0, accepted.output
     assert old not in seed.image_ids(R)
+
+
+def test_destructive_calls_run_in_order_tag_deprecate_deregister_wait_delete(seed: Seeder) -> None:
+    old = seed.image(R, name="b-0", tags=golden_tags("base", "0.1.0"), age_days=400)
+    seed.image(R, name="b-1", tags=golden_tags("base", "1.0.0"), age_days=1)
+    calls: list[str] = []
+    writes = {"CreateTags", "EnableImageDeprecation", "DeregisterImage", "DeleteSnapshot"}
+
+    def record(client: Any, service: str, region: str) -> None:
+        def handler(event_name: str, **_: Any) -> None:
+            op = event_name.rsplit(".", 1)[-1]
+            if op in writes or (op == "DescribeImages" and calls):
+                calls.append(op)
+
+        client.meta.events.register("before-parameter-build.ec2", handler)
+
+    report = run_cleanup(tool_factory(record), [R], CleanupPolicy(keep=1), apply=True, now=NOW)
+    assert report.ok
+    assert calls == [
+        "CreateTags",
+        "EnableImageDeprecation",
+        "DeregisterImage",
+        "DescribeImages",
+        "DeleteSnapshot",
+    ]
+    assert old not in seed.image_ids(R)
