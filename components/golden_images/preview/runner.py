@@ -23,6 +23,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -379,6 +380,7 @@ def run_program(
     monitor = CapturingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     outputs: dict[str, Any] = {}
+    stack_wire: dict[str, Any] = {}
     error: pulumi.RunError | None = None
 
     def program() -> None:
@@ -399,11 +401,22 @@ def run_program(
         stack_resource = settings.get_root_resource()
         if stack_resource is not None:
             stack_outputs = getattr(stack_resource, "outputs", {}) or {}
-            resolved = _sync_await(pulumi.Output.from_input(stack_outputs).future())
-            outputs = dict(resolved or {})
+            # The exports in wire form, unknowns kept where a preview cannot know them (the engine's view).
+            stack_wire = json_format.MessageToDict(
+                _sync_await(rpc.serialize_properties(dict(stack_outputs), {}, keep_output_values=False))
+            )
+            for key, value in stack_outputs.items():
+                export = pulumi.Output.from_input(value)
+                known = _sync_await(export.is_known())
+                outputs[key] = _sync_await(export.future()) if known else rpc.UNKNOWN
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    for resource in monitor.registrations:
+        if resource.type == "pulumi:pulumi:Stack" and not monitor.registered_outputs.get(resource.urn):
+            # The engine holds the stack's exports as its outputs (the SDK registers them as the program ends;
+            # under mocks that call can arrive before the exports resolve, so they are taken from the run).
+            monitor.registered_outputs[resource.urn] = stack_wire
     engine_resources = _with_engine_state(monitor, stack, project, config, preview)
     return ProgramRun(
         stack=stack,
