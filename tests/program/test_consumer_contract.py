@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import jsonschema
@@ -124,3 +125,53 @@ def test_a_baked_ami_is_the_ami_id_of_its_region() -> None:
         },
         "eu-west-1": {"resolve": f"resolve:ssm:{parameter}", "ssm_parameter": parameter, "ami_id": None},
     }
+
+
+class _Resolved:
+    """Stands in for an Output whose value is known: ``apply`` runs the consumer's lambda on it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def apply(self, func: Any) -> _Resolved:
+        return _Resolved(func(self.value))
+
+
+def _readme_examples() -> tuple[str, str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("Consumers read the version records through a stack reference") :]
+    python = section[
+        section.index("```python\n") + 10 : section.index("```\n", section.index("```python\n") + 10)
+    ]
+    start = section.index("```typescript\n") + 14
+    return python, section[start : section.index("```\n", start)]
+
+
+def test_readme_python_consumer_example_runs_against_the_prod_record(records: dict[str, Any]) -> None:
+    python, _ = _readme_examples()
+
+    class StackReference:
+        def __init__(self, name: str) -> None:
+            assert name.endswith("/prod")
+
+        def get_output(self, key: str) -> _Resolved:
+            assert key == "images"
+            return _Resolved(records["prod"])
+
+    namespace: dict[str, Any] = {"pulumi": type("pulumi", (), {"StackReference": StackReference})}
+    exec(compile(python, "README.md", "exec"), namespace)
+    assert namespace["image_id"].value == "resolve:ssm:/golden-images/prod/base-ubuntu/ami-id"
+    launch = records["prod"]["base-ubuntu"]["launch"]
+    assert namespace["gallery_image"].value == launch["azure"]["definition_id"]
+    assert namespace["gce_image"].value == launch["gcp"]["family_self_link"]
+
+
+def test_readme_typescript_consumer_example_uses_documented_fields(records: dict[str, Any]) -> None:
+    _, typescript = _readme_examples()
+    launch = records["prod"]["base-ubuntu"]["launch"]
+    paths = re.findall(r"l\.(\w+)\[\"([\w-]+)\"\]\.(\w+)", typescript)
+    assert len(paths) == 2
+    properties = version_record_schema()["properties"]["launch"]["properties"]
+    for platform, location, field in paths:
+        assert field in properties[platform]["additionalProperties"]["required"]
+        assert launch[platform][location][field] is not None
