@@ -4,6 +4,8 @@
     python3 scripts/dev.py preview --stack dev [--json ...]   # offline preview (program + policy pack)
     python3 scripts/dev.py test [pytest args]                 # lint, type-check and the test suite
     python3 scripts/dev.py run <command> [args]               # any command inside the project venv
+    python3 scripts/dev.py engine-check [--accept-blocked-host] # the real Pulumi CLI (built from Go modules)
+                                                              # on every stack; see docs/engine.md
 
 It creates ``.venv`` (the virtualenv Pulumi.yaml names) and installs the project with its dev extras the
 first time, and again whenever pyproject.toml changes (a hash stamp in the venv). ``test`` also makes sure
@@ -76,7 +78,7 @@ def run(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``preview``, ``test`` or ``run``; returns the process exit code."""
+    """Dispatch ``preview``, ``test``, ``run`` or ``engine-check``; returns the process exit code."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on whatever python3 the user has
         print("golden-images needs Python 3.11 or newer", file=sys.stderr)
         return 2
@@ -100,6 +102,8 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "pytest"), "-n", "2", "--dist", "loadgroup", *rest])
     if command == "run":
         return run(rest)
+    if command == "engine-check":
+        return run([str(BIN / "python"), str(ROOT / "engine" / "check.py"), *rest])
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 
