@@ -178,7 +178,7 @@ def inline_runner(
         # NUL-separated: argv can never hold a NUL, so every argument comes back exactly.
         lines.append(b64_heredoc(b"".join(a.encode("utf-8") + b"\0" for a in args), '"$dir/args"'))
         # `read -d ''` rather than `mapfile -d ''`: bash 4.2 (Amazon Linux 2) has no `mapfile -d`.
-        lines.append("args=(); while IFS= read -r -d '' arg; do args+=(\"$arg\"); done < \"$dir/args\"")
+        lines.append('args=(); while IFS= read -r -d \'\' arg; do args+=("$arg"); done < "$dir/args"')
         words += ' "${args[@]}"'
     lines.append(run_line('"$dir/step"', words))
     return "\n".join(lines) + "\n"
