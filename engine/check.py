@@ -7,7 +7,7 @@ What it does, in order (every step prints one line; the last line is the verdict
 2. The CLI: a wrapper Go module of our own is written to ``$GOLDEN_IMAGES_ENGINE_CACHE`` (default
    ``~/.cache/golden-images/engine``) from ``engine/wrapper.go.mod``; ``go build`` builds
    ``github.com/pulumi/pulumi/pkg/v3/cmd/pulumi`` at :data:`PULUMI_VERSION` with the version stamped in. The
-   binary is reused while ``pulumi version`` reports that version (a cold build takes ~15 min on 2 cores).
+   binary is reused while ``pulumi version`` reports that version (a cold build took ~25-30 min on 2 cores).
 3. The Python language host (``github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3``, an
    untagged module): looked up through the Go module proxy. Without it the engine cannot run a Python program.
 4. Per project (dev, staging, prod, tests/fixtures/other_team_project prod): a throw-away copy with a local
@@ -38,7 +38,7 @@ PULUMI_VERSION = "3.274.1"
 CLI_PACKAGE = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 LANGUAGE_HOST_MODULE = "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
 VERSION_FLAG = f"-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version={PULUMI_VERSION}"
-#: The Go build's own time limit (a cold build measured 13 min on 2 shared cores).
+#: The Go build's own time limit per step (one cold build took ~25-30 min on 2 shared cores, downloads included).
 BUILD_TIMEOUT_S = 45 * 60
 
 
