@@ -19,6 +19,8 @@ from golden_images.api import ImageArgsError, image_build
 from golden_images.cli import app
 from golden_images.common.build import ImageBuild
 from golden_images.common.loader import load_catalog_file
+from golden_images.preview.present import public_inputs
+from golden_images.preview.runner import ProgramRun, run_program
 from tests.conftest import ROOT
 
 CONSUMER = ROOT / "tests" / "fixtures" / "consumer_project"
@@ -145,3 +147,50 @@ def test_plain_data_and_catalog_give_the_same_build() -> None:
     )
     assert plain.fingerprint == from_catalog.fingerprint
     assert plain.tags == from_catalog.tags
+
+
+CONSUMER_MAIN = """
+import json
+from pathlib import Path
+
+import pulumi
+
+from golden_images.golden_image import GoldenImage
+
+args = json.loads(Path("image.json").read_text())
+name = args.pop("name")
+pulumi.export("images", {name: GoldenImage(name, args).record})
+"""
+
+
+def test_plain_data_registers_what_the_catalog_registers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dev catalog's base-ubuntu (all four platforms) as plain data: identical URNs and inputs."""
+    stack_file = ROOT / "stacks" / "Pulumi.dev.yaml"
+    catalog = load_catalog_file(stack_file, root=ROOT, stack="dev")
+    build = ImageBuild.from_catalog(catalog, catalog.image("base-ubuntu"), ROOT)
+    image = catalog.image("base-ubuntu").model_dump(mode="json", by_alias=True, exclude_none=True)
+    project = tmp_path / "consumer"
+    project.mkdir()
+    shutil.copy2(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")  # same project name: comparable URNs
+    (project / "__main__.py").write_text(CONSUMER_MAIN)
+    (project / "image.json").write_text(
+        json.dumps({**image, "tags": build.tags, "environment": "dev", "root": str(ROOT)})
+    )
+    monkeypatch.chdir(project)  # as the language host runs a program: from its project directory
+    plain = run_program(project, "dev", stack_file=stack_file)
+    assert plain.error is None, plain.error
+    full = run_program(ROOT, "dev")
+
+    def subtree(run: ProgramRun) -> dict[str, dict[str, object]]:
+        return {
+            r.urn: public_inputs(r)
+            for r in run.resources
+            if r.name == "base-ubuntu" or r.name.startswith("base-ubuntu-")
+        }
+
+    expected = subtree(full)
+    assert len(expected) > 30
+    assert subtree(plain) == expected
+    assert plain.outputs["images"]["base-ubuntu"] == full.outputs["images"]["base-ubuntu"]
