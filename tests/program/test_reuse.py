@@ -3,6 +3,7 @@ from plain data, ``golden-images --version``."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -194,3 +195,50 @@ def test_plain_data_registers_what_the_catalog_registers(
     assert len(expected) > 30
     assert subtree(plain) == expected
     assert plain.outputs["images"]["base-ubuntu"] == full.outputs["images"]["base-ubuntu"]
+
+
+ALONE_MAIN = """
+import json
+from pathlib import Path
+
+import pulumi
+
+from golden_images.api import image_build
+from golden_images.aws.component import AwsGoldenImage
+
+build = image_build("web-base", json.loads(Path("image.json").read_text()))
+aws_only = AwsGoldenImage("web-base-aws", {"build": build})
+pulumi.export("artifacts", aws_only.artifacts)
+"""
+
+
+def test_a_platform_component_alone_from_plain_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "alone"
+    shutil.copytree(CONSUMER, project)
+    (project / "__main__.py").write_text(ALONE_MAIN)
+    args = {
+        "environment": "prod",
+        "version": "1.0.0",
+        "description": "AWS only",
+        "os": {"family": "ubuntu", "release": "24.04", "architecture": "x86_64", "lts": True},
+        "provision": [{"name": "web-setup", "script": "images/web-setup.sh"}],
+        "tags": {"owner": "web-team", "cost-center": "cc-2002"},
+        "aws": {
+            "regions": ["us-east-1"],
+            "parent": {"ami": "ami-0a1b2c3d4e5f60718"},
+            "kms_keys": {"us-east-1": "arn:aws:kms:us-east-1:444444444444:alias/web"},
+        },
+    }
+    (project / "image.json").write_text(json.dumps(args))
+    monkeypatch.chdir(project)
+    run = run_program(project, "prod", stack_file=project / "Pulumi.prod.yaml")
+    assert run.error is None, run.error
+    by_type = {r.type: r for r in run.resources}
+    assert "golden-images:index:GoldenImage" not in by_type
+    assert by_type["golden-images:index:AwsGoldenImage"].name == "web-base-aws"
+    component = by_type["aws:imagebuilder/component:Component"]
+    # The repo-relative script was read from the project directory and rendered into the AWSTOE document.
+    # (AWSTOE gets step text base64-encoded, so compare the encoded bytes, whitespace-insensitively.)
+    script = base64.b64encode((CONSUMER / "images" / "web-setup.sh").read_bytes()).decode()
+    assert script in "".join(str(component.inputs["data"]).split())
+    assert run.outputs["artifacts"] == {"us-east-1": "ssm:/golden-images/prod/web-base/ami-id"}
