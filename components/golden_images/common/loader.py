@@ -270,7 +270,7 @@ def load_catalog(
         pin_path = pins_mod.pins_path(root, env)
         try:
             pin_file = pins_mod.load_pins(pin_path)
-        except (ValidationError, yaml.YAMLError) as exc:
+        except ValueError as exc:  # pydantic's ValidationError or the bounded reader's refusal
             issues.append(Issue(str(pin_path.relative_to(root)), "pins", f"invalid pin file: {exc}"))
     raw_defaults = raw.get("defaults")
     defaults: Mapping[str, Any] = raw_defaults if isinstance(raw_defaults, Mapping) else {}

@@ -18,6 +18,8 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from golden_images.common import safeyaml
+
 AmiId = Annotated[str, StringConstraints(pattern=r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")]
 
 
@@ -49,10 +51,16 @@ def pins_path(root: Path, environment: str) -> Path:
 
 def load_pins(path: Path) -> PinFile:
     """Read a pin file; a missing file is an empty :class:`PinFile`. Invalid content raises ``ValueError``
-    (pydantic's ``ValidationError``) naming the field."""
+    (pydantic's ``ValidationError``, or a YAML refusal) naming the field."""
     if not path.is_file():
         return PinFile()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # Pin files arrive through pull requests like stack files: the same bounded reader (no alias expansion,
+    # bounded nesting, duplicate keys refused), its refusal reported as a ValueError naming field and line.
+    try:
+        raw = safeyaml.load(safeyaml.decode(path.read_bytes())) or {}
+    except safeyaml.YamlError as exc:
+        where = f"{exc.path}: " if exc.path else ""
+        raise ValueError(f"{where}{exc}") from None
     return PinFile.model_validate(raw)
 
 

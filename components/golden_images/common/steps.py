@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from golden_images.common import repofiles
 from golden_images.common.spec import FileStep, ImageSpec, PackagesStep, ScriptStep, ShellStep, Step
 
 Phase = Literal["provision", "validate", "test"]
@@ -71,17 +72,20 @@ class ResolvedSteps:
 
 
 @functools.lru_cache(maxsize=1024)
-def _read_bytes(path: Path, mtime_ns: int, size: int) -> bytes:
-    # Keyed on mtime and size so a long-lived process (benchmarks, tests) sees edits; cached otherwise.
-    del mtime_ns, size
-    return path.read_bytes()
+def _read_bytes(root: Path, relative: str, real: Path, mtime_ns: int, size: int) -> bytes:
+    # Keyed on the resolved path, mtime and size so a long-lived process (benchmarks, tests) sees edits and
+    # a re-pointed symlink; cached otherwise.
+    del real, mtime_ns, size
+    return repofiles.read_bytes(root, relative)
 
 
 def read_repo_bytes(root: Path, relative: str) -> bytes:
-    """Exact bytes of a repository file (cached by path, modification time and size)."""
-    path = root / relative
-    stat = path.stat()
-    return _read_bytes(path, stat.st_mtime_ns, stat.st_size)
+    """Exact bytes of a repository file, read through :func:`repofiles.read_bytes` (resolved inside the
+    repository, regular file, size-capped) so the bytes a renderer embeds are the bytes the loader checked;
+    cached by resolved path, modification time and size."""
+    real = repofiles.resolve(root, relative)
+    stat = real.stat()
+    return _read_bytes(root, relative, real, stat.st_mtime_ns, stat.st_size)
 
 
 def read_repo_text(root: Path, relative: str) -> str:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
 
+from golden_images.common import safeyaml
 from golden_images.common.pins import Pin, PinFile, dump_pins, load_pins, pins_path
 from golden_images.common.rules import is_ami_id, is_aws_region
 from golden_images.tools.aws import ClientFactory, error_text
@@ -58,11 +58,12 @@ def stack_environment(stack_file: Path) -> str:
 
 def _catalog(stack_file: Path) -> Mapping[str, Any]:
     try:
-        document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+        document = safeyaml.load(safeyaml.decode(stack_file.read_bytes()))
     except FileNotFoundError:
         raise StackError(f"{stack_file}: stack file does not exist") from None
-    except yaml.YAMLError as exc:
-        raise StackError(f"{stack_file}: not valid YAML: {exc}") from None
+    except safeyaml.YamlError as exc:  # the loader's bounded reader: no alias bombs from a pull request
+        where = f"{exc.path}: " if exc.path else ""
+        raise StackError(f"{stack_file}: {where}{exc}") from None
     config = document.get("config") if isinstance(document, Mapping) else None
     catalog = config.get(CATALOG_KEY) if isinstance(config, Mapping) else None
     if not isinstance(catalog, Mapping):
@@ -215,7 +216,7 @@ def pin_stack(
     path = pins_path(root, environment)
     try:
         old = load_pins(path)
-    except (ValueError, yaml.YAMLError) as exc:
+    except ValueError as exc:
         raise StackError(f"{path}: not a valid pin file: {exc}") from None
     resolved, errors = resolve_parameters(factory, parents)
     if errors:
