@@ -88,7 +88,7 @@ def _lts(ctx: Ctx) -> Iterable[str]:
         )
 
 
-#: Encryption levels a prod golden image may report (DESIGN.md "Encryption levels"): a customer key the cloud
+#: Encryption levels a prod golden image may report (docs/architecture.md "Encryption levels"): a customer key the cloud
 #: enforces, a key verified after the build, or (Proxmox) a datastore the operator attests is encrypted.
 PROD_ENCRYPTION_LEVELS: Final = ("enforced", "verified", "attested")
 

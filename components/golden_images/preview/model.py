@@ -56,7 +56,7 @@ class Violation:
     description: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md ``violations[]`` shape."""
+        """The preview's ``violations[]`` shape (docs/architecture.md, "CLI")."""
         return {
             "policy": self.policy,
             "level": self.level,

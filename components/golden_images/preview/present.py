@@ -64,7 +64,7 @@ def to_json(
     outputs: Mapping[str, Any] | None = None,
     policy_pack: str | None = None,
 ) -> dict[str, Any]:
-    """The DESIGN.md preview contract: ``{stack, resources[], violations[]}`` plus ``outputs`` and
+    """The preview contract (docs/architecture.md): ``{stack, resources[], violations[]}`` plus ``outputs`` and
     ``policyPack`` (the pack evaluated, or ``None`` when skipped)."""
     return {
         "stack": stack,
