@@ -93,3 +93,20 @@ def assert_refused(run: ProgramRun, stack: str, path: str, words: str) -> None:
     line = next(line for line in message.splitlines() if f": {path}:" in line)
     assert words in line, line
     assert run.resources == [], "nothing may be registered when the catalog is invalid"
+
+
+@pytest.fixture
+def requests_seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The raw RegisterResource requests of the next program run, by resource name: resource options such as
+    ``retainOnDelete`` and ``dependencies`` are not part of :class:`RegisteredResource`."""
+    from golden_images.preview.runner import CapturingMonitor
+
+    seen: dict[str, Any] = {}
+    original = CapturingMonitor.RegisterResource
+
+    def spy(self: CapturingMonitor, request: Any) -> Any:
+        seen[request.name] = request
+        return original(self, request)
+
+    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
+    return seen

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.preview.runner import CapturingMonitor, ProgramRun, run_program
+from golden_images.preview.runner import ProgramRun, run_program
 from tests.conftest import ROOT, RunStack, assert_refused, by_type, one, stack_catalog
 
 P = "config.golden-images:catalog"
@@ -48,16 +48,9 @@ def test_lifecycle_selects_exactly_its_own_recipe(stack_run: ProgramRun) -> None
     assert len(set(names)) == len(names), "two lifecycle policies select the same recipe"
 
 
-def test_lifecycle_waits_for_its_recipe(run_stack: RunStack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lifecycle_waits_for_its_recipe(run_stack: RunStack, requests_seen: dict[str, Any]) -> None:
     """The selection names the recipe by its deterministic name, so the policy must depend on it."""
-    seen: dict[str, Any] = {}
-    original = CapturingMonitor.RegisterResource
-
-    def spy(self: CapturingMonitor, request: Any) -> Any:
-        seen[request.name] = request
-        return original(self, request)
-
-    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
+    seen = requests_seen
     run = run_stack("staging")
     recipe = one(run.resources, RECIPE, "base-ubuntu-aws-recipe")
     assert recipe.urn in seen["base-ubuntu-aws-lifecycle"].dependencies

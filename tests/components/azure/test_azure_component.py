@@ -351,22 +351,6 @@ def test_script_change_replaces_only_the_affected_template(tmp_path: Path) -> No
 # --- Service rules no schema shows ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def requests_seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The raw RegisterResource requests by name (options such as retainOnDelete and dependencies)."""
-    from golden_images.preview.runner import CapturingMonitor
-
-    seen: dict[str, Any] = {}
-    original = CapturingMonitor.RegisterResource
-
-    def spy(self: CapturingMonitor, request: Any) -> Any:
-        seen[request.name] = request
-        return original(self, request)
-
-    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
-    return seen
-
-
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_runner_is_kept_as_long_as_the_service_allows(runs: dict[str, ProgramRun], stack: str) -> None:
     from golden_images.azure.component import RUNNER_SCRIPT

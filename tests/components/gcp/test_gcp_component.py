@@ -307,17 +307,8 @@ def test_shared_vpc_build_account_may_use_the_host_subnetwork(runs: dict[str, Pr
     assert not by_type(runs["dev"].resources, SUBNET_MEMBER)
 
 
-def test_the_trigger_waits_for_the_subnetwork_grant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from golden_images.preview.runner import CapturingMonitor
-
-    seen: dict[str, Any] = {}
-    original = CapturingMonitor.RegisterResource
-
-    def spy(self: CapturingMonitor, request: Any) -> Any:
-        seen[request.name] = request
-        return original(self, request)
-
-    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
+def test_the_trigger_waits_for_the_subnetwork_grant(tmp_path: Path, requests_seen: dict[str, Any]) -> None:
+    seen = requests_seen
     run = _run(tmp_path, "prod")
     grant = one(run.resources, SUBNET_MEMBER, "base-ubuntu-gcp-build-subnet-user")
     assert grant.urn in seen["base-ubuntu-gcp-trigger"].dependencies

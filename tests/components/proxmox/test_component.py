@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from golden_images.common.rules import is_proxmox_tag
 from golden_images.preview.model import RegisteredResource
-from golden_images.preview.runner import PLACEHOLDER_SECRET, CapturingMonitor, ProgramRun, run_program
+from golden_images.preview.runner import PLACEHOLDER_SECRET, ProgramRun, run_program
 from golden_images.proxmox import layout
 from golden_images.proxmox.cloudinit import render_user_data
 from golden_images.proxmox.dynamic import BakeError, connection
@@ -26,21 +25,6 @@ SNIPPET = "proxmoxve:index/fileLegacy:FileLegacy"
 PROVIDER = "pulumi:providers:proxmoxve"
 BAKE = "pulumi-python:dynamic/golden-images:ProxmoxTemplateBake"
 COMPONENT = "golden-images:index:ProxmoxGoldenTemplate"
-
-
-@pytest.fixture
-def requests_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """The raw RegisterResource requests by resource name (options such as dependencies and
-    retainOnDelete are not part of :class:`RegisteredResource`)."""
-    seen: dict[str, Any] = {}
-    original = CapturingMonitor.RegisterResource
-
-    def spy(self: CapturingMonitor, request: Any) -> Any:
-        seen[request.name] = request
-        return original(self, request)
-
-    monkeypatch.setattr(CapturingMonitor, "RegisterResource", spy)
-    yield seen
 
 
 def _spec(stack: str, image: str) -> ProxmoxSpec:
