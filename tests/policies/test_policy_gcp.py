@@ -99,7 +99,7 @@ def test_raw_key_sent_as_secret_still_fails(configured: PolicyHarness) -> None:
     assert of(run(configured, "gcp_machine_image", props), "gcp-compute-machineimage-cmek")
 
 
-def test_unknown_raw_key_is_only_a_notice(configured: PolicyHarness) -> None:
+def test_unknown_kms_key_is_only_a_notice(configured: PolicyHarness) -> None:
     props = mutate(compliant("gcp_image"), "imageEncryptionKey", {"kmsKeySelfLink": UNKNOWN})
     violations = run(configured, "gcp_image", props)
     assert violations and all(is_preview_notice(v) for v in violations)
