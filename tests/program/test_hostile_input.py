@@ -138,7 +138,10 @@ try:
 except CatalogError as exc:
     refused = [exc.issues[0].file, exc.issues[0].path]
 elapsed = time.process_time() - started
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is the peak RSS of this process image alone: getrusage's ru_maxrss keeps the forking parent's
+# high-water mark across exec (a pytest worker at 500+ MB would be counted as ours).
+hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:")]
+peak_mb = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"elapsed": elapsed, "peak_mb": peak_mb, "refused": refused}))
 """
 
