@@ -30,6 +30,7 @@ PEER_ORG = "arn:aws:organizations::210987654321:organization/o-peer123456"
 PEER_SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 FOREIGN_SUBSCRIPTION = "99999999-8888-7777-6666-555555555555"
 PEER_DATASTORE = "peer-crypt"
+PEER_BUCKET = "peer-image-exports"
 
 PEER_CONFIG: dict[str, Any] = {
     "aws-ec2-amilaunchpermission-allowed-targets": {
@@ -44,6 +45,7 @@ PEER_CONFIG: dict[str, Any] = {
     "aws-ec2-snapshotcreatevolumepermission-allowed-targets": {"allowedAccountIds": [PEER_ACCOUNT]},
     "aws-dlm-lifecyclepolicy-allowed-targets": {"allowedAccountIds": [PEER_ACCOUNT]},
     "azure-compute-gallerysharingprofile-allowed-targets": {"allowedSubscriptionIds": [PEER_SUBSCRIPTION]},
+    "aws-imagebuilder-distribution-no-s3-export": {"allowedExportBuckets": [PEER_BUCKET]},
     "proxmox-ve-template-encrypted-datastore": {"encryptedDatastores": [PEER_DATASTORE]},
 }
 
@@ -842,6 +844,298 @@ CASES: list[Case] = [
         configured=True,
     ),
 ]
+
+EXTRA: list[Case] = [
+    # An alias ARN of the AWS-managed key is still the AWS-managed key.
+    Case(
+        "aws-amicopy-aws-managed-alias-arn",
+        COPY,
+        {
+            "name": "golden",
+            "sourceAmiId": AMI,
+            "sourceAmiRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": "arn:aws:kms:eu-central-1:210987654321:alias/aws/ebs",
+            "tags": TAGS,
+        },
+        P_COPY_KEY,
+    ),
+    Case(
+        "aws-amicopy-key-default",
+        COPY,
+        {
+            "name": "golden",
+            "sourceAmiId": AMI,
+            "sourceAmiRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": "default",
+            "tags": TAGS,
+        },
+        P_COPY_KEY,
+    ),
+    # A bare key id (UUID) is a customer key: EC2 resolves it in the caller's account.
+    Case(
+        "aws-amicopy-bare-key-id",
+        COPY,
+        {
+            "name": "golden",
+            "sourceAmiId": AMI,
+            "sourceAmiRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": "0f1e2d3c-4b5a-6978-8899-aabbccddeeff",
+            "tags": TAGS,
+        },
+        None,
+    ),
+    Case(
+        "aws-snapshotcopy-aws-managed",
+        "aws:ebs/snapshotCopy:SnapshotCopy",
+        {
+            "sourceSnapshotId": SNAPSHOT,
+            "sourceRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": "alias/aws/ebs",
+            "tags": TAGS,
+        },
+        "aws-ebs-snapshotcopy-kms-key",
+    ),
+    Case(
+        "aws-snapshotcopy-customer",
+        "aws:ebs/snapshotCopy:SnapshotCopy",
+        {
+            "sourceSnapshotId": SNAPSHOT,
+            "sourceRegion": "eu-west-1",
+            "encrypted": True,
+            "kmsKeyId": KMS_ARN,
+            "tags": TAGS,
+        },
+        None,
+    ),
+    Case(
+        "aws-snapshotimport-no-key",
+        "aws:ebs/snapshotImport:SnapshotImport",
+        {
+            "diskContainer": {
+                "format": "VMDK",
+                "userBucket": {"s3Bucket": PEER_BUCKET, "s3Key": "golden.vmdk"},
+            },
+            "tags": TAGS,
+        },
+        "aws-ebs-snapshotcopy-kms-key",
+    ),
+    # Image BPA knows only "block-new-sharing" and "unblocked"; "block-all-sharing" is the *snapshot* enum.
+    Case(
+        "aws-image-bpa-unknown-state",
+        "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess",
+        {"state": "block-all-sharing"},
+        "aws-ec2-image-block-public-access",
+    ),
+    Case("aws-lp-allowed-org", LP, {"imageId": AMI, "organizationArn": PEER_ORG}, None, configured=True),
+    Case(
+        "aws-dist-launch-template-foreign",
+        DIST,
+        _distribution(
+            dict(_KEYED),
+            launchTemplateConfigurations=[
+                {"launchTemplateId": "lt-0abcdef1234567890", "accountId": FOREIGN_ACCOUNT}
+            ],
+        ),
+        P_DIST_TARGETS,
+        configured=True,
+    ),
+    Case(
+        "aws-dist-s3-export-allowed-bucket",
+        DIST,
+        _distribution(
+            dict(_KEYED),
+            s3ExportConfiguration={"roleName": "vmimport", "diskImageFormat": "RAW", "s3Bucket": PEER_BUCKET},
+        ),
+        None,
+        configured=True,
+    ),
+    Case(
+        "aws-dlm-share-allowed",
+        DLM,
+        {
+            "description": "golden AMI",
+            "executionRoleArn": ROLE,
+            "state": "ENABLED",
+            "tags": TAGS,
+            "policyDetails": {
+                "policyType": "IMAGE_MANAGEMENT",
+                "resourceTypes": ["INSTANCE"],
+                "targetTags": {"golden": "true"},
+                "schedules": [
+                    {
+                        "name": "daily",
+                        "createRule": {"interval": 24},
+                        "retainRule": {"count": 7},
+                        "shareRules": [{"targetAccounts": [PEER_ACCOUNT]}],
+                    }
+                ],
+            },
+        },
+        None,
+        configured=True,
+    ),
+    Case(
+        "aws-containerrecipe-no-key",
+        "aws:imagebuilder/containerRecipe:ContainerRecipe",
+        {
+            "name": "golden",
+            "version": "2.3.1",
+            "containerType": "DOCKER",
+            "parentImage": "arn:aws:imagebuilder:eu-central-1:aws:image/amazon-linux-x86-2023/2024.1.15/1",
+            "components": [
+                {"componentArn": "arn:aws:imagebuilder:eu-central-1:210987654321:component/harden/1.2.0/1"}
+            ],
+            "targetRepository": {"repositoryName": "golden", "service": "ECR"},
+            "dockerfileTemplateData": "FROM {{{ imagebuilder:parentImage }}}\n{{{ imagebuilder:components }}}",
+            "tags": TAGS,
+        },
+        "aws-imagebuilder-containerrecipe-kms-key",
+    ),
+    # ARM resource ids are case-insensitive: a DES id with other casing is the same DES.
+    Case(
+        "az-giv-des-id-other-case",
+        GIV,
+        _giv(
+            [
+                {
+                    "name": "westeurope",
+                    "encryption": _enc(
+                        DES_ID.replace("/resourceGroups/", "/resourcegroups/").replace(
+                            "Microsoft.Compute", "microsoft.compute"
+                        )
+                    ),
+                }
+            ]
+        ),
+        None,
+    ),
+    Case(
+        "az-classic-gallery-groups",
+        "azure:compute/sharedImageGallery:SharedImageGallery",
+        {
+            "name": "golden",
+            "resourceGroupName": "images",
+            "location": "westeurope",
+            "tags": TAGS,
+            "sharing": {"permission": "Groups"},
+        },
+        "azure-compute-gallery-not-community",
+    ),
+    Case(
+        "az-classic-gallery-private",
+        "azure:compute/sharedImageGallery:SharedImageGallery",
+        {"name": "golden", "resourceGroupName": "images", "location": "westeurope", "tags": TAGS},
+        None,
+    ),
+    Case(
+        "az-classic-siv-des",
+        "azure:compute/sharedImageVersion:SharedImageVersion",
+        {
+            "name": "2.3.1",
+            "galleryName": "golden",
+            "imageName": "base-linux",
+            "resourceGroupName": "images",
+            "location": "westeurope",
+            "managedImageId": SOURCE_IMAGE_ID,
+            "tags": TAGS,
+            "targetRegions": [
+                {"name": "westeurope", "regionalReplicaCount": 1, "diskEncryptionSetId": DES_ID}
+            ],
+        },
+        None,
+    ),
+    Case(
+        "az-classic-image-no-des",
+        "azure:compute/image:Image",
+        {
+            "name": "golden",
+            "resourceGroupName": "images",
+            "location": "westeurope",
+            "tags": TAGS,
+            "osDisk": {
+                "osType": "Linux",
+                "osState": "Generalized",
+                "blobUri": "https://sa.blob.core.windows.net/vhds/golden.vhd",
+            },
+        },
+        "azure-compute-image-disk-encryption-set",
+    ),
+    Case("az-aib-unknown-distribute-type", AIB, _aib("Blob"), P_AIB_DIST),
+    Case(
+        "gcp-project-member-principalset-public",
+        "gcp:projects/iAMMember:IAMMember",
+        {"project": "peer-images", "role": IMAGE_USER, "member": "principalSet://goog/public:all"},
+        P_GCP_PUBLIC,
+    ),
+    Case(
+        "gcp-folder-member-allusers",
+        "gcp:folder/iAMMember:IAMMember",
+        {"folder": "folders/123456789012", "role": IMAGE_USER, "member": "allUsers"},
+        P_GCP_PUBLIC,
+    ),
+    Case(
+        "gcp-machine-image-member-allauth",
+        "gcp:compute/machineImageIamMember:MachineImageIamMember",
+        {"machineImage": "golden-base", "role": "roles/compute.admin", "member": "allAuthenticatedUsers"},
+        P_GCP_PUBLIC,
+    ),
+    Case(
+        "gcp-snapshot-member-allusers",
+        "gcp:compute/snapshotIamMember:SnapshotIamMember",
+        {"name": "golden-base", "role": "roles/compute.storageAdmin", "member": "allUsers"},
+        P_GCP_PUBLIC,
+    ),
+    # An IAM condition narrows a public grant but does not make it non-public.
+    Case(
+        "gcp-member-allusers-conditional",
+        IIM,
+        {
+            "image": "golden-base",
+            "role": IMAGE_USER,
+            "member": "allUsers",
+            "condition": {
+                "title": "until-2030",
+                "expression": 'request.time < timestamp("2030-01-01T00:00:00Z")',
+            },
+        },
+        P_GCP_PUBLIC,
+    ),
+    Case("gcp-policy-not-an-object", IIP, {"image": "golden-base", "policyData": "[]"}, P_GCP_PUBLIC),
+    Case(
+        "gcp-machine-image-cmek",
+        "gcp:compute/machineImage:MachineImage",
+        {
+            "name": "golden-base",
+            "sourceInstance": "projects/peer-images/zones/europe-west4-a/instances/build",
+            "machineImageEncryptionKey": {"kmsKeyName": GCP_KMS},
+        },
+        None,
+    ),
+    Case(
+        "pve-template-tpm-unattested",
+        PVE,
+        _pve(True, PEER_DATASTORE, tpmState={"datastoreId": "local-lvm", "version": "v2.0"}),
+        P_PVE_DS,
+        configured=True,
+    ),
+    Case(
+        "pve-container-template-unattested",
+        "proxmoxve:index/containerLegacy:ContainerLegacy",
+        {
+            "nodeName": "pve1",
+            "template": True,
+            "disk": {"datastoreId": "local-lvm", "size": 8},
+            "tags": PVE_TAGS,
+        },
+        P_PVE_DS,
+        configured=True,
+    ),
+]
+CASES += EXTRA
 
 
 def _start(config: dict[str, Any] | None) -> Iterator[PolicyHarness]:
