@@ -72,6 +72,8 @@ def test_is_truthy_flag(value: Any, expected: bool) -> None:
             True,
         ),
         ("Canonical:ubuntu-24_04-lts:server:latest", True),
+        ("Canonical:ubuntu-24_04-lts:server:24.x.x", True),
+        ("/subscriptions/s/galleries/g/images/i/versions/1.*/", True),
         ("projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64", True),
         ("https://www.googleapis.com/compute/v1/projects/p/global/images/family/base", True),
         ("ami-0a1b2c3d4e5f60718", False),
@@ -327,21 +329,39 @@ def test_simple_shapes(fn: Any, value: Any, expected: bool) -> None:
         ("cron(0 4 ? * MON *)", None),
         (" cron(0 4 1 * ? *) ", None),
         ("cron(0/15 4 ? * MON-FRI 2027)", None),
-        ("cron(0 4 * * *)", "takes 6 fields"),
-        ("cron(0 4 ? * MON * 1)", "got 7"),
-        ("cron(0 4 * * MON *)", "exactly one of day-of-month"),
-        ("cron(0 4 ? * ? *)", "exactly one of day-of-month"),
-        ("cron(0 4 ? * MON; *)", "character Image Builder does not accept"),
-        ("rate(1 day)", "must be written as 'cron(<6 fields>)'"),
-        (None, "must be a string"),
+        (
+            "cron(0 4 * * *)",
+            "Image Builder cron takes 6 fields (minutes hours day-of-month month day-of-week year), got 5",
+        ),
+        (
+            "cron(0 4 ? * MON * 1)",
+            "Image Builder cron takes 6 fields (minutes hours day-of-month month day-of-week year), got 7",
+        ),
+        (
+            "cron(0 4 * * MON *)",
+            "exactly one of day-of-month (3rd field) and day-of-week (5th field) must be '?'",
+        ),
+        (
+            "cron(0 4 ? * ? *)",
+            "exactly one of day-of-month (3rd field) and day-of-week (5th field) must be '?'",
+        ),
+        ("cron(0 4 ? * MON; *)", "a cron field holds a character Image Builder does not accept"),
+        (
+            "rate(1 day)",
+            "the schedule must be written as 'cron(<6 fields>)', for example 'cron(0 4 ? * MON *)'",
+        ),
+        (None, "the schedule must be a string such as 'cron(0 4 ? * MON *)'"),
     ],
 )
 def test_cron_problem(expression: Any, problem: str | None) -> None:
-    found = rules.cron_problem(expression)
-    if problem is None:
-        assert found is None
-    else:
-        assert found is not None and problem in found, found
+    # Whole sentences: the catalog shows them to the user verbatim.
+    assert rules.cron_problem(expression) == problem
+
+
+def test_constants_written_out() -> None:
+    # Day-2 tools and the pack key on these exact strings.
+    assert rules.MANAGED_BY == "golden-images"
+    assert rules.ENVIRONMENTS == ("dev", "staging", "prod")
 
 
 def test_as_str() -> None:
