@@ -158,11 +158,20 @@ def test_tags_on_every_taggable_aws_resource(stack_run: ProgramRun) -> None:
     assert all("tags" in r.inputs for r in taggable)
 
 
-def test_prod_uses_pinned_parents(stack_run: ProgramRun) -> None:
-    if stack_run.stack == "dev":
-        pytest.skip("dev follows the SSM parameter on purpose")
-    for recipe in by_type(stack_run.resources, RECIPE):
-        assert rules.is_ami_id(recipe.inputs["parentImage"])
+CANONICAL_UBUNTU = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+
+
+def test_parents_pinned_in_staging_and_prod_floating_in_dev(stack_run: ProgramRun) -> None:
+    """staging/prod recipes name an exact AMI (the pin); dev follows Canonical's SSM parameter on purpose,
+    written out as Image Builder's ``ssm:`` parent form."""
+    recipes = by_type(stack_run.resources, RECIPE)
+    assert len(recipes) == 2
+    for recipe in recipes:
+        parent = recipe.inputs["parentImage"]
+        if stack_run.stack == "dev":
+            assert parent == f"ssm:{CANONICAL_UBUNTU}", recipe.name
+        else:
+            assert parent.startswith("ami-") and len(parent) == len("ami-0123456789abcdef0"), recipe.name
 
 
 def test_no_build_without_bake_on_up(stack_run: ProgramRun) -> None:
