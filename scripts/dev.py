@@ -6,6 +6,8 @@
     python3 scripts/dev.py run <command> [args]               # any command inside the project venv
     python3 scripts/dev.py engine-check [--accept-blocked-host] # the real Pulumi CLI (built from Go modules)
                                                               # on every stack; see docs/engine.md
+    python3 scripts/dev.py mutation [--pack]                  # mutation score of the rules (slow; not in
+                                                              # the test command); see docs/testing.md
 
 It creates ``.venv`` (the virtualenv Pulumi.yaml names) and installs the project with its dev extras the
 first time, and again whenever pyproject.toml changes (a hash stamp in the venv). ``test`` also makes sure
@@ -78,7 +80,7 @@ def run(args: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``preview``, ``test``, ``run`` or ``engine-check``; returns the process exit code."""
+    """Dispatch ``preview``, ``test``, ``run``, ``engine-check`` or ``mutation``; returns the process exit code."""
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on whatever python3 the user has
         print("golden-images needs Python 3.11 or newer", file=sys.stderr)
         return 2
@@ -104,6 +106,8 @@ def main(argv: list[str]) -> int:
         return run(rest)
     if command == "engine-check":
         return run([str(BIN / "python"), str(ROOT / "engine" / "check.py"), *rest])
+    if command == "mutation":
+        return run([str(BIN / "python"), str(ROOT / "scripts" / "mutation.py"), *rest])
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 
