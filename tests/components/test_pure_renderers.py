@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import yaml
@@ -24,12 +25,20 @@ image_names = st.from_regex(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", fullmatch=True)
 versions = st.tuples(*(st.integers(0, 2**31 - 1),) * 3).map(lambda t: ".".join(map(str, t)))
 fingerprints = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 
+# The platforms' documented limits, written out here rather than taken from ``rules`` (which the renderers
+# also use), so a wrong limit in ``rules`` cannot make a wrong rendering pass.
+GCP_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")  # lowercase letter first, at most 63
+GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
+PROXMOX_TAG = re.compile(r"[a-z0-9_][a-z0-9_+.-]*")
+IMAGE_BUILDER_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+GCP_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")  # at most 63
+
 
 @settings(max_examples=300)
 @given(st.dictionaries(tag_text, tag_text, max_size=12))
 def test_gcp_labels_always_valid(tags: dict[str, str]) -> None:
     labels = gcp_labels(tags)
-    assert all(rules.is_gcp_label(k, v) for k, v in labels.items()), labels
+    assert all(GCP_LABEL_KEY.fullmatch(k) and GCP_LABEL_VALUE.fullmatch(v) for k, v in labels.items()), labels
     assert len(labels) <= len(tags)
 
 
@@ -38,7 +47,7 @@ def test_gcp_labels_always_valid(tags: dict[str, str]) -> None:
 def test_proxmox_tags_always_valid_and_sorted(tags: dict[str, str]) -> None:
     rendered = proxmox_tags(tags)
     assert rendered == sorted(set(rendered))
-    assert all(rules.is_proxmox_tag(t) for t in rendered), rendered
+    assert all(PROXMOX_TAG.fullmatch(t) for t in rendered), rendered
 
 
 def test_tag_examples() -> None:
@@ -61,7 +70,7 @@ def test_tag_examples() -> None:
 @given(image_names, st.sampled_from(["dev", "staging", "prod"]), fingerprints)
 def test_builder_names_fit_image_builder(name: str, env: str, fp: str) -> None:
     rendered = builder_name(f"{name}-{env}", fp)
-    assert rules.is_image_builder_name(rendered)
+    assert IMAGE_BUILDER_NAME.fullmatch(rendered), rendered
     assert rendered.endswith(fp[:10])
 
 
@@ -69,7 +78,7 @@ def test_builder_names_fit_image_builder(name: str, env: str, fp: str) -> None:
 @given(image_names, versions, fingerprints)
 def test_gcp_image_names_valid(family: str, version: str, fp: str) -> None:
     rendered = gcp_image_name(family, version, fp)
-    assert rules.is_gcp_resource_name(rendered), rendered
+    assert GCP_NAME.fullmatch(rendered) and len(rendered) <= 63, rendered
     assert rendered.endswith(f"{version.replace('.', '-')}-{fp[:10]}")
 
 
@@ -79,19 +88,25 @@ def test_ami_and_ssm_names() -> None:
 
 
 @settings(max_examples=200)
-@given(st.text(max_size=40))
-def test_rules_are_total(text: str) -> None:
-    # Never raise on arbitrary input: the policy pack feeds these functions engine properties.
-    for fn in (
+@given(st.one_of(st.text(max_size=40), st.none(), st.integers(), st.lists(st.text(max_size=3), max_size=2)))
+def test_rules_are_total(value: object) -> None:
+    # Never raise on arbitrary input (the policy pack feeds these functions engine properties), and always
+    # answer with the documented type: a predicate that returned None or a str would read as "false" upstream.
+    for predicate in (
         rules.is_semver,
         rules.is_floating_reference,
         rules.is_customer_kms_key,
-        rules.cron_problem,
         rules.is_truthy_flag,
         rules.is_gallery_version_name,
-        rules.image_builder_arn_version,
     ):
-        fn(text)
+        assert type(predicate(value)) is bool, predicate
+    assert rules.cron_problem(value) is None or type(rules.cron_problem(value)) is str
+    version = rules.image_builder_arn_version(value)
+    assert version is None or (isinstance(value, str) and version in value)
+    if not isinstance(value, str):
+        # Only strings can be references, keys, versions or flags.
+        assert not rules.is_floating_reference(value) and not rules.is_customer_kms_key(value)
+        assert rules.cron_problem(value) == "the schedule must be a string such as 'cron(0 4 ? * MON *)'"
 
 
 def test_rule_examples() -> None:
