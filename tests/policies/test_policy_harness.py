@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import json_format, struct_pb2
@@ -219,7 +220,7 @@ def test_output_value_wire_inputs_reach_policies(configured: PolicyHarness) -> N
     )
 
 
-def test_provider_reference_is_sent(configured: PolicyHarness) -> None:
+def test_provider_reference_is_sent(configured: PolicyHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     provider = RegisteredResource(
         urn="urn:pulumi:prod::golden-images::pulumi:providers:aws::eu",
         type="pulumi:providers:aws",
@@ -237,7 +238,43 @@ def test_provider_reference_is_sent(configured: PolicyHarness) -> None:
             "provider": "urn:pulumi:prod::golden-images::pulumi:providers:gcp::default_10_2_0::id",
         }
     )
+    recorder = _Recording(configured._stub)
+    monkeypatch.setattr(configured, "_stub", recorder)
     assert configured.analyze([provider, child, default]) == []
+    # What the pack received, read back from the requests themselves: with the provider-sending code deleted
+    # the provider fields are empty and this fails.
+    sent = {r.urn: r.provider for name, r in recorder.requests if name == "Analyze"}
+    assert sent[child.urn].urn == provider.urn and sent[child.urn].type == "pulumi:providers:aws"
+    assert json_format.MessageToDict(sent[child.urn].properties) == {"region": "eu-west-1"}
+    assert sent[default.urn].urn == "urn:pulumi:prod::golden-images::pulumi:providers:gcp::default_10_2_0"
+    assert sent[default.urn].name == "default_10_2_0"
+    [stack] = [r for name, r in recorder.requests if name == "AnalyzeStack"]
+    by_urn = {e.urn: e.provider for e in stack.resources}
+    assert by_urn[child.urn].urn == provider.urn
+    assert by_urn[default.urn].type == "pulumi:providers:gcp"
+
+
+class _Recording:
+    """A stand-in for the harness's gRPC stub that records each request and forwards it unchanged."""
+
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+        self.requests: list[tuple[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._stub, name)
+        requests = self.requests
+
+        class _Method:
+            def __call__(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                requests.append((name, request))
+                return method(request, *args, **kwargs)
+
+            def future(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                requests.append((name, request))
+                return method.future(request, *args, **kwargs)
+
+        return _Method()
 
 
 def test_violation_json_shape(configured: PolicyHarness) -> None:
