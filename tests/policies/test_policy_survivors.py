@@ -11,7 +11,7 @@ import pytest
 from policy_factories import compliant, mutate
 from policy_support import CONFIGURED, PACK_DIR, PROJECT, of, run
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.preview.harness import PolicyConfigError, PolicyHarness
 
 RECIPE_EBS = "aws-imagebuilder-recipe-ebs-encrypted"
 
@@ -186,3 +186,38 @@ def test_lts_releases_applied_everywhere(
 
 def test_prod_rule_off_in_dev_without_apply_everywhere(dev: PolicyHarness) -> None:
     assert of(run(dev, "golden_image", _golden("22.10", False)), LTS) == []
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (
+            {"golden-image-os-lts-in-prod": {"applyEverywhere": "yes"}},
+            "golden-image-os-lts-in-prod: applyEverywhere: 'yes' is not of type 'boolean'",
+        ),
+        (
+            {"aws-imagebuilder-resource-required-tags": {"allowedTagValues": {"owner": "platform"}}},
+            "aws-imagebuilder-resource-required-tags: allowedTagValues",
+        ),
+        (
+            {"golden-image-os-lts-in-prod": {"ltsReleases": ["24.04"]}},
+            "golden-image-os-lts-in-prod: ltsReleases",
+        ),
+        (
+            {"aws-imagebuilder-resource-required-tags": {"requiredTagKeys": [""]}},
+            "aws-imagebuilder-resource-required-tags: requiredTagKeys",
+        ),
+        (
+            {"golden-image-os-lts-in-prd": {"applyEverywhere": True}},
+            "golden-image-os-lts-in-prd: invalid enforcement level",
+        ),
+    ],
+    ids=["wrong-type-flag", "wrong-type-values", "wrong-type-lts", "empty-key", "misspelt-policy"],
+)
+def test_bad_pack_config_is_refused(config: dict[str, Any], message: str) -> None:
+    with (
+        pytest.raises(PolicyConfigError) as error,
+        PolicyHarness(PACK_DIR, project=PROJECT, stack="dev", config=config),
+    ):
+        pass
+    assert message in str(error.value), str(error.value)
