@@ -67,7 +67,13 @@ CASES: list[tuple[str, str, Callable[[Raw], None], str, str]] = [
     ),
     ("version-float", "dev", _set("images.0.version", 1.0), f"{P}.images[0].version", "valid string"),
     ("version-prefix", "dev", _set("images.0.version", "v1.2.3"), f"{P}.images[0].version", "no 'v' prefix"),
-    ("duplicate-names", "dev", _set("images.1.name", "base-ubuntu"), f"{P}.images", "appears more than once"),
+    (
+        "duplicate-names",
+        "dev",
+        _set("images.1.name", "base-ubuntu"),
+        f"{P}.images",
+        "image name 'base-ubuntu' appears more than once (images[0] and images[1])",
+    ),
     ("unknown-key", "dev", _set("images.0.colour", "blue"), f"{P}.images[0].colour", "allowed keys here"),
     (
         "unknown-aws-key",

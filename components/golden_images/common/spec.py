@@ -282,7 +282,7 @@ class Catalog(CatalogModel):
             if image.name in seen:
                 raise PydanticCustomError(
                     "duplicate_image",
-                    "image name {name!r} appears more than once (images[{first}] and images[{again}]); "
+                    "image name '{name}' appears more than once (images[{first}] and images[{again}]); "
                     "names must be unique",
                     {"name": image.name, "first": seen[image.name], "again": index},
                 )
