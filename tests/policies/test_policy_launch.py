@@ -13,8 +13,9 @@ from policy_support import PACK_DIR, PROJECT, of, run
 
 from golden_images.preview.harness import PolicyHarness, is_preview_notice
 from golden_images.registry import ops
-from golden_images.registry.model import SCHEMA_VERSION, Registry, VersionRef
+from golden_images.registry.model import Registry
 from golden_images_policies.launch import LAUNCH_TYPES
+from tests.registry.builders import layered_registry, ref
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 REVOKED = ops.REVOKED_POLICY
@@ -37,33 +38,12 @@ CHILD = "ami-0000000000000b200"
 
 
 def _registry() -> Registry:
-    reg = Registry(schema_version=SCHEMA_VERSION)
-    for version, artifacts in ARTIFACTS.items():
-        reg, _ = ops.record(
-            reg,
-            image="base-ubuntu",
-            environment="prod",
-            version=version,
-            fingerprint=version.replace(".", "") * 20,
-            artifacts=artifacts,
-            parent=None,
-            now=NOW,
-        )
-    parent = VersionRef(image="base-ubuntu", environment="prod", version="1.0.0")
-    reg, _ = ops.record(
-        reg,
-        image="app-runtime",
-        environment="prod",
-        version="2.0.0",
-        fingerprint="2" * 64,
-        artifacts={"aws": {"us-east-1": CHILD}},
-        parent=parent,
-        now=NOW,
-    )
+    parent = ref("1.0.0")
+    reg = layered_registry(ARTIFACTS, now=NOW, child={"aws": {"us-east-1": CHILD}}, child_of="1.0.0")
     reg, _ = ops.revoke(
         reg, parent, reason="CVE-2026-0001 in openssh", at=NOW - dt.timedelta(hours=1), now=NOW
     )
-    scheduled = VersionRef(image="base-ubuntu", environment="prod", version="1.1.0")
+    scheduled = ref("1.1.0")
     reg, _ = ops.revoke(reg, scheduled, reason="end of support", at=NOW + dt.timedelta(days=7), now=NOW)
     return reg
 

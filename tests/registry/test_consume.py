@@ -11,28 +11,24 @@ import pytest
 
 from golden_images import consume
 from golden_images.registry import ops
-from golden_images.registry.model import SCHEMA_VERSION, Registry, VersionRef
+from golden_images.registry.model import VersionRef
+from tests.registry.builders import layered_registry
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 STACK = "org/golden-images/prod"
 
 
 def _view() -> dict[str, Any]:
-    reg = Registry(schema_version=SCHEMA_VERSION)
-    for version, ami, other in (
-        ("1.1.0", "ami-0000000000000a110", "ami-0000000000000e110"),
-        ("1.2.0", "ami-0000000000000a120", "ami-0000000000000e120"),
-    ):
-        reg, _ = ops.record(
-            reg,
-            image="base-ubuntu",
-            environment="prod",
-            version=version,
-            fingerprint=version.replace(".", "") * 20,
-            artifacts={"aws": {"us-east-1": ami, "eu-west-1": other}},
-            parent=None,
-            now=NOW,
-        )
+    reg = layered_registry(
+        {
+            version: {"aws": {"us-east-1": ami, "eu-west-1": other}}
+            for version, ami, other in (
+                ("1.1.0", "ami-0000000000000a110", "ami-0000000000000e110"),
+                ("1.2.0", "ami-0000000000000a120", "ami-0000000000000e120"),
+            )
+        },
+        now=NOW,
+    )
     ref = VersionRef(image="base-ubuntu", environment="prod", version="1.2.0")
     reg, _ = ops.promote(reg, ref, "stable", now=NOW)
     reg, _ = ops.promote(

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from golden_images.cli import app
 from golden_images.registry import ops, store
-from golden_images.registry.model import SCHEMA_VERSION, Registry, VersionRef
+from tests.registry.builders import layered_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "registry_consumer"
@@ -28,27 +28,11 @@ def pack_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry with base 1.1.0 revoked (and app 2.0.0 built on it), written to a file; then
     ``golden-images registry policy-config`` over it, saved as the pack config file."""
     tmp = tmp_path_factory.mktemp("registry")
-    reg = Registry(schema_version=SCHEMA_VERSION)
-    for version, ami in (("1.1.0", REVOKED_AMI), ("1.2.0", GOOD_AMI)):
-        reg, _ = ops.record(
-            reg,
-            image="base-ubuntu",
-            environment="prod",
-            version=version,
-            fingerprint=version.replace(".", "") * 20,
-            artifacts={"aws": {"us-east-1": ami}},
-            parent=None,
-            now=NOW,
-        )
-    reg, _ = ops.record(
-        reg,
-        image="app-runtime",
-        environment="prod",
-        version="2.0.0",
-        fingerprint="2" * 64,
-        artifacts={"aws": {"us-east-1": CHILD_AMI}},
-        parent=VersionRef(image="base-ubuntu", environment="prod", version="1.1.0"),
+    reg = layered_registry(
+        {"1.1.0": {"aws": {"us-east-1": REVOKED_AMI}}, "1.2.0": {"aws": {"us-east-1": GOOD_AMI}}},
         now=NOW,
+        child={"aws": {"us-east-1": CHILD_AMI}},
+        child_of="1.1.0",
     )
     registry = tmp / "registry.yaml"
     store.save(reg, registry)
