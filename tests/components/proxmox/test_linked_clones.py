@@ -3,26 +3,15 @@ would fail after the new template was converted, so retention would never run ag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from golden_images.proxmox.pve import BakeRequest, Connection, bake_template
-from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm, serve
+from tests.components.proxmox.conftest import FP, TAGS, VMID
+from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm
 
-FP = "a" * 64
-VMID = 1_010_402
-TAGS = (
-    "environment_dev;golden-image_base-ubuntu;image-version_{v};managed-by_golden-images;owner_platform-team"
-)
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[tuple[str, FakePve]]:
-    yield from serve(tmp_path)
 
 
 def _request(**overrides: Any) -> BakeRequest:

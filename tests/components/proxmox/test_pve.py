@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pulumi.dynamic
@@ -13,22 +11,12 @@ from golden_images.proxmox import pve
 from golden_images.proxmox.dynamic import TemplateBakeProvider, bake_request, public_state
 from golden_images.proxmox.layout import template_description
 from golden_images.proxmox.pve import BakeError, BakeRequest, Connection, bake_template, retention_victims
-from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm, serve
+from tests.components.proxmox.conftest import FP, TAGS, VMID
+from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm
 
-FP = "a" * 64
 OTHER_FP = "b" * 64
-VMID = 1_010_402
 # The fake's certificate is self-signed; verification is exercised by Connection's default (verify_tls=True).
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-TAGS = (
-    "environment_dev;golden-image_base-ubuntu;image-version_{v};managed-by_golden-images;owner_platform-team"
-)
-
-
-@pytest.fixture
-def fake(tmp_path: Path) -> Iterator[tuple[str, FakePve]]:
-    yield from serve(tmp_path)
 
 
 def request(**overrides: Any) -> BakeRequest:
