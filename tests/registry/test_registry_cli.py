@@ -13,10 +13,10 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from golden_images.catalog.loader import load_catalog_file
 from golden_images.cli import app
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import load_catalog_file
-from golden_images.common.rules import MANAGED_BY
+from golden_images.core.build import ImageBuild
+from golden_images.core.rules import MANAGED_BY
 from golden_images.registry import ops, store
 from golden_images.registry.model import VersionRef
 
@@ -88,9 +88,14 @@ def test_record_promote_revoke_rollback(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     reg = store.load(registry)
     base = reg.images["base-ubuntu"].versions[0]
-    assert base.artifacts == {"aws": {REGION: good}} and base.fingerprint == base_fp
+    # AWS by provenance (the decoys are not taken); the other platforms derived from the names (dev has
+    # no Azure customer keys, so Azure is reported as not derivable and left out).
+    assert base.artifacts["aws"] == {REGION: good} and base.fingerprint == base_fp
+    assert set(base.artifacts) == {"aws", "gcp", "proxmox"}
     app_v = reg.images["app-runtime"].versions[0]
-    assert app_v.artifacts == {"aws": {REGION: child}}
+    assert app_v.artifacts["aws"] == {REGION: child}
+    rows = {r["image"]: r for r in json.loads(result.output)["images"]}
+    assert "azure" in rows["base-ubuntu"]["not_derived"] and rows["base-ubuntu"]["not_built_in"] == []
     base_ref = VersionRef(image="base-ubuntu", environment="dev", version=base_version)
     assert app_v.parent == base_ref
     # Every recorded id is a real AMI on the server.
@@ -153,7 +158,12 @@ def test_record_promote_revoke_rollback(tmp_path: Path) -> None:
     config = _run("registry", "policy-config", *common)
     assert config.exit_code == 0
     revoked = {a["id"]: a for a in json.loads(config.output)[ops.REVOKED_POLICY]["revokedArtifacts"]}
-    assert set(revoked) == {good, child} and revoked[child]["cause"] == str(base_ref)
+    assert {i for i, a in revoked.items() if a["platform"] == "aws"} == {good, child}
+    assert revoked[child]["cause"] == str(base_ref)
+    # The derived artifacts are revoked too: every platform of both versions.
+    assert {i for i, a in revoked.items() if a["platform"] != "aws"} == {
+        i for v in (base, app_v) for p, places in v.artifacts.items() if p != "aws" for i in places.values()
+    }
 
     shown = json.loads(_run("registry", "show", "--image", "app-runtime", "--json", *common).output)
     [version] = shown["images"]["app-runtime"]["versions"]

@@ -20,13 +20,14 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from rich.console import Console
 from rich.table import Table
 
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import CatalogError, Issue, load_catalog_file
-from golden_images.common.rules import is_aws_region
+from golden_images.catalog.loader import CatalogError, Issue, load_catalog_file
+from golden_images.core.build import ImageBuild
+from golden_images.core.rules import is_aws_region
 
 from . import ops, store
 from .aws import IMAGE_ARN, find_amis
-from .model import Registry, VersionRef, find
+from .derive import DERIVED_PLATFORMS, derive
+from .model import PLATFORMS, Registry, VersionRef, find
 
 _out = Console(soft_wrap=True)  # messages stay one line: greppable in CI logs
 _err = Console(stderr=True, soft_wrap=True)
@@ -313,7 +314,7 @@ def policy_config(
     """Print a pack config for ``--policy-pack-config``: the base config plus the registry's revoked
     artifacts (mandatory; scheduled ones advisory until their time) and approved artifacts (enforced only
     when the base sets ``requireApproved``)."""
-    from golden_images.preview.harness import PolicyHarnessError, load_policy_config
+    from golden_images.engine.harness import PolicyHarnessError, load_policy_config
 
     project, path = _paths(root, registry)
     reg = _load(path)
@@ -331,26 +332,44 @@ def policy_config(
 
 
 # -------------------------------------------------------------------------------------------------- record
-def _parent(reg: Registry, build_parent: Any, region: str) -> VersionRef | None:
-    """The recorded version the image is built on: its parent AMI is a recorded artifact, or its parent
-    Image Builder ARN is one of our recipes at a recorded version."""
-    if build_parent is None:
-        return None
-    ami = getattr(build_parent, "ami", None)
-    arn = getattr(build_parent, "image_builder_arn", None)
-    for image, entry in reg.images.items():
+def _parent(reg: Registry, image: Any) -> VersionRef | None:
+    """The recorded version the image is built on, from any platform's source: an AWS parent AMI that is a
+    recorded artifact, or a parent Image Builder ARN of one of our recipes at a recorded version; an Azure
+    source gallery image version or a GCP source image that is a recorded artifact (Proxmox templates start
+    from a cloud image, never from a recorded version)."""
+    aws_parent = image.aws.parent if image.aws is not None else None
+    ami = getattr(aws_parent, "ami", None)
+    match = IMAGE_ARN.fullmatch(getattr(aws_parent, "image_builder_arn", None) or "")
+    azure_source = image.azure.source.gallery_image_version_id if image.azure is not None else None
+    gcp_source = None
+    if image.gcp is not None and image.gcp.source_image.image is not None:
+        gcp_source = image.gcp.source_image.reference
+    for name, entry in reg.images.items():
         for v in entry.versions:
-            ref = VersionRef(image=image, environment=v.environment, version=v.version)
+            ref = VersionRef(image=name, environment=v.environment, version=v.version)
             if ami is not None and ami in v.artifacts.get("aws", {}).values():
                 return ref
-            match = IMAGE_ARN.fullmatch(arn or "")
             if (
                 match
                 and match["version"] == v.version
-                and match["recipe"].startswith(f"{image}-{v.environment}-")
+                and match["recipe"].startswith(f"{name}-{v.environment}-")
             ):
                 return ref
+            if azure_source is not None and azure_source.lower() in {
+                a.lower() for a in v.artifacts.get("azure", {}).values()
+            }:
+                return ref
+            if gcp_source is not None and gcp_source in v.artifacts.get("gcp", {}).values():
+                return ref
     return None
+
+
+def _platforms(values: list[str] | None) -> tuple[str, ...]:
+    wanted = tuple(dict.fromkeys(p.strip() for v in values or () for p in v.split(",") if p.strip()))
+    bad = [p for p in wanted if p not in PLATFORMS]
+    if bad:
+        raise _bad(f"--platforms {', '.join(bad)}: not a platform; use {', '.join(PLATFORMS)}")
+    return wanted or PLATFORMS
 
 
 def record(
@@ -361,6 +380,15 @@ def record(
         list[str] | None,
         typer.Option(
             "--regions", "--region", "-r", help="Only these AWS regions (repeat or comma-separate)."
+        ),
+    ] = None,
+    platforms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platforms",
+            "--platform",
+            "-p",
+            help="Only these platforms: aws, azure, gcp, proxmox (repeat or comma-separate; default all).",
         ),
     ] = None,
     stack_file: Annotated[
@@ -374,11 +402,14 @@ def record(
     root: RootOpt = None,
     registry: RegistryOpt = None,
 ) -> None:
-    """Record STACK's current image versions with the AMIs EC2 Image Builder built for them (found by
-    ``Ec2ImageBuilderArn`` provenance of our recipe and our tags). Idempotent: re-running changes nothing."""
+    """Record STACK's current image versions with their artifacts: on AWS the AMIs EC2 Image Builder built
+    (found by ``Ec2ImageBuilderArn`` provenance of our recipe and our tags); on Azure, GCP and Proxmox the
+    ids derived from the components' deterministic names (gallery image version, image path, node → VM id).
+    Idempotent: re-running changes nothing. Record after the builds ran: derived ids are not checked."""
     from golden_images.tools.aws import ClientFactory
 
     project, path = _paths(root, registry)
+    chosen = _platforms(platforms)
     file = stack_file or project / "stacks" / f"Pulumi.{stack}.yaml"
     try:
         catalog = load_catalog_file(file, root=project, stack=stack)
@@ -394,13 +425,14 @@ def record(
     rows: list[dict[str, Any]] = []
     refused: list[str] = []
     for image in catalog.images:
-        fingerprint = ImageBuild.from_catalog(catalog, image, project).fingerprint
+        build = ImageBuild.from_catalog(catalog, image, project)
+        fingerprint = build.fingerprint
         artifacts: dict[str, dict[str, str]] = {}
         missing: list[str] = []
         recorded = find(
             reg, VersionRef(image=image.name, environment=catalog.environment, version=image.version)
         )
-        if image.aws is not None:
+        if image.aws is not None and "aws" in chosen:
             for region in [r for r in image.aws.regions if not wanted or r in wanted]:
                 try:
                     ec2 = factory.client("ec2", region)
@@ -421,6 +453,8 @@ def record(
                 # A version rebuilt by its schedule has several AMIs: keep the recorded one while it exists.
                 ids = [a.image_id for a in found]
                 artifacts.setdefault("aws", {})[region] = have if have in ids else ids[0]
+        derived = derive(build, [p for p in chosen if p in DERIVED_PLATFORMS])
+        artifacts.update(derived.artifacts)
         row: dict[str, Any] = {
             "image": image.name,
             "version": image.version,
@@ -428,14 +462,13 @@ def record(
             "fingerprint": fingerprint,
             "artifacts": artifacts,
             "not_built_in": missing,
+            "not_derived": derived.skipped,
         }
         if not artifacts:
             row["status"] = "not built"
             rows.append(row)
             continue
-        parent = _parent(
-            reg, image.aws.parent if image.aws else None, image.aws.regions[0] if image.aws else ""
-        )
+        parent = _parent(reg, image)
         try:
             reg, outcome = ops.record(
                 reg,
@@ -463,12 +496,21 @@ def record(
         )
     else:
         table = Table(title=f"{path} ({'written' if written else 'unchanged'})", title_justify="left")
-        for column in ("image", "version", "status", "artifacts", "not built in"):
+        for column in ("image", "version", "status", "artifacts", "not built in", "not derived"):
             table.add_column(column)
         for r in rows:
-            arts = ", ".join(f"{loc}: {a}" for places in r["artifacts"].values() for loc, a in places.items())
+            arts = ", ".join(
+                f"{platform}/{loc}: {a}"
+                for platform, places in r["artifacts"].items()
+                for loc, a in places.items()
+            )
             table.add_row(
-                r["image"], r["version"], r["status"], arts or "-", ", ".join(r["not_built_in"]) or "-"
+                r["image"],
+                r["version"],
+                r["status"],
+                arts or "-",
+                ", ".join(r["not_built_in"]) or "-",
+                "; ".join(f"{p}: {why}" for p, why in r["not_derived"].items()) or "-",
             )
         _out.print(table)
     if refused:
