@@ -1,1 +1,3 @@
-"""Ratio benchmarks of golden-images against floors measured in the same run (issue 8); see docs/benchmarks.md."""
+"""Ratio benchmarks of golden-images against floors measured in the same run (issues 8 and 18); see
+docs/benchmarks.md. :mod:`benchmarks.measure` measures, :mod:`benchmarks.compare` judges and diffs,
+:mod:`benchmarks.render` prints."""

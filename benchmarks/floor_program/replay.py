@@ -16,10 +16,11 @@ those resources, so the floor registers the same ``dependencies`` and ``property
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,21 @@ class FloorPlan:
         return counts
 
 
-#: The plan :func:`replay` runs; set by the benchmark worker before it starts the measured run.
+#: The plan :func:`replay` runs while :func:`planned` is active (the runner executes the floor program's
+#: ``__main__`` in this process, so the plan cannot be passed as an argument). ``None`` outside.
 PLAN: FloorPlan | None = None
+
+
+@contextlib.contextmanager
+def planned(plan: FloorPlan) -> Iterator[FloorPlan]:
+    """Make ``plan`` the one the floor program replays for the duration; the previous value is restored
+    afterwards, also on error, so no plan outlives the run it was prepared for."""
+    global PLAN  # noqa: PLW0603 - the program's entry point reads it; restored below
+    previous, PLAN = PLAN, plan
+    try:
+        yield plan
+    finally:
+        PLAN = previous
 
 
 def _package_module(package: str) -> str:
@@ -218,7 +232,7 @@ def replay(plan: FloorPlan | None = None) -> dict[str, pulumi.Resource]:
     plan = plan or PLAN
     if plan is None:
         raise RuntimeError(
-            "no floor plan: set benchmarks.floor_program.replay.PLAN before running the program"
+            "no floor plan: run the floor program inside benchmarks.floor_program.replay.planned(plan)"
         )
     declared: dict[str, pulumi.Resource] = {}
     for step in plan.steps:

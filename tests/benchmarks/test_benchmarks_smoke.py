@@ -1,23 +1,21 @@
-"""Smoke test of the benchmark machinery on a tiny generated catalog (the benchmarks themselves are not part of
-the test suite: ``python -m benchmarks``)."""
+"""Smoke test of the benchmark machinery on the dev catalog (the benchmarks themselves are not part of the test
+suite: ``python -m benchmarks``). Everything that runs a Pulumi program runs in the benchmark's own worker
+processes, so nothing here changes this process's Pulumi settings, floor plan or CPU affinity."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
-from benchmarks.catalog import (
-    dev_document,
-    generate_catalog,
-    generated_catalog,
-    least_shared_script,
-    make_project,
-)
+import pytest
+
+from benchmarks import compare, render
 from benchmarks.floor_program import replay
-from benchmarks.run import changed_script, incremental_report
-from benchmarks.worker import compare, inputs_map, task_floor, task_manifest
-from golden_images.common.loader import CATALOG_KEY
-from golden_images.preview.runner import run_program
+from benchmarks.measure import preview
+from benchmarks.measure.catalog import CATALOG_KEY, dev_document, generate_catalog
+from benchmarks.measure.worker import compare as compare_registrations
 
 
 def test_generated_catalog_clones_dev_images() -> None:
@@ -30,43 +28,74 @@ def test_generated_catalog_clones_dev_images() -> None:
     assert catalog["defaults"] == dev["defaults"]
 
 
-def test_floor_declares_what_ours_declares_and_p5_counts(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "project", 2)  # the dev catalog itself: base-ubuntu, app-runtime
-    catalog = generated_catalog(project.stack_file)
-    assert "aws" in project.platforms
+def test_p1_and_p5_on_the_dev_catalog(tmp_path: Path) -> None:
+    """P1 and P5 measured once on the dev catalog itself (2 images), 1 run each, then judged and rendered."""
+    affinity = os.sched_getaffinity(0)
+    raw = preview.measure(tmp_path, {"P1", "P5"}, runs=1, images=2)
+    assert os.sched_getaffinity(0) == affinity  # only the workers are pinned
+    figures = compare.suite_figures(raw)
 
     # The floor registers the same (type, name) set, parents, inputs and dependencies as our program.
-    manifest = tmp_path / "manifest.json"
-    request = {"root": str(project.root), "stack_file": str(project.stack_file), "manifest": str(manifest)}
-    made = task_manifest(request)
-    data = json.loads(manifest.read_text())
-    assert made["resources"] == len(data["resources"]) > 3 * 10
-    assert any(r["property_dependencies"] for r in data["resources"])  # the structure is captured too
-    floor = task_floor({**request, "verify": True})
-    assert floor["differences"] == []
-    assert floor["resources"] == made["resources"]
-    assert floor["kinds"]["sdk"] > floor["kinds"].get("custom", 0)  # provider SDK classes, not raw tokens
-    assert floor["kinds"]["component"] == sum(1 for r in data["resources"] if not r["custom"])
+    p1 = figures["P1"]
+    assert "aws" in p1["platforms"]
+    assert p1["floor_differences"] == []
+    assert p1["floor_equivalent"] is True
+    kinds = p1["floor_kinds"]
+    assert sum(kinds.values()) == p1["resources"] > 3 * 10
+    assert kinds["sdk"] > kinds.get("custom", 0)  # provider SDK classes, not raw tokens
+    assert p1["ratio"]["cpu"] > 0 and p1["judged_on"] == "cpu"
+    assert replay.PLAN is None
 
-    replay.PLAN = None
-
-    # P5: same catalog → 0 changes; one script → only the images using it change.
-    first_run = run_program(project.root, "dev", stack_file=project.stack_file)
-    first = inputs_map(first_run.resources)
-    # compare() does notice a difference.
-    tampered = json.loads(manifest.read_text())
+    # The registration comparison the floor check relies on does notice a changed input.
+    manifest = json.loads((tmp_path / "manifest-2.json").read_text())
+    assert any(r["property_dependencies"] for r in manifest["resources"])  # the structure is captured too
+    registrations = [
+        SimpleNamespace(
+            type=e["type"],
+            name=e["name"],
+            parent=e["parent"],
+            custom=e["custom"],
+            wire_inputs=None,
+            inputs=e["wire"],
+        )
+        for e in manifest["resources"]
+    ]
+    assert compare_registrations(manifest, registrations) == []
+    tampered = json.loads(json.dumps(manifest))
     tampered["resources"][-1]["wire"] = {"changed": True}
-    differences = compare(tampered, first_run.resources)
+    differences = compare_registrations(tampered, registrations)
     assert len(differences) == 1 and differences[0].endswith("inputs differ"), differences
-    second = inputs_map(run_program(project.root, "dev", stack_file=project.stack_file).resources)
-    script, users = least_shared_script(catalog)
-    assert script == "images/app-runtime/install-runtime.sh" and users == {"app-runtime"}
-    with changed_script(project.root / script):
-        third = inputs_map(run_program(project.root, "dev", stack_file=project.stack_file).resources)
-    report = incremental_report(first, second, third, script, users, 2)
-    assert report["unchanged_rerun_changes"] == 0
-    assert report["changes_outside_users"] == 0
-    assert report["images_changed"] == 1
-    assert 0 < report["resources_changed"] < report["resources_of_images_using_script"]
-    assert "aws:imagebuilder/component:Component" in report["changed_types"]
-    assert report["met"] is True
+
+    # P5: same catalog -> 0 changes; one script -> only the images using it change.
+    p5 = figures["P5"]
+    assert p5["script"] == "images/app-runtime/install-runtime.sh" and p5["images_using_script"] == 1
+    assert p5["unchanged_rerun_changes"] == 0
+    assert p5["changes_outside_users"] == 0
+    assert p5["images_changed"] == 1
+    assert 0 < p5["resources_changed"] < p5["resources_of_images_using_script"]
+    assert "aws:imagebuilder/component:Component" in p5["changed_types"]
+    assert p5["met"] is True
+
+    # Rendered, saved and read back: the same ratios, and a diff against itself changes nothing.
+    text = render.render(figures)
+    assert "identical types, names, parents, inputs" in text
+    assert f"P1 {p1['ratio']['cpu']:.2f} <= 1.3 (cpu)" in text
+    saved = tmp_path / "result.json"
+    saved.write_text(render.render(figures, "json"))
+    again = json.loads(saved.read_text())
+    assert again["P1"]["ratio"] == p1["ratio"]
+    assert [row["status"] for row in compare.diff(again, figures)] == ["same"]
+    assert "| P1 |" in render.render(figures, "markdown")
+
+
+def test_floor_plan_is_set_only_while_planned() -> None:
+    plan = replay.FloorPlan(steps=[], outputs={})
+    assert replay.PLAN is None
+    with replay.planned(plan):
+        assert replay.PLAN is plan
+    assert replay.PLAN is None
+    with pytest.raises(RuntimeError, match="boom"), replay.planned(plan):
+        raise RuntimeError("boom")
+    assert replay.PLAN is None
+    with pytest.raises(RuntimeError, match="no floor plan"):
+        replay.replay()

@@ -1,6 +1,6 @@
-"""One measured variant, run in a fresh interpreter: ``python -m benchmarks.worker <task> <request.json>``.
+"""One measured variant, run in a fresh interpreter: ``python -m benchmarks.measure.worker <task> <request.json>``.
 
-The driver (:mod:`benchmarks.run`) starts one worker per measurement so that nothing leaks between variants
+The driver (:mod:`benchmarks.measure.preview`) starts one worker per measurement so that nothing leaks between variants
 (Pulumi's runtime settings, import caches, the garbage collector's state, a policy pack process). Each worker
 writes its figures as JSON to ``request["out"]``.
 
@@ -74,7 +74,7 @@ def _our_program(root: Path, stack_file: Path) -> Any:
     program_part: Callable[..., Any] | None = getattr(cli, "run_preview_program", None)
     if program_part is not None:
         return program_part(root, STACK, stack_file, PROJECT)
-    from golden_images.common.loader import CATALOG_KEY, load_catalog_file, read_stack_file
+    from golden_images.catalog.loader import CATALOG_KEY, load_catalog_file, read_stack_file
     from golden_images.preview.runner import run_program
 
     if CATALOG_KEY in read_stack_file(stack_file) or PROJECT == "golden-images":
@@ -221,12 +221,15 @@ def task_floor(request: Request) -> dict[str, Any]:
     sdk, _ = _modules(request, ours=False)
     imports_sdk = _preimport(sdk)
     manifest = json.loads(Path(request["manifest"]).read_text(encoding="utf-8"))
-    replay.PLAN = replay.prepare(manifest)
+    plan = replay.prepare(manifest)
     floor_root = Path(replay.__file__).resolve().parent
     stack_file = Path(request["stack_file"])
     verify = bool(request.get("verify"))
     gc.collect()
-    with capture_structure() if verify else contextlib.nullcontext((None, None)) as (structure, _):
+    with (
+        replay.planned(plan),
+        capture_structure() if verify else contextlib.nullcontext((None, None)) as (structure, _),
+    ):
         start, cpu = time.perf_counter(), time.process_time()
         run = runner.run_program(floor_root, STACK, stack_file=stack_file, project=PROJECT)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -237,7 +240,7 @@ def task_floor(request: Request) -> dict[str, Any]:
         "cpu_seconds": cpu,
         "import_sdk_seconds": imports_sdk,
         "resources": len(run.resources),
-        "kinds": replay.PLAN.kinds(),
+        "kinds": plan.kinds(),
         "peak_rss_kib": _peak_rss_kib(),
     }
     if verify:
@@ -246,7 +249,7 @@ def task_floor(request: Request) -> dict[str, Any]:
 
 
 def task_analyze(request: Request) -> dict[str, Any]:
-    from golden_images.preview.harness import PolicyHarness, load_policy_config
+    from golden_images.engine.harness import PolicyHarness, load_policy_config
     from golden_images.preview.runner import run_program
 
     run = run_program(Path(request["root"]), STACK, stack_file=Path(request["stack_file"]), project=PROJECT)

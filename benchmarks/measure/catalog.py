@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from golden_images.common.loader import CATALOG_KEY, PLATFORMS
+from golden_images.catalog.loader import CATALOG_KEY, PLATFORMS
 
 #: The checkout this package sits in (not resolved: a symlinked copy keeps its own stacks and images).
-REPO = Path(os.path.abspath(__file__)).parent.parent
+REPO = Path(os.path.abspath(__file__)).parent.parent.parent
 STACK = "dev"
 
 #: What a scratch project needs for the program to run: the program, the project file, the scripts and

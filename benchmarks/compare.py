@@ -1,0 +1,344 @@
+"""From measured samples to figures and verdicts, and from two results to their differences.
+
+Nothing here measures or prints: :mod:`benchmarks.measure` produces samples (one dict per worker run or
+timed round), this module turns them into summaries, ratios and verdicts against :data:`TARGETS`, and
+:func:`diff` compares a result with a previous one (``python -m benchmarks --compare previous.json``).
+:mod:`benchmarks.render` shows the figures.
+
+A *pair* is a floor and ours measured in the same run, alternating; its ratio is median over median. On a
+shared machine wall time is mostly waiting for a CPU, so verdicts use the CPU ratio where there is one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: The targets of each benchmark's headline ratio (``≤``). P3: our growth from the small to the large catalog
+#: over the floor's growth measured in the same run.
+TARGETS: dict[str, float] = {
+    "P1": 1.3,
+    "P2": 2.0,
+    "P3": 1.1,
+    "audit_vs_floor": 1.2,
+    "audit_vs_custodian": 0.5,
+}
+#: A ratio that grew by more than this fraction against the previous result is a regression in :func:`diff`
+#: (run-to-run noise of the CPU ratios on 2 shared cores is around 10 %).
+DEFAULT_TOLERANCE = 0.15
+
+
+def summary(values: Sequence[float]) -> dict[str, float | int]:
+    """Median, min and max of ``values`` and how many there are (``runs``); NaNs without values."""
+    if not values:
+        nan = float("nan")
+        return {"median": nan, "min": nan, "max": nan, "runs": 0}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def ratio(ours: float, floor: float) -> float:
+    """``ours / floor``; infinity for a zero floor (a floor that took no time cannot be matched)."""
+    return ours / floor if floor else float("inf")
+
+
+def side(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Wall (``seconds``) and CPU (``cpu_seconds``, when the runs have it) summaries of one side."""
+    figures: dict[str, Any] = {"wall": summary([r["seconds"] for r in runs])}
+    if runs and all("cpu_seconds" in r for r in runs):
+        figures["cpu"] = summary([r["cpu_seconds"] for r in runs])
+    return figures
+
+
+def pair(
+    floor_runs: Sequence[Mapping[str, Any]], ours_runs: Sequence[Mapping[str, Any]], target: float | None
+) -> dict[str, Any]:
+    """Both sides' summaries, the wall and CPU ratios (median over median) and, given a target, the verdict
+    (on the CPU ratio when both sides have CPU time, else on wall time)."""
+    floor, ours = side(floor_runs), side(ours_runs)
+    ratios: dict[str, float] = {
+        clock: ratio(ours[clock]["median"], floor[clock]["median"])
+        for clock in ("wall", "cpu")
+        if clock in floor and clock in ours
+    }
+    figures: dict[str, Any] = {"floor": floor, "ours": ours, "ratio": ratios}
+    if target is not None:
+        figures |= verdict(ratios, target)
+    return figures
+
+
+def verdict(ratios: Mapping[str, float], target: float) -> dict[str, Any]:
+    """``{"target", "judged_on", "met"}`` for ``ratios`` (CPU when present)."""
+    clock = "cpu" if "cpu" in ratios else "wall"
+    return {"target": target, "judged_on": clock, "met": ratios[clock] <= target}
+
+
+def growth(small: Mapping[str, Any], large: Mapping[str, Any]) -> dict[str, Any]:
+    """P3: how much each side grew from the small catalog's pair to the large one's, and our growth over the
+    floor's. Equal to the large P1 ratio over the small one, so drift between the two phases cancels: only
+    what *our* code adds per image moves it, not the SDK's own (super-linear) growth."""
+    clocks = [c for c in ("wall", "cpu") if c in small["ratio"] and c in large["ratio"]]
+    ours = {c: ratio(large["ours"][c]["median"], small["ours"][c]["median"]) for c in clocks}
+    floor = {c: ratio(large["floor"][c]["median"], small["floor"][c]["median"]) for c in clocks}
+    ratios = {c: ratio(ours[c], floor[c]) for c in clocks}
+    return {"ours_growth": ours, "floor_growth": floor, "ratio": ratios, **verdict(ratios, TARGETS["P3"])}
+
+
+# --- the preview suite --------------------------------------------------------------------------------------
+
+
+def p1_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """P1 from its samples (``floor`` and ``ours`` worker runs, the ``check`` run)."""
+    ours, floor, check = raw["ours"], raw["floor"], raw["check"]
+    return {
+        "images": raw["images"],
+        "platforms": raw["platforms"],
+        "resources": ours[0]["resources"],
+        **pair(floor, ours, TARGETS["P1"]),
+        "floor_equivalent": not check["differences"],
+        "floor_differences": check["differences"][:20],
+        "floor_kinds": check["kinds"],
+        "not_timed": {
+            "present_seconds": summary([r["present_seconds"] for r in ours]),
+            "ours_import_seconds": summary([r["import_ours_seconds"] for r in ours]),
+            "sdk_import_seconds": summary([r["import_sdk_seconds"] for r in ours + floor]),
+            "ours_process_seconds": summary([r["process_seconds"] for r in ours]),
+            "floor_process_seconds": summary([r["process_seconds"] for r in floor]),
+        },
+        "peak_rss_mib": _peak_rss(floor, ours),
+    }
+
+
+def p2_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """P2 from its samples: ours vs the one-policy no-op pack (the target) and vs a no-op pack with as many
+    policies as ours (what our rules cost beyond the policy SDK's per-policy cost; no target)."""
+    ours, noop, same = raw["ours"], raw["noop"], raw["noop_same_count"]
+    return {
+        "images": raw["images"],
+        "resources": ours[0]["resources"],
+        "policies": ours[0]["policies"],
+        "violations": ours[0]["violations"],
+        **pair(noop, ours, TARGETS["P2"]),
+        "vs_same_count": pair(same, ours, None),
+        "startup_seconds": {
+            "floor": summary([r["startup_seconds"] for r in noop]),
+            "ours": summary([r["startup_seconds"] for r in ours]),
+        },
+        "pack_cpu_seconds": {
+            "floor": summary([r["pack_cpu_seconds"] for r in noop]),
+            "ours": summary([r["pack_cpu_seconds"] for r in ours]),
+        },
+    }
+
+
+def _peak_rss(floor: Sequence[Mapping[str, Any]], ours: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    return {
+        "floor": max(r["peak_rss_kib"] for r in floor) / 1024,
+        "ours": max(r["peak_rss_kib"] for r in ours) / 1024,
+    }
+
+
+def p3_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """P3 from the floor/ours pairs at both catalog sizes: the headline is our growth over the floor's
+    (target :data:`TARGETS` ``P3``); our plain large/small ratio is kept for reference (linear = the image
+    ratio), with no target: the SDK's growth dominates it."""
+    sizes: dict[str, Any] = {}
+    for size in ("small", "large"):
+        data = raw[size]
+        sizes[size] = {
+            "images": data["images"],
+            "resources": data["ours"][0]["resources"],
+            **pair(data["floor"], data["ours"], None),
+            "peak_rss_mib": _peak_rss(data["floor"], data["ours"]),
+        }
+    grown = growth(sizes["small"], sizes["large"])
+    return {
+        **sizes,
+        **grown,
+        "linear": sizes["large"]["images"] / sizes["small"]["images"],
+    }
+
+
+def _image_of(urn: str, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The catalog image a resource belongs to: the name of its top-level ``GoldenImage`` ancestor."""
+    current = urn
+    while current in entries:
+        entry = entries[current]
+        if entry["type"] == "golden-images:index:GoldenImage":
+            return str(entry["name"])
+        current = entry["parent"]
+    return ""
+
+
+def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    keys = before.keys() | after.keys()
+    return sorted(k for k in keys if before.get(k, {}).get("wire") != after.get(k, {}).get("wire"))
+
+
+def incremental_report(
+    first: Mapping[str, Any],
+    second: Mapping[str, Any],
+    changed_run: Mapping[str, Any],
+    script: str,
+    users: set[str],
+    images: int,
+) -> dict[str, Any]:
+    """P5 figures from three runs' ``{urn: {type, name, parent, wire}}``: two with the same catalog, one after
+    ``script`` (used by the images ``users``) changed. A resource counts as changed when its inputs differ or it
+    exists on one side only (content-named objects are replaced: one removed, one added)."""
+    unchanged = _changed(first, second)
+    changed = _changed(second, changed_run)
+    entries = {**second, **changed_run}
+    owner = {urn: _image_of(urn, entries) for urn in changed}
+    images_changed = set(owner.values())
+    per_image: dict[str, int] = {}
+    for image in owner.values():
+        per_image[image] = per_image.get(image, 0) + 1
+    outside = [urn for urn in changed if owner[urn] not in users]
+    return {
+        "images": images,
+        "resources": len(first),
+        "unchanged_rerun_changes": len(unchanged),
+        "script": script,
+        "images_using_script": len(users),
+        "images_changed": len(images_changed),
+        "resources_changed": len(changed),
+        "resources_added": len(changed_run.keys() - second.keys()),
+        "resources_removed": len(second.keys() - changed_run.keys()),
+        "resources_of_images_using_script": sum(
+            1 for urn in changed_run if _image_of(urn, changed_run) in users
+        ),
+        "changes_outside_users": len(outside),
+        "changed_per_image": sorted(set(per_image.values())),
+        "changed_types": sorted({entries[urn]["type"] for urn in changed}),
+        "met": not unchanged and not outside and images_changed == users,
+    }
+
+
+def suite_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Figures of every benchmark present in ``raw`` (the samples of :func:`benchmarks.measure.preview.measure`),
+    with ``meta`` and the samples themselves (so a saved result can be re-read and compared)."""
+    figures: dict[str, Any] = {"kind": "preview", "meta": dict(raw["meta"])}
+    builders = {"P1": p1_figures, "P2": p2_figures, "P3": p3_figures}
+    for key, build in builders.items():
+        if key in raw:
+            figures[key] = build(raw[key])
+    if "P5" in raw:
+        p5 = raw["P5"]
+        figures["P5"] = incremental_report(
+            p5["first"], p5["second"], p5["changed"], p5["script"], set(p5["users"]), p5["images"]
+        )
+    figures["samples"] = {k: v for k, v in raw.items() if k not in ("meta", "P5")}
+    return figures
+
+
+# --- the audit benchmark ------------------------------------------------------------------------------------
+
+
+def audit_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Figures of the audit benchmark (:func:`benchmarks.measure.audit.measure`): each contender's time and
+    memory, the ratios against their targets, and whether the floor made the audit's calls."""
+    figures: dict[str, Any] = {"kind": "audit", "meta": dict(raw["meta"])}
+    for name in ("audit", "floor", "custodian"):
+        data = raw.get(name)
+        if data is None:
+            continue
+        if "skipped" in data:
+            figures[name] = {"skipped": data["skipped"]}
+            continue
+        runs = data["runs"]
+        figures[name] = {
+            "wall": summary([r["seconds"] for r in runs]),
+            "in_run_peak_rss_mb": summary([r["peak_rss_mb"] for r in runs]),
+            "fresh_process_peak_rss_mb": summary(data.get("fresh_process_peak_rss_mb", [])),
+            **{k: v for k, v in data.items() if k not in ("runs", "fresh_process_peak_rss_mb")},
+        }
+    ratios: dict[str, Any] = {}
+    audit = figures.get("audit", {})
+    for other, key in (("floor", "audit_vs_floor"), ("custodian", "audit_vs_custodian")):
+        theirs = figures.get(other, {})
+        if "wall" in audit and "wall" in theirs and theirs["wall"]["runs"] and audit["wall"]["runs"]:
+            value = ratio(audit["wall"]["median"], theirs["wall"]["median"])
+            ratios[key] = {"ratio": value, "target": TARGETS[key], "met": value <= TARGETS[key]}
+    figures["ratios"] = ratios
+    calls = raw.get("calls") or {}
+    if calls:
+        figures["calls"] = calls_check(calls.get("audit", {}), calls.get("floor", {}))
+    return figures
+
+
+def calls_check(audit: Mapping[str, int], floor: Mapping[str, int]) -> dict[str, Any]:
+    """Per-operation call counts of one audit round and one floor round, and the operations whose counts
+    differ (empty: the floor made exactly the audit's calls)."""
+    operations = sorted(audit.keys() | floor.keys())
+    differences = {
+        op: {"audit": audit.get(op, 0), "floor": floor.get(op, 0)}
+        for op in operations
+        if audit.get(op, 0) != floor.get(op, 0)
+    }
+    return {
+        "audit": dict(sorted(audit.items())),
+        "floor": dict(sorted(floor.items())),
+        "total": {"audit": sum(audit.values()), "floor": sum(floor.values())},
+        "differences": differences,
+        "identical": not differences,
+    }
+
+
+# --- two results --------------------------------------------------------------------------------------------
+
+
+def headline_ratios(figures: Mapping[str, Any]) -> dict[str, tuple[float, float | None]]:
+    """``{name: (ratio, target)}`` of a figures document's judged ratios (either kind)."""
+    found: dict[str, tuple[float, float | None]] = {}
+    if figures.get("kind") == "audit":
+        for name, data in (figures.get("ratios") or {}).items():
+            found[name] = (float(data["ratio"]), data.get("target"))
+        return found
+    for key in ("P1", "P2", "P3"):
+        data = figures.get(key)
+        if not data:
+            continue
+        clock = data.get("judged_on", "cpu")
+        found[key] = (float(data["ratio"][clock]), data.get("target"))
+        if key == "P2":
+            found["P2 vs same-count no-op"] = (float(data["vs_same_count"]["ratio"]["cpu"]), None)
+    return found
+
+
+def diff(
+    previous: Mapping[str, Any], current: Mapping[str, Any], tolerance: float = DEFAULT_TOLERANCE
+) -> list[dict[str, Any]]:
+    """Each headline ratio present in both results: previous, current, relative change, and a status —
+    ``regressed`` (grew by more than ``tolerance``, default :data:`DEFAULT_TOLERANCE`, or crossed its target
+    upwards), ``improved`` (shrank by more than ``tolerance`` or crossed it downwards) or ``same``. Ratios in
+    only one of the two are listed with status ``new`` or ``gone``."""
+    before, after = headline_ratios(previous), headline_ratios(current)
+    rows: list[dict[str, Any]] = []
+    for name in list(dict.fromkeys([*before, *after])):
+        if name not in before or name not in after:
+            rows.append({"name": name, "status": "new" if name in after else "gone"})
+            continue
+        (old, target), (new, _) = before[name], after[name]
+        change = ratio(new, old) - 1
+        status = "same"
+        if change > tolerance or (target is not None and old <= target < new):
+            status = "regressed"
+        elif change < -tolerance or (target is not None and new <= target < old):
+            status = "improved"
+        rows.append(
+            {
+                "name": name,
+                "previous": old,
+                "current": new,
+                "change": change,
+                "target": target,
+                "status": status,
+            }
+        )
+    return rows
