@@ -1,30 +1,16 @@
-"""Policy construction shared by every rules module.
+"""What every rules module shares: the rule context (:class:`Ctx`), resource labels, concerns, config helpers.
 
-A rule is a plain function ``check(ctx) -> Iterable[str]`` yielding complete violation sentences; the helpers
-here wrap it into a pulumi-policy ``ResourceValidationPolicy``/``StackValidationPolicy`` with the house metadata
-(description, severity, enforcement level, remediation steps, one concern tag) and a JSON-schema config whose
-defaults are applied here too, so a rule sees prod-grade defaults even when no engine sent ``Configure``.
+Policies are declared with the decorators of :mod:`golden_images_policies.registry`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyConfigSchema,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    Severity,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-
-from golden_images.common.rules import ENVIRONMENTS, is_semver
+from golden_images.core.rules import ENVIRONMENTS, is_semver
 
 from .props import UNKNOWN, Props
 
@@ -97,6 +83,17 @@ KIND: Final[dict[str, str]] = {
     "golden-images:index:AzureGoldenImage": "Azure golden image",
     "golden-images:index:GcpGoldenImage": "GCP golden image",
     "golden-images:index:ProxmoxGoldenTemplate": "Proxmox golden template",
+    # Resources that launch machines from an image (judged by the launch rules).
+    "aws:ec2/instance:Instance": "EC2 instance",
+    "aws:ec2/launchTemplate:LaunchTemplate": "EC2 launch template",
+    "aws:ec2/launchConfiguration:LaunchConfiguration": "EC2 launch configuration",
+    "aws:ec2/spotInstanceRequest:SpotInstanceRequest": "EC2 spot instance request",
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": "EC2 spot fleet request",
+    "azure-native:compute:VirtualMachine": "Azure VM",
+    "azure-native:compute:VirtualMachineScaleSet": "Azure VM scale set",
+    "gcp:compute/instance:Instance": "GCP instance",
+    "gcp:compute/instanceTemplate:InstanceTemplate": "GCP instance template",
+    "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate": "GCP regional instance template",
 }
 
 
@@ -156,120 +153,6 @@ class Ctx:
     def label(self) -> str:
         """``<kind> '<name>'`` for messages."""
         return f"{KIND.get(self.type, self.type)} '{self.name}'"
-
-
-Check = Callable[[Ctx], Iterable[str]]
-
-#: Resource types each resource policy judges, filled as policies are built (the inventory test reads it).
-POLICY_TYPES: Final[dict[str, frozenset[str]]] = {}
-StackCheck = Callable[[StackValidationArgs, Mapping[str, Any]], Iterable[tuple[str, str | None]]]
-
-_SEVERITY: Final = {
-    "low": Severity.LOW,
-    "medium": Severity.MEDIUM,
-    "high": Severity.HIGH,
-    "critical": Severity.CRITICAL,
-}
-
-
-def _schema(properties: Mapping[str, Any] | None) -> PolicyConfigSchema | None:
-    return PolicyConfigSchema(properties=dict(properties)) if properties else None
-
-
-def _tags(concern: str, extra: Sequence[str]) -> list[str]:
-    if concern not in CONCERNS:
-        raise ValueError(f"unknown concern {concern!r}; expected one of {CONCERNS}")
-    return [concern, *extra]
-
-
-def resource_policy(
-    *,
-    name: str,
-    description: str,
-    concern: str,
-    severity: str,
-    types: Sequence[str],
-    check: Check,
-    remediation: str,
-    config: Mapping[str, Any] | None = None,
-    prod_only: bool = False,
-    extra_tags: Sequence[str] = (),
-    level: EnforcementLevel = EnforcementLevel.MANDATORY,
-) -> ResourceValidationPolicy:
-    """Wrap ``check`` as a resource policy that only looks at ``types``.
-
-    ``prod_only`` rules return without a verdict outside prod unless their ``applyEverywhere`` config is true.
-    """
-    properties: dict[str, Any] = dict(config or {})
-    if prod_only:
-        properties.setdefault("environment", ENVIRONMENT_PROPERTY)
-        properties.setdefault("applyEverywhere", APPLY_EVERYWHERE_PROPERTY)
-    wanted = frozenset(types)
-    POLICY_TYPES[name] = wanted
-
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if args.resource_type not in wanted:
-            return
-        effective = apply_defaults(properties, args.get_config())
-        ctx = Ctx(Props(args.props), args.resource_type, args.name, args.urn, effective)
-        if prod_only and not ctx.is_prod and effective.get("applyEverywhere") is not True:
-            return
-        for message in check(ctx):
-            report(message, None)
-        ctx.props.finish()
-
-    return ResourceValidationPolicy(
-        validate=validate,
-        **_metadata(name, description, level, properties, severity, concern, extra_tags, remediation),
-    )
-
-
-def _metadata(
-    name: str,
-    description: str,
-    level: EnforcementLevel,
-    properties: Mapping[str, Any],
-    severity: str,
-    concern: str,
-    extra_tags: Sequence[str],
-    remediation: str,
-) -> dict[str, Any]:
-    """The keyword arguments every policy of the pack carries, whatever its kind."""
-    return {
-        "name": name,
-        "description": description,
-        "enforcement_level": level,
-        "config_schema": _schema(properties),
-        "severity": _SEVERITY[severity],
-        "tags": _tags(concern, extra_tags),
-        "remediation_steps": remediation,
-    }
-
-
-def stack_policy(
-    *,
-    name: str,
-    description: str,
-    concern: str,
-    severity: str,
-    check: StackCheck,
-    remediation: str,
-    config: Mapping[str, Any] | None = None,
-    extra_tags: Sequence[str] = (),
-    level: EnforcementLevel = EnforcementLevel.MANDATORY,
-) -> StackValidationPolicy:
-    """Wrap a stack check yielding ``(message, urn or None)`` pairs as a stack policy."""
-    properties: dict[str, Any] = dict(config or {})
-
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        effective = apply_defaults(properties, args.get_config())
-        for message, urn in check(args, effective):
-            report(message, urn)
-
-    return StackValidationPolicy(
-        validate=validate,
-        **_metadata(name, description, level, properties, severity, concern, extra_tags, remediation),
-    )
 
 
 def semver_problems(ctx: Ctx, fix: str) -> Iterable[str]:

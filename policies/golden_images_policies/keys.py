@@ -11,7 +11,7 @@ A key value is a customer key only when it has the *shape* of one and is not pro
 * GCP: a Cloud KMS crypto key name (``projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>``, optionally with
   ``/cryptoKeyVersions/<n>`` or a ``//cloudkms.googleapis.com/`` or ``https://.../v1/`` prefix).
 
-The AWS rule is :func:`golden_images.common.rules.is_customer_kms_key`, shared with the catalog (re-exported
+The AWS rule is :func:`golden_images.core.rules.is_customer_kms_key`, shared with the catalog (re-exported
 here). :func:`key_problem` returns ``None`` for a customer key or a value unknown during preview, else the reason.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from golden_images.common.rules import is_customer_kms_key
+from golden_images.core.rules import is_customer_kms_key
 
 from .props import UNKNOWN
 

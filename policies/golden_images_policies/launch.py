@@ -21,8 +21,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .base import KIND, Ctx, resource_policy
+from .base import Ctx
 from .props import UNKNOWN
+from .registry import resource_policy
 
 #: Image-reference paths per resource type (``"*"`` walks every element of a list), and the platform.
 AWS_PATHS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
@@ -60,20 +61,6 @@ PROXMOX_CLONES: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "proxmoxve:index/vmLegacy:VmLegacy": (("clone", "vmId"), ("clone", "nodeName")),
 }
 LAUNCH_TYPES: Final = (*AWS_PATHS, *AZURE_PATHS, *GCP_PATHS, *PROXMOX_CLONES)
-
-for _token, _label in {
-    "aws:ec2/instance:Instance": "EC2 instance",
-    "aws:ec2/launchTemplate:LaunchTemplate": "EC2 launch template",
-    "aws:ec2/launchConfiguration:LaunchConfiguration": "EC2 launch configuration",
-    "aws:ec2/spotInstanceRequest:SpotInstanceRequest": "EC2 spot instance request",
-    "aws:ec2/spotFleetRequest:SpotFleetRequest": "EC2 spot fleet request",
-    "azure-native:compute:VirtualMachine": "Azure VM",
-    "azure-native:compute:VirtualMachineScaleSet": "Azure VM scale set",
-    "gcp:compute/instance:Instance": "GCP instance",
-    "gcp:compute/instanceTemplate:InstanceTemplate": "GCP instance template",
-    "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate": "GCP regional instance template",
-}.items():
-    KIND.setdefault(_token, _label)  # labels for messages; the image-kind labels in base stay untouched
 
 _ARTIFACT_ITEM: Final = {
     "type": "object",
@@ -214,6 +201,18 @@ def _what(entry: Mapping[str, Any]) -> str:
     return f"{image} {version}{where}" if isinstance(image, str) else "a registry version"
 
 
+@resource_policy(
+    name="golden-image-launch-not-revoked",
+    description="Machines are never launched from a revoked golden image version or one built on it.",
+    concern="version",
+    severity="critical",
+    types=LAUNCH_TYPES,
+    config=REVOKED_CONFIG,
+    remediation=(
+        "Launch a good version of the image (a channel's current version); see 'golden-images registry show'."
+    ),
+    extra_tags=("registry",),
+)
 def _not_revoked(ctx: Ctx) -> Iterable[str]:
     for launch, entry, at in _revocations(ctx, due=True):
         cause = entry.get("cause")
@@ -225,6 +224,16 @@ def _not_revoked(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="golden-image-launch-revocation-scheduled",
+    description="Warns about machines launched from a golden image version whose revocation is scheduled.",
+    concern="version",
+    severity="medium",
+    types=LAUNCH_TYPES,
+    config=REVOKED_CONFIG,
+    remediation="Move to a good version of the image before the scheduled revocation time.",
+    extra_tags=("registry",),
+)
 def _scheduled(ctx: Ctx) -> Iterable[str]:
     for launch, entry, at in _revocations(ctx, due=False):
         yield (
@@ -233,6 +242,18 @@ def _scheduled(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="golden-image-launch-approved",
+    description="With requireApproved, machines are launched only from approved registry artifacts.",
+    concern="version",
+    severity="high",
+    types=LAUNCH_TYPES,
+    config=APPROVED_CONFIG,
+    remediation=(
+        "Launch a recorded, unrevoked golden image, or record the image with 'golden-images registry record'."
+    ),
+    extra_tags=("registry",),
+)
 def _approved(ctx: Ctx) -> Iterable[str]:
     if ctx.config.get("requireApproved") is not True:
         return
@@ -243,42 +264,3 @@ def _approved(ctx: Ctx) -> Iterable[str]:
                 f"{ctx.label} launches {launch.value}, which is not an approved artifact of the image registry; "
                 f"launch a recorded, unrevoked golden image (golden-images registry show)."
             )
-
-
-POLICIES = [
-    resource_policy(
-        name="golden-image-launch-not-revoked",
-        description="Machines are never launched from a revoked golden image version or one built on it.",
-        concern="version",
-        severity="critical",
-        types=LAUNCH_TYPES,
-        check=_not_revoked,
-        config=REVOKED_CONFIG,
-        remediation="Launch a good version of the image (a channel's current version); see "
-        "'golden-images registry show'.",
-        extra_tags=("registry",),
-    ),
-    resource_policy(
-        name="golden-image-launch-revocation-scheduled",
-        description="Warns about machines launched from a golden image version whose revocation is scheduled.",
-        concern="version",
-        severity="medium",
-        types=LAUNCH_TYPES,
-        check=_scheduled,
-        config=REVOKED_CONFIG,
-        remediation="Move to a good version of the image before the scheduled revocation time.",
-        extra_tags=("registry",),
-    ),
-    resource_policy(
-        name="golden-image-launch-approved",
-        description="With requireApproved, machines are launched only from approved registry artifacts.",
-        concern="version",
-        severity="high",
-        types=LAUNCH_TYPES,
-        check=_approved,
-        config=APPROVED_CONFIG,
-        remediation="Launch a recorded, unrevoked golden image, or record the image with "
-        "'golden-images registry record'.",
-        extra_tags=("registry",),
-    ),
-]

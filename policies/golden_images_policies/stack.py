@@ -7,11 +7,11 @@ from typing import Any, Final
 
 from pulumi_policy import StackValidationArgs
 
-from golden_images.common.rules import semver_major
+from golden_images.core.rules import semver_major
 
-from .base import stack_policy
-from .golden_image import ALL_COMPONENTS
+from .golden_image.components import ALL_COMPONENTS
 from .props import UNKNOWN, Props
+from .registry import stack_policy
 
 MAJORS_CONFIG: Final[dict[str, Any]] = {
     "maxConcurrentMajors": {
@@ -35,6 +35,15 @@ def _identity(props: Props) -> tuple[Any, Any]:
     return name, version
 
 
+@stack_policy(
+    name="golden-image-stack-max-concurrent-majors",
+    description="A stack keeps at most maxConcurrentMajors major versions of each golden image.",
+    concern="version",
+    severity="medium",
+    remediation="Retire the oldest major versions (deprecate, then remove) or raise maxConcurrentMajors.",
+    config=MAJORS_CONFIG,
+    extra_tags=("golden-image",),
+)
 def _max_majors(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterable[tuple[str, str | None]]:
     # Config travels as a protobuf Struct, so integers arrive as floats (1 -> 1.0).
     raw = config.get("maxConcurrentMajors")
@@ -61,17 +70,3 @@ def _max_majors(args: StackValidationArgs, config: Mapping[str, Any]) -> Iterabl
             f"maxConcurrentMajors.",
             found[ordered[0]],
         )
-
-
-POLICIES = [
-    stack_policy(
-        name="golden-image-stack-max-concurrent-majors",
-        description="A stack keeps at most maxConcurrentMajors major versions of each golden image.",
-        concern="version",
-        severity="medium",
-        check=_max_majors,
-        remediation="Retire the oldest major versions (deprecate, then remove) or raise maxConcurrentMajors.",
-        config=MAJORS_CONFIG,
-        extra_tags=("golden-image",),
-    ),
-]

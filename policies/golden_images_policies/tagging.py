@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import REQUIRED_TAG_KEYS
+from golden_images.core.rules import REQUIRED_TAG_KEYS
 
 from .base import ENVIRONMENT_PROPERTY, Ctx, config_strings
 from .props import UNKNOWN, is_mapping

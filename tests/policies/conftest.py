@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from policy_support import CONFIGURED, PACK_DIR, PROJECT
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.engine.harness import PolicyHarness
 
 
 def _start(stack: str, config: dict[str, Any] | None = None) -> Iterator[PolicyHarness]:

@@ -6,13 +6,15 @@ import copy
 import json
 from typing import Any, Final
 
-#: The SDK's unknown sentinel (a string value the engine keeps in preview).
-UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-UNKNOWN_ARRAY: Final = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
-SIG: Final = "4dabf18193072939515e22adb298388d"
-SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
-OUTPUT_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
-RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
+# The engine's wire sentinels, re-exported for the tests (written once, in the pack).
+from golden_images_policies.wire import (  # noqa: F401 (re-exported)
+    OUTPUT_SIG,
+    RESOURCE_SIG,
+    SECRET_SIG,
+    SIG,
+    UNKNOWN,
+    UNKNOWN_ARRAY,
+)
 
 KEY: Final = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_US: Final = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234567890abcdef1234567890abcdef"

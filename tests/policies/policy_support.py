@@ -9,7 +9,7 @@ from typing import Any
 
 from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, SUBSCRIPTION, T, compliant, mutate
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.engine.harness import PolicyHarness
 from golden_images.preview.model import RegisteredResource, Violation
 
 #: The pack under test; GOLDEN_IMAGES_POLICY_PACK points at another copy (e.g. an older commit's, to show that a

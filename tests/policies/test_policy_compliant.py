@@ -6,7 +6,7 @@ import pytest
 from policy_factories import NEVER_COMPLIANT, T, compliant
 from policy_support import of, run
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.engine.harness import PolicyHarness
 
 COMPLIANT_KINDS = sorted(set(T) - NEVER_COMPLIANT)
 

@@ -10,7 +10,7 @@ import pytest
 from policy_factories import DELETE, compliant, mutate
 from policy_support import PACK_DIR, PROJECT, of, run
 
-from golden_images.preview.harness import PolicyHarness, load_policy_config
+from golden_images.engine.harness import PolicyHarness, load_policy_config
 from golden_images_policies import all_policies
 
 CONFIGS = sorted((PACK_DIR / "config").glob("*.json"))

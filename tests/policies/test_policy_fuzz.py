@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from policy_factories import OUTPUT_SIG, SECRET_SIG, SIG, UNKNOWN, UNKNOWN_ARRAY, T, compliant
 from policy_support import resource
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 from golden_images_policies import all_policies
 
 BATCH = 10

@@ -22,7 +22,7 @@ from policy_factories import (
 )
 from policy_support import PACK_DIR, PROJECT, resource, run
 
-from golden_images.preview.harness import (
+from golden_images.engine.harness import (
     PolicyConfigError,
     PolicyHarness,
     PolicyPackStartError,

@@ -12,8 +12,8 @@ import pytest
 from policy_factories import T
 
 from golden_images_policies import all_policies
-from golden_images_policies.base import POLICY_TYPES
 from golden_images_policies.inventory import CLASSIC_AZURE_TOKENS, INVENTORY, SCOPE
+from golden_images_policies.registry import POLICY_TYPES
 
 _REGISTER = re.compile(r'resource_modules="""(.*?)"""', re.DOTALL)
 

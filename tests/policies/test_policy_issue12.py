@@ -9,7 +9,7 @@ import pytest
 from policy_factories import DELETE, KEY, UNKNOWN, compliant, mutate
 from policy_support import assert_violation, of, run
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 
 PUBLIC_IMAGE_POLICY = {"bindings": [{"role": "roles/compute.imageUser", "members": ["allUsers"]}]}
 

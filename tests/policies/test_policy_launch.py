@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from policy_support import PACK_DIR, PROJECT, of, run
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 from golden_images.registry import ops
 from golden_images.registry.model import Registry
 from golden_images_policies.launch import LAUNCH_TYPES

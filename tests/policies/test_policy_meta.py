@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from golden_images.preview.harness import PolicyHarness, PolicyInfo
+from golden_images.engine.harness import PolicyHarness, PolicyInfo
 from golden_images_policies import all_policies
 from golden_images_policies.base import CONCERNS
 

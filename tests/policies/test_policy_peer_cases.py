@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from policy_support import PACK_DIR, PROJECT, resource
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 
 #: Accounts, OUs and subscriptions of this suite (not the shared factories' values).
 PEER_ACCOUNT = "210987654321"

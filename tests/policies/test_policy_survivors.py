@@ -11,7 +11,7 @@ import pytest
 from policy_factories import compliant, mutate
 from policy_support import CONFIGURED, PACK_DIR, PROJECT, of, run
 
-from golden_images.preview.harness import PolicyConfigError, PolicyHarness
+from golden_images.engine.harness import PolicyConfigError, PolicyHarness
 
 RECIPE_EBS = "aws-imagebuilder-recipe-ebs-encrypted"
 

@@ -1,4 +1,4 @@
-"""Written-out expectations for ``golden_images.common.rules``: literal inputs and the verdict each must get.
+"""Written-out expectations for ``golden_images.core.rules``: literal inputs and the verdict each must get.
 
 No expectation is computed with the module's own functions or constants, so a wrong rule (a mutant, a
 regex typo, a boundary moved by one) fails here. The policy pack imports these functions; the harness tests
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.common import rules
+from golden_images.core import rules
 
 UUID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 MRK = "mrk-1234567890abcdef1234567890abcdef"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from golden_images.common.rules import (
+from golden_images.core.rules import (
     is_aws_account_id,
     is_aws_org_arn,
     is_aws_ou_arn,
@@ -15,10 +15,12 @@ from golden_images.common.rules import (
     is_truthy_flag,
 )
 
-from . import tagging
-from .base import Ctx, config_strings, resource_policy, semver_problems
-from .keys import aws_key_problem, is_customer_kms_key
-from .props import UNKNOWN, Props, is_mapping, is_sequence, text
+from .. import tagging
+from ..base import Ctx, config_strings, semver_problems
+from ..keys import aws_key_problem, is_customer_kms_key
+from ..props import UNKNOWN, Props, is_mapping, is_sequence, text
+from ..registry import resource_policy
+from .sharing import SHARING_CONFIG, listed, sharing_target_problems
 
 COMPONENT: Final = "aws:imagebuilder/component:Component"
 CONTAINER_RECIPE: Final = "aws:imagebuilder/containerRecipe:ContainerRecipe"
@@ -38,29 +40,6 @@ TAGGABLE: Final = (
     PIPELINE,
     IMAGE,
 )
-
-#: Config of the sharing-target policies (AMI launch permissions and distributions). Empty = no sharing at all.
-SHARING_CONFIG: Final[dict[str, Any]] = {
-    "allowedAccountIds": {
-        "type": "array",
-        "items": {"type": "string", "pattern": r"^\d{12}$"},
-        "default": [],
-        "description": "AWS account ids images may be shared with or copied to.",
-    },
-    "allowedOrganizationArns": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": [],
-        "description": "AWS Organizations organization ARNs images may be shared with.",
-    },
-    "allowedOrganizationalUnitArns": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": [],
-        "description": "AWS Organizations OU ARNs images may be shared with.",
-    },
-}
-
 
 #: Config of the S3 export policy. Empty = no export at all.
 EXPORT_CONFIG: Final[dict[str, Any]] = {
@@ -94,6 +73,24 @@ def _key_problem(ctx: Ctx, key: Any, where: str) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="aws-imagebuilder-component-kms-key",
+    description="Image Builder components and workflows are encrypted with a customer-managed KMS key.",
+    concern="encryption",
+    severity="high",
+    types=(COMPONENT, WORKFLOW),
+    remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
+    extra_tags=("aws", "imagebuilder"),
+)
+@resource_policy(
+    name="aws-imagebuilder-containerrecipe-kms-key",
+    description="Image Builder container recipes are encrypted with a customer-managed KMS key.",
+    concern="encryption",
+    severity="high",
+    types=(CONTAINER_RECIPE,),
+    remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _own_kms_key(ctx: Ctx) -> Iterable[str]:
     yield from _key_problem(ctx, ctx.props("kmsKeyId"), "its document")
 
@@ -132,6 +129,18 @@ def _ebs_mappings(ctx: Ctx, props: Props, mappings: Any, where: str, require: bo
         )
 
 
+@resource_policy(
+    name="aws-imagebuilder-recipe-ebs-encrypted",
+    description="Every Image Builder recipe block device is explicitly encrypted with a customer-managed KMS key.",
+    concern="encryption",
+    severity="critical",
+    types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+    remediation=(
+        'Add blockDeviceMappings for every device with ebs.encrypted "true" (a string) and ebs.kmsKeyId '
+        "set to a customer-managed key; do not rely on the parent image's encryption."
+    ),
+    extra_tags=("aws", "imagebuilder"),
+)
 def _recipe_ebs(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     if ctx.type == IMAGE_RECIPE:
@@ -163,6 +172,18 @@ def _distribution_entries(ctx: Ctx) -> Iterable[tuple[str, Any]]:
         yield where, dist if is_mapping(dist) else None
 
 
+@resource_policy(
+    name="aws-imagebuilder-distribution-kms-key",
+    description="Every Image Builder distribution region encrypts its AMI with a customer-managed KMS key.",
+    concern="encryption",
+    severity="critical",
+    types=(DISTRIBUTION,),
+    remediation=(
+        "Set amiDistributionConfiguration.kmsKeyId in every distributions[] entry to a customer-managed key "
+        "in that region (KMS keys are regional; a multi-region key replica works)."
+    ),
+    extra_tags=("aws", "imagebuilder"),
+)
 def _distribution_keys(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     for where, dist in _distribution_entries(ctx):
@@ -190,6 +211,16 @@ def _distribution_keys(ctx: Ctx) -> Iterable[str]:
         yield from _key_problem(ctx, props.get(ami, "kmsKeyId"), f"the AMI it distributes to {where}")
 
 
+@resource_policy(
+    name="aws-imagebuilder-distribution-no-s3-export",
+    description="Image Builder distributions do not export images to S3 buckets outside the allow-list.",
+    concern="sharing",
+    severity="critical",
+    types=(DISTRIBUTION,),
+    remediation="Remove s3ExportConfiguration from every distribution, or add the bucket to allowedExportBuckets.",
+    config=EXPORT_CONFIG,
+    extra_tags=("aws", "imagebuilder"),
+)
 def _s3_export(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     allowed = config_strings(ctx.config, "allowedExportBuckets")
@@ -210,6 +241,15 @@ def _s3_export(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="aws-imagebuilder-distribution-not-public",
+    description="Image Builder distributions never make AMIs public.",
+    concern="sharing",
+    severity="critical",
+    types=(DISTRIBUTION,),
+    remediation="Remove 'all' from launchPermission.userGroups in every distribution.",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _distribution_public(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     for where, dist in _distribution_entries(ctx):
@@ -230,39 +270,19 @@ def _distribution_public(ctx: Ctx) -> Iterable[str]:
                 )
 
 
-def sharing_target_problems(
-    ctx: Ctx, values: Iterable[Any], kind: str, allowed_key: str, valid: Any, where: str
-) -> Iterable[str]:
-    """Violations for sharing targets not on the ``allowed_key`` allow-list (empty list = no sharing).
-
-    ``None`` (absent) and unknown values are skipped; any other non-string cannot be judged and is a violation.
-    """
-    allowed = config_strings(ctx.config, allowed_key)
-    for value in values:
-        if value is UNKNOWN or value is None:
-            continue
-        if not isinstance(value, str):
-            yield (
-                f"{ctx.label} shares {where} with a {kind} that could not be read ({type(value).__name__} "
-                f"{value!r}, not a string); set it to an allow-listed {kind}."
-            )
-            continue
-        if value in allowed:
-            continue
-        shape = "" if valid(value) else f" (it is not even a valid {kind})"
-        yield (
-            f"{ctx.label} shares {where} with {kind} '{value}'{shape}, which is not on the {allowed_key} "
-            f"allow-list; remove it or add it to the policy config."
-        )
-
-
-def _listed(props: Props, value: Any) -> list[Any]:
-    """A list value's elements, a lone scalar as one element, nothing for absent/unknown."""
-    if value is None or value is UNKNOWN:
-        return []
-    return props.items(value) if is_sequence(value) else [value]
-
-
+@resource_policy(
+    name="aws-imagebuilder-distribution-allowed-targets",
+    description="Image Builder distributions share or copy AMIs only to allow-listed accounts, orgs and OUs.",
+    concern="sharing",
+    severity="high",
+    types=(DISTRIBUTION,),
+    remediation=(
+        "Remove launch permissions and targetAccountIds that are not allow-listed, or add the targets to "
+        "allowedAccountIds / allowedOrganizationArns / allowedOrganizationalUnitArns in the policy config."
+    ),
+    config=SHARING_CONFIG,
+    extra_tags=("aws", "imagebuilder"),
+)
 def _distribution_targets(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     for region, dist in _distribution_entries(ctx):
@@ -320,13 +340,41 @@ def _distribution_targets(ctx: Ctx) -> Iterable[str]:
                 )
             )
         for values, kind, key, valid, label in checks:
-            yield from sharing_target_problems(ctx, _listed(props, values), kind, key, valid, label)
+            yield from sharing_target_problems(ctx, listed(props, values), kind, key, valid, label)
 
 
+@resource_policy(
+    name="aws-imagebuilder-component-version-semver",
+    description="Image Builder components and workflows carry a semantic MAJOR.MINOR.PATCH version.",
+    concern="version",
+    severity="medium",
+    types=(COMPONENT, WORKFLOW),
+    remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
+    extra_tags=("aws", "imagebuilder"),
+)
+@resource_policy(
+    name="aws-imagebuilder-recipe-version-semver",
+    description="Image Builder image and container recipes carry a semantic MAJOR.MINOR.PATCH version.",
+    concern="version",
+    severity="medium",
+    types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+    remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _semver(ctx: Ctx) -> Iterable[str]:
     yield from semver_problems(ctx, " (for example 1.4.2); derive it from the golden image version.")
 
 
+@resource_policy(
+    name="aws-imagebuilder-recipe-parent-pinned",
+    description="In prod, Image Builder recipes pin their parent image and component versions.",
+    concern="version",
+    severity="high",
+    types=(IMAGE_RECIPE, CONTAINER_RECIPE),
+    remediation="Replace x.x.x / latest / ssm: parent references and wildcard component ARNs with exact versions.",
+    prod_only=True,
+    extra_tags=("aws", "imagebuilder"),
+)
 def _pinned(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     parent = props("parentImage")
@@ -344,6 +392,19 @@ def _pinned(ctx: Ctx) -> Iterable[str]:
             )
 
 
+@resource_policy(
+    name="aws-imagebuilder-resource-required-tags",
+    description="Image Builder resources and the AMIs they distribute (amiTags) carry the required golden-image tags.",
+    concern="tagging",
+    severity="medium",
+    types=TAGGABLE,
+    remediation=(
+        "Tag the resource (and every distribution's amiTags) with the canonical golden-image tag map: "
+        "owner, cost-center, environment, managed-by, golden-image, image-version."
+    ),
+    config=tagging.TAG_CONFIG,
+    extra_tags=("aws", "imagebuilder"),
+)
 def _tags(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     yield from tagging.map_problems(ctx, props("tags"))
@@ -361,6 +422,15 @@ def _tags(ctx: Ctx) -> Iterable[str]:
             yield from tagging.map_problems(ctx, props.get(ami, "amiTags"), where)
 
 
+@resource_policy(
+    name="aws-imagebuilder-infrastructure-imdsv2",
+    description="Image Builder build instances require IMDSv2 (httpTokens: required).",
+    concern="hygiene",
+    severity="high",
+    types=(INFRASTRUCTURE,),
+    remediation="Set instanceMetadataOptions.httpTokens to 'required'.",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _imdsv2(ctx: Ctx) -> Iterable[str]:
     tokens = ctx.props("instanceMetadataOptions", "httpTokens")
     if tokens is UNKNOWN or tokens == "required":
@@ -371,6 +441,15 @@ def _imdsv2(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="aws-imagebuilder-infrastructure-terminate-on-failure",
+    description="Image Builder terminates build instances when a build fails.",
+    concern="hygiene",
+    severity="medium",
+    types=(INFRASTRUCTURE,),
+    remediation="Set terminateInstanceOnFailure to true.",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _terminate(ctx: Ctx) -> Iterable[str]:
     value = ctx.props("terminateInstanceOnFailure")
     if value is UNKNOWN or is_truthy_flag(value):
@@ -381,6 +460,15 @@ def _terminate(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="aws-imagebuilder-pipeline-image-tests",
+    description="Image Builder pipelines and images keep image tests enabled.",
+    concern="hygiene",
+    severity="medium",
+    types=(PIPELINE, IMAGE),
+    remediation="Remove imageTestsConfiguration.imageTestsEnabled false (tests run by default).",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _tests(ctx: Ctx) -> Iterable[str]:
     # Image Builder runs tests unless told not to: absent or true passes, an explicit false (bool or string) is a
     # violation, and any other value cannot be read, so it is refused too (fail closed).
@@ -399,6 +487,15 @@ def _tests(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="aws-imagebuilder-pipeline-image-scanning",
+    description="Image Builder pipelines and images scan every image for vulnerabilities.",
+    concern="hygiene",
+    severity="high",
+    types=(PIPELINE, IMAGE),
+    remediation="Set imageScanningConfiguration.imageScanningEnabled to true (it is off by default).",
+    extra_tags=("aws", "imagebuilder"),
+)
 def _scanning(ctx: Ctx) -> Iterable[str]:
     # Scanning (Inspector) is off unless enabled, so an absent block is a violation.
     value = ctx.props("imageScanningConfiguration", "imageScanningEnabled")
@@ -408,181 +505,3 @@ def _scanning(ctx: Ctx) -> Iterable[str]:
         f"{ctx.label} does not scan its images for vulnerabilities; set "
         f"imageScanningConfiguration.imageScanningEnabled to true."
     )
-
-
-POLICIES = [
-    resource_policy(
-        name="aws-imagebuilder-component-kms-key",
-        description="Image Builder components and workflows are encrypted with a customer-managed KMS key.",
-        concern="encryption",
-        severity="high",
-        types=(COMPONENT, WORKFLOW),
-        check=_own_kms_key,
-        remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-containerrecipe-kms-key",
-        description="Image Builder container recipes are encrypted with a customer-managed KMS key.",
-        concern="encryption",
-        severity="high",
-        types=(CONTAINER_RECIPE,),
-        check=_own_kms_key,
-        remediation="Set kmsKeyId to the ARN of a customer-managed KMS key (not empty, not alias/aws/*).",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-recipe-ebs-encrypted",
-        description=(
-            "Every Image Builder recipe block device is explicitly encrypted with a customer-managed KMS key."
-        ),
-        concern="encryption",
-        severity="critical",
-        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
-        check=_recipe_ebs,
-        remediation=(
-            'Add blockDeviceMappings for every device with ebs.encrypted "true" (a string) and ebs.kmsKeyId '
-            "set to a customer-managed key; do not rely on the parent image's encryption."
-        ),
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-distribution-kms-key",
-        description="Every Image Builder distribution region encrypts its AMI with a customer-managed KMS key.",
-        concern="encryption",
-        severity="critical",
-        types=(DISTRIBUTION,),
-        check=_distribution_keys,
-        remediation=(
-            "Set amiDistributionConfiguration.kmsKeyId in every distributions[] entry to a customer-managed key "
-            "in that region (KMS keys are regional; a multi-region key replica works)."
-        ),
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-distribution-not-public",
-        description="Image Builder distributions never make AMIs public.",
-        concern="sharing",
-        severity="critical",
-        types=(DISTRIBUTION,),
-        check=_distribution_public,
-        remediation="Remove 'all' from launchPermission.userGroups in every distribution.",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-distribution-no-s3-export",
-        description="Image Builder distributions do not export images to S3 buckets outside the allow-list.",
-        concern="sharing",
-        severity="critical",
-        types=(DISTRIBUTION,),
-        check=_s3_export,
-        remediation=(
-            "Remove s3ExportConfiguration from every distribution, or add the bucket to allowedExportBuckets."
-        ),
-        config=EXPORT_CONFIG,
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-distribution-allowed-targets",
-        description="Image Builder distributions share or copy AMIs only to allow-listed accounts, orgs and OUs.",
-        concern="sharing",
-        severity="high",
-        types=(DISTRIBUTION,),
-        check=_distribution_targets,
-        remediation=(
-            "Remove launch permissions and targetAccountIds that are not allow-listed, or add the targets to "
-            "allowedAccountIds / allowedOrganizationArns / allowedOrganizationalUnitArns in the policy config."
-        ),
-        config=SHARING_CONFIG,
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-component-version-semver",
-        description="Image Builder components and workflows carry a semantic MAJOR.MINOR.PATCH version.",
-        concern="version",
-        severity="medium",
-        types=(COMPONENT, WORKFLOW),
-        check=_semver,
-        remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-recipe-version-semver",
-        description="Image Builder image and container recipes carry a semantic MAJOR.MINOR.PATCH version.",
-        concern="version",
-        severity="medium",
-        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
-        check=_semver,
-        remediation="Set version to MAJOR.MINOR.PATCH derived from the golden image version.",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-recipe-parent-pinned",
-        description="In prod, Image Builder recipes pin their parent image and component versions.",
-        concern="version",
-        severity="high",
-        types=(IMAGE_RECIPE, CONTAINER_RECIPE),
-        check=_pinned,
-        remediation=(
-            "Replace x.x.x / latest / ssm: parent references and wildcard component ARNs with exact versions."
-        ),
-        prod_only=True,
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-resource-required-tags",
-        description=(
-            "Image Builder resources and the AMIs they distribute (amiTags) carry the required golden-image tags."
-        ),
-        concern="tagging",
-        severity="medium",
-        types=TAGGABLE,
-        check=_tags,
-        remediation=(
-            "Tag the resource (and every distribution's amiTags) with the canonical golden-image tag map: "
-            "owner, cost-center, environment, managed-by, golden-image, image-version."
-        ),
-        config=tagging.TAG_CONFIG,
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-infrastructure-imdsv2",
-        description="Image Builder build instances require IMDSv2 (httpTokens: required).",
-        concern="hygiene",
-        severity="high",
-        types=(INFRASTRUCTURE,),
-        check=_imdsv2,
-        remediation="Set instanceMetadataOptions.httpTokens to 'required'.",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-infrastructure-terminate-on-failure",
-        description="Image Builder terminates build instances when a build fails.",
-        concern="hygiene",
-        severity="medium",
-        types=(INFRASTRUCTURE,),
-        check=_terminate,
-        remediation="Set terminateInstanceOnFailure to true.",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-pipeline-image-tests",
-        description="Image Builder pipelines and images keep image tests enabled.",
-        concern="hygiene",
-        severity="medium",
-        types=(PIPELINE, IMAGE),
-        check=_tests,
-        remediation="Remove imageTestsConfiguration.imageTestsEnabled false (tests run by default).",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-    resource_policy(
-        name="aws-imagebuilder-pipeline-image-scanning",
-        description="Image Builder pipelines and images scan every image for vulnerabilities.",
-        concern="hygiene",
-        severity="high",
-        types=(PIPELINE, IMAGE),
-        check=_scanning,
-        remediation="Set imageScanningConfiguration.imageScanningEnabled to true (it is off by default).",
-        extra_tags=("aws", "imagebuilder"),
-    ),
-]

@@ -8,7 +8,7 @@ import pytest
 from policy_factories import DELETE, UNKNOWN, compliant, labels, mutate, secret
 from policy_support import assert_violation, of, run
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 
 CASES = [
     ("gcp-compute-image-cmek", "gcp_image", "imageEncryptionKey", DELETE, "Google-managed key"),

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import is_floating_reference, is_truthy_flag
+from golden_images.core.rules import is_floating_reference, is_truthy_flag
 
-from . import tagging
-from .base import Ctx, resource_policy, semver_problems
-from .props import UNKNOWN, is_mapping, text
+from .. import tagging
+from ..base import Ctx, semver_problems
+from ..props import UNKNOWN, is_mapping, text
+from ..registry import resource_policy
 
 GOLDEN_IMAGE: Final = "golden-images:index:GoldenImage"
 PLATFORM_COMPONENTS: Final = (
@@ -45,12 +46,31 @@ LTS_CONFIG: Final[dict[str, Any]] = {
 }
 
 
+@resource_policy(
+    name="golden-image-version-semver",
+    description="Golden images and their platform components carry a semantic MAJOR.MINOR.PATCH version.",
+    concern="version",
+    severity="high",
+    types=ALL_COMPONENTS,
+    remediation="Set the image version in the catalog to MAJOR.MINOR.PATCH, for example 1.4.2.",
+    extra_tags=("golden-image",),
+)
 def _semver(ctx: Ctx) -> Iterable[str]:
     yield from semver_problems(
         ctx, "; set the catalog version to MAJOR.MINOR.PATCH (no 'v' prefix, no suffix), for example 1.4.2."
     )
 
 
+@resource_policy(
+    name="golden-image-required-tags",
+    description="Golden images carry the required tags, with environment equal to the stack's environment.",
+    concern="tagging",
+    severity="medium",
+    types=ALL_COMPONENTS,
+    remediation="Set the catalog tags: owner, cost-center, environment, managed-by, golden-image, image-version.",
+    config=tagging.TAG_CONFIG,
+    extra_tags=("golden-image",),
+)
 def _tags(ctx: Ctx) -> Iterable[str]:
     yield from tagging.map_problems(ctx, ctx.props("tags"))
     environment = ctx.props("environment")
@@ -61,6 +81,17 @@ def _tags(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="golden-image-os-lts-in-prod",
+    description="In prod, golden images are built on a long-term-support OS release.",
+    concern="version",
+    severity="high",
+    types=(GOLDEN_IMAGE,),
+    remediation="Use an LTS base release (for example Ubuntu 24.04) or extend ltsReleases in the policy config.",
+    config=LTS_CONFIG,
+    prod_only=True,
+    extra_tags=("golden-image",),
+)
 def _lts(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     os_info = props("os")
@@ -93,6 +124,19 @@ def _lts(ctx: Ctx) -> Iterable[str]:
 PROD_ENCRYPTION_LEVELS: Final = ("enforced", "verified", "attested")
 
 
+@resource_policy(
+    name="golden-image-platform-encryption-in-prod",
+    description="In prod, every platform copy of a golden image is encrypted with a customer key (or attested).",
+    concern="encryption",
+    severity="critical",
+    types=PLATFORM_COMPONENTS,
+    remediation=(
+        "Configure the platform's customer-managed key in the catalog so the component reports "
+        "encryption 'enforced' (or 'attested' for Proxmox datastores on the allow-list)."
+    ),
+    prod_only=True,
+    extra_tags=("golden-image",),
+)
 def _platform_encryption(ctx: Ctx) -> Iterable[str]:
     level = ctx.props("encryption")
     if level is UNKNOWN or level in PROD_ENCRYPTION_LEVELS:
@@ -105,6 +149,19 @@ def _platform_encryption(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="golden-image-platform-parent-pinned",
+    description="In prod, every platform component builds from an exactly pinned parent image.",
+    concern="version",
+    severity="high",
+    types=PLATFORM_COMPONENTS,
+    remediation=(
+        "Pin the parent: an AMI id or exact Image Builder ARN, an exact marketplace or gallery "
+        "version, an exact GCP image (not a family), a cloud image with its sha256."
+    ),
+    prod_only=True,
+    extra_tags=("golden-image",),
+)
 def _platform_parent(ctx: Ctx) -> Iterable[str]:
     parent = ctx.props("parentImage")
     if parent is UNKNOWN or parent is None:
@@ -114,64 +171,3 @@ def _platform_parent(ctx: Ctx) -> Iterable[str]:
             f"{ctx.label} builds from the floating parent {parent!r}, so the prod image changes without a code "
             f"change; pin the parent to an exact image (run 'golden-images pin' for AWS SSM parameters)."
         )
-
-
-POLICIES = [
-    resource_policy(
-        name="golden-image-platform-encryption-in-prod",
-        description="In prod, every platform copy of a golden image is encrypted with a customer key (or attested).",
-        concern="encryption",
-        severity="critical",
-        types=PLATFORM_COMPONENTS,
-        check=_platform_encryption,
-        remediation="Configure the platform's customer-managed key in the catalog so the component reports "
-        "encryption 'enforced' (or 'attested' for Proxmox datastores on the allow-list).",
-        prod_only=True,
-        extra_tags=("golden-image",),
-    ),
-    resource_policy(
-        name="golden-image-platform-parent-pinned",
-        description="In prod, every platform component builds from an exactly pinned parent image.",
-        concern="version",
-        severity="high",
-        types=PLATFORM_COMPONENTS,
-        check=_platform_parent,
-        remediation="Pin the parent: an AMI id or exact Image Builder ARN, an exact marketplace or gallery "
-        "version, an exact GCP image (not a family), a cloud image with its sha256.",
-        prod_only=True,
-        extra_tags=("golden-image",),
-    ),
-    resource_policy(
-        name="golden-image-version-semver",
-        description="Golden images and their platform components carry a semantic MAJOR.MINOR.PATCH version.",
-        concern="version",
-        severity="high",
-        types=ALL_COMPONENTS,
-        check=_semver,
-        remediation="Set the image version in the catalog to MAJOR.MINOR.PATCH, for example 1.4.2.",
-        extra_tags=("golden-image",),
-    ),
-    resource_policy(
-        name="golden-image-os-lts-in-prod",
-        description="In prod, golden images are built on a long-term-support OS release.",
-        concern="version",
-        severity="high",
-        types=(GOLDEN_IMAGE,),
-        check=_lts,
-        remediation="Use an LTS base release (for example Ubuntu 24.04) or extend ltsReleases in the policy config.",
-        config=LTS_CONFIG,
-        prod_only=True,
-        extra_tags=("golden-image",),
-    ),
-    resource_policy(
-        name="golden-image-required-tags",
-        description="Golden images carry the required tags, with environment equal to the stack's environment.",
-        concern="tagging",
-        severity="medium",
-        types=ALL_COMPONENTS,
-        check=_tags,
-        remediation="Set the catalog tags: owner, cost-center, environment, managed-by, golden-image, image-version.",
-        config=tagging.TAG_CONFIG,
-        extra_tags=("golden-image",),
-    ),
-]

@@ -6,7 +6,7 @@ import pytest
 from policy_factories import DELETE, ORG, OU, UNKNOWN, compliant, mutate
 from policy_support import of, run
 
-from golden_images.preview.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
 
 CASES = [
     ("aws-ec2-ami-ebs-encrypted", "ami", "ebsBlockDevices", DELETE, "no EBS block devices"),

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from golden_images.common.rules import is_floating_reference, is_gallery_version_name
+from golden_images.core.rules import is_floating_reference, is_gallery_version_name
 
-from . import tagging
-from .base import Ctx, config_strings, resource_policy
-from .keys import azure_des_problem
-from .props import UNKNOWN, is_mapping, is_sequence, text
+from .. import tagging
+from ..base import Ctx, config_strings
+from ..keys import azure_des_problem
+from ..props import UNKNOWN, is_mapping, is_sequence, text
+from ..registry import resource_policy
 
 GALLERY: Final = "azure-native:compute:Gallery"
 GALLERY_IMAGE: Final = "azure-native:compute:GalleryImage"
@@ -72,6 +73,18 @@ def _regions(ctx: Ctx, regions: Any, field: str, required: bool) -> Iterable[tup
         yield where, region if is_mapping(region) else None
 
 
+@resource_policy(
+    name="azure-compute-galleryimageversion-disk-encryption-set",
+    description="Azure gallery image versions encrypt every target region with a disk encryption set.",
+    concern="encryption",
+    severity="critical",
+    types=(GALLERY_IMAGE_VERSION,),
+    remediation=(
+        "List every replica region in publishingProfile.targetRegions with encryption.osDiskImage."
+        "diskEncryptionSetId (and dataDiskImages[].diskEncryptionSetId) set to a DES in that region."
+    ),
+    extra_tags=("azure", "compute"),
+)
 def _des(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     profile = props("publishingProfile")
@@ -107,6 +120,15 @@ def _des(ctx: Ctx) -> Iterable[str]:
                 )
 
 
+@resource_policy(
+    name="azure-compute-sharedimageversion-disk-encryption-set",
+    description="Classic-provider shared image versions encrypt every target region with a disk encryption set.",
+    concern="encryption",
+    severity="critical",
+    types=(CLASSIC_IMAGE_VERSION,),
+    remediation="Set targetRegions[].diskEncryptionSetId for every region to a DES in that region.",
+    extra_tags=("azure", "compute"),
+)
 def _classic_des(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     for where, region in _regions(ctx, props("targetRegions"), "targetRegions", True):
@@ -123,6 +145,18 @@ def _classic_des(ctx: Ctx) -> Iterable[str]:
             )
 
 
+@resource_policy(
+    name="azure-compute-image-disk-encryption-set",
+    description="Azure managed images encrypt their OS and data disks with a disk encryption set.",
+    concern="encryption",
+    severity="critical",
+    types=(IMAGE, CLASSIC_IMAGE),
+    remediation=(
+        "Set the OS disk's and every data disk's disk encryption set (azure-native: diskEncryptionSet.id; "
+        "classic: diskEncryptionSetId), or publish to a gallery image version instead."
+    ),
+    extra_tags=("azure", "compute"),
+)
 def _image_des(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     if ctx.type == IMAGE:
@@ -170,6 +204,18 @@ def _permissions(ctx: Ctx, value: Any, field: str) -> Iterable[str]:
             )
 
 
+@resource_policy(
+    name="azure-compute-gallery-not-community",
+    description="Azure compute galleries are not shared with Community or Groups.",
+    concern="sharing",
+    severity="critical",
+    types=(GALLERY, CLASSIC_GALLERY),
+    remediation=(
+        "Remove Community/Groups sharingProfile permissions and communityGalleryInfo (classic provider: "
+        "sharing.permission and sharing.communityGallery)."
+    ),
+    extra_tags=("azure", "compute"),
+)
 def _not_community(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     if ctx.type == CLASSIC_GALLERY:
@@ -189,6 +235,16 @@ def _not_community(ctx: Ctx) -> Iterable[str]:
 _SHARING_OPERATIONS: Final = frozenset({"add", "remove", "reset", "enablecommunity"})
 
 
+@resource_policy(
+    name="azure-compute-gallerysharingprofile-allowed-targets",
+    description="Gallery sharing profiles never enable community sharing and share only with allow-listed ids.",
+    concern="sharing",
+    severity="critical",
+    types=(SHARING_PROFILE,),
+    remediation="Remove EnableCommunity; add only allowedSubscriptionIds / allowedTenantIds to the share.",
+    config=AZURE_SHARING_CONFIG,
+    extra_tags=("azure", "compute"),
+)
 def _sharing_profile(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     update = props("sharingUpdate")
@@ -240,6 +296,15 @@ def _sharing_profile(ctx: Ctx) -> Iterable[str]:
 _AIB_TYPES: Final = {"sharedimage": True, "vhd": False, "managedimage": False}
 
 
+@resource_policy(
+    name="azure-virtualmachineimages-template-distribute-gallery",
+    description="Azure VM Image Builder distributes only to compute gallery images (no VHD, no managed image).",
+    concern="sharing",
+    severity="critical",
+    types=(TEMPLATE,),
+    remediation="Use distribute entries of type 'SharedImage' only.",
+    extra_tags=("azure", "virtualmachineimages"),
+)
 def _aib_distribute(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     distribute = props("distribute")
@@ -270,6 +335,15 @@ def _aib_distribute(ctx: Ctx) -> Iterable[str]:
             )
 
 
+@resource_policy(
+    name="azure-compute-galleryimageversion-name-format",
+    description="Azure gallery image version names are int.int.int.",
+    concern="version",
+    severity="medium",
+    types=(GALLERY_IMAGE_VERSION,),
+    remediation="Set galleryImageVersionName to MAJOR.MINOR.PATCH with 32-bit integer parts.",
+    extra_tags=("azure", "compute"),
+)
 def _version_name(ctx: Ctx) -> Iterable[str]:
     name = ctx.props("galleryImageVersionName")
     if name is UNKNOWN or name is None or is_gallery_version_name(name):
@@ -286,6 +360,16 @@ def _version_name(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="azure-compute-galleryimageversion-source-pinned",
+    description="In prod, Azure gallery image versions are created from an exact source version.",
+    concern="version",
+    severity="high",
+    types=(GALLERY_IMAGE_VERSION,),
+    remediation="Point storageProfile.source.id at an exact image version, never .../versions/latest.",
+    prod_only=True,
+    extra_tags=("azure", "compute"),
+)
 def _version_source(ctx: Ctx) -> Iterable[str]:
     source = ctx.props("storageProfile", "source", "id")
     if is_floating_reference(source):
@@ -295,6 +379,16 @@ def _version_source(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="azure-virtualmachineimages-template-source-pinned",
+    description="In prod, Azure VM Image Builder templates build from a pinned source image version.",
+    concern="version",
+    severity="high",
+    types=(TEMPLATE,),
+    remediation="Set source.version (PlatformImage) or source.imageVersionId to an exact version.",
+    prod_only=True,
+    extra_tags=("azure", "virtualmachineimages"),
+)
 def _template_source(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     source = props("source")
@@ -312,6 +406,16 @@ def _template_source(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="azure-virtualmachineimages-template-private-subnet",
+    description="In prod, Azure VM Image Builder build VMs run on a private subnet.",
+    concern="hygiene",
+    severity="high",
+    types=(TEMPLATE,),
+    remediation="Set vmProfile.vnetConfig.subnetId to a private subnet the AIB identity may join.",
+    prod_only=True,
+    extra_tags=("azure", "virtualmachineimages"),
+)
 def _private_subnet(ctx: Ctx) -> Iterable[str]:
     subnet = ctx.props("vmProfile", "vnetConfig", "subnetId")
     if subnet is UNKNOWN or text(subnet) is not None:
@@ -322,141 +426,23 @@ def _private_subnet(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="azure-compute-image-required-tags",
+    description="Azure galleries, image definitions, image versions and AIB templates carry the required tags.",
+    concern="tagging",
+    severity="medium",
+    types=(
+        GALLERY,
+        GALLERY_IMAGE,
+        GALLERY_IMAGE_VERSION,
+        TEMPLATE,
+        IMAGE,
+        CLASSIC_GALLERY,
+        CLASSIC_IMAGE_VERSION,
+    ),
+    remediation="Tag the resource with owner, cost-center, environment, managed-by, golden-image, image-version.",
+    config=tagging.TAG_CONFIG,
+    extra_tags=("azure",),
+)
 def _tags(ctx: Ctx) -> Iterable[str]:
     yield from tagging.map_problems(ctx, ctx.props("tags"))
-
-
-POLICIES = [
-    resource_policy(
-        name="azure-compute-galleryimageversion-disk-encryption-set",
-        description="Azure gallery image versions encrypt every target region with a disk encryption set.",
-        concern="encryption",
-        severity="critical",
-        types=(GALLERY_IMAGE_VERSION,),
-        check=_des,
-        remediation=(
-            "List every replica region in publishingProfile.targetRegions with encryption.osDiskImage."
-            "diskEncryptionSetId (and dataDiskImages[].diskEncryptionSetId) set to a DES in that region."
-        ),
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-compute-gallery-not-community",
-        description="Azure compute galleries are not shared with Community or Groups.",
-        concern="sharing",
-        severity="critical",
-        types=(GALLERY, CLASSIC_GALLERY),
-        check=_not_community,
-        remediation=(
-            "Remove Community/Groups sharingProfile permissions and communityGalleryInfo (classic provider: "
-            "sharing.permission and sharing.communityGallery)."
-        ),
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-compute-gallerysharingprofile-allowed-targets",
-        description="Gallery sharing profiles never enable community sharing and share only with allow-listed ids.",
-        concern="sharing",
-        severity="critical",
-        types=(SHARING_PROFILE,),
-        check=_sharing_profile,
-        remediation="Remove EnableCommunity; add only allowedSubscriptionIds / allowedTenantIds to the share.",
-        config=AZURE_SHARING_CONFIG,
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-virtualmachineimages-template-distribute-gallery",
-        description="Azure VM Image Builder distributes only to compute gallery images (no VHD, no managed image).",
-        concern="sharing",
-        severity="critical",
-        types=(TEMPLATE,),
-        check=_aib_distribute,
-        remediation="Use distribute entries of type 'SharedImage' only.",
-        extra_tags=("azure", "virtualmachineimages"),
-    ),
-    resource_policy(
-        name="azure-compute-sharedimageversion-disk-encryption-set",
-        description="Classic-provider shared image versions encrypt every target region with a disk encryption set.",
-        concern="encryption",
-        severity="critical",
-        types=(CLASSIC_IMAGE_VERSION,),
-        check=_classic_des,
-        remediation="Set targetRegions[].diskEncryptionSetId for every region to a DES in that region.",
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-compute-image-disk-encryption-set",
-        description="Azure managed images encrypt their OS and data disks with a disk encryption set.",
-        concern="encryption",
-        severity="critical",
-        types=(IMAGE, CLASSIC_IMAGE),
-        check=_image_des,
-        remediation=(
-            "Set the OS disk's and every data disk's disk encryption set (azure-native: diskEncryptionSet.id; "
-            "classic: diskEncryptionSetId), or publish to a gallery image version instead."
-        ),
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-compute-galleryimageversion-name-format",
-        description="Azure gallery image version names are int.int.int.",
-        concern="version",
-        severity="medium",
-        types=(GALLERY_IMAGE_VERSION,),
-        check=_version_name,
-        remediation="Set galleryImageVersionName to MAJOR.MINOR.PATCH with 32-bit integer parts.",
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-compute-galleryimageversion-source-pinned",
-        description="In prod, Azure gallery image versions are created from an exact source version.",
-        concern="version",
-        severity="high",
-        types=(GALLERY_IMAGE_VERSION,),
-        check=_version_source,
-        remediation="Point storageProfile.source.id at an exact image version, never .../versions/latest.",
-        prod_only=True,
-        extra_tags=("azure", "compute"),
-    ),
-    resource_policy(
-        name="azure-virtualmachineimages-template-source-pinned",
-        description="In prod, Azure VM Image Builder templates build from a pinned source image version.",
-        concern="version",
-        severity="high",
-        types=(TEMPLATE,),
-        check=_template_source,
-        remediation="Set source.version (PlatformImage) or source.imageVersionId to an exact version.",
-        prod_only=True,
-        extra_tags=("azure", "virtualmachineimages"),
-    ),
-    resource_policy(
-        name="azure-virtualmachineimages-template-private-subnet",
-        description="In prod, Azure VM Image Builder build VMs run on a private subnet.",
-        concern="hygiene",
-        severity="high",
-        types=(TEMPLATE,),
-        check=_private_subnet,
-        remediation="Set vmProfile.vnetConfig.subnetId to a private subnet the AIB identity may join.",
-        prod_only=True,
-        extra_tags=("azure", "virtualmachineimages"),
-    ),
-    resource_policy(
-        name="azure-compute-image-required-tags",
-        description="Azure galleries, image definitions, image versions and AIB templates carry the required tags.",
-        concern="tagging",
-        severity="medium",
-        types=(
-            GALLERY,
-            GALLERY_IMAGE,
-            GALLERY_IMAGE_VERSION,
-            TEMPLATE,
-            IMAGE,
-            CLASSIC_GALLERY,
-            CLASSIC_IMAGE_VERSION,
-        ),
-        check=_tags,
-        remediation="Tag the resource with owner, cost-center, environment, managed-by, golden-image, image-version.",
-        config=tagging.TAG_CONFIG,
-        extra_tags=("azure",),
-    ),
-]

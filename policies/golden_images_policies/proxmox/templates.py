@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from golden_images.common.rules import is_proxmox_tag
+from golden_images.core.rules import is_proxmox_tag
 
-from . import tagging
-from .base import Ctx, config_strings, resource_policy
-from .props import UNKNOWN, is_mapping
+from .. import tagging
+from ..base import Ctx, config_strings
+from ..props import UNKNOWN, is_mapping
+from ..registry import resource_policy
 
 VM_LEGACY: Final = "proxmoxve:index/vmLegacy:VmLegacy"
 VM: Final = "proxmoxve:index/vm:Vm"
@@ -98,6 +99,19 @@ def _datastores(ctx: Ctx) -> Iterable[tuple[str, Any]]:
             yield label, props.get(value, "datastoreId")
 
 
+@resource_policy(
+    name="proxmox-ve-template-encrypted-datastore",
+    description="Proxmox templates keep every disk on a datastore attested as encrypted.",
+    concern="encryption",
+    severity="high",
+    types=ALL_VMS,
+    remediation=(
+        "Place disks, EFI disk, TPM state and the cloud-init drive on a datastore listed in "
+        "encryptedDatastores (record the mechanism and evidence with the operator)."
+    ),
+    config=DATASTORE_CONFIG,
+    extra_tags=("proxmox",),
+)
 def _encrypted_datastores(ctx: Ctx) -> Iterable[str]:
     if not _is_template(ctx):
         return
@@ -126,6 +140,16 @@ def _split(tag: str, required: list[str]) -> tuple[str, str] | None:
     return None
 
 
+@resource_policy(
+    name="proxmox-ve-template-required-tags",
+    description="Proxmox templates carry the required golden-image tags in the flat, sorted encoding.",
+    concern="tagging",
+    severity="medium",
+    types=ALL_VMS,
+    remediation="Render tags as sorted '<key>.<value>' strings with the golden-images Proxmox tag renderer.",
+    config=tagging.TAG_CONFIG,
+    extra_tags=("proxmox",),
+)
 def _tags(ctx: Ctx) -> Iterable[str]:
     if not _is_template(ctx):
         return
@@ -156,32 +180,3 @@ def _tags(ctx: Ctx) -> Iterable[str]:
         found = {k for k, _ in pairs}
         pairs.extend((k, UNKNOWN) for k in required if k not in found)
     yield from tagging.pair_problems(ctx, pairs, "tags")
-
-
-POLICIES = [
-    resource_policy(
-        name="proxmox-ve-template-encrypted-datastore",
-        description="Proxmox templates keep every disk on a datastore attested as encrypted.",
-        concern="encryption",
-        severity="high",
-        types=ALL_VMS,
-        check=_encrypted_datastores,
-        remediation=(
-            "Place disks, EFI disk, TPM state and the cloud-init drive on a datastore listed in "
-            "encryptedDatastores (record the mechanism and evidence with the operator)."
-        ),
-        config=DATASTORE_CONFIG,
-        extra_tags=("proxmox",),
-    ),
-    resource_policy(
-        name="proxmox-ve-template-required-tags",
-        description="Proxmox templates carry the required golden-image tags in the flat, sorted encoding.",
-        concern="tagging",
-        severity="medium",
-        types=ALL_VMS,
-        check=_tags,
-        remediation="Render tags as sorted '<key>.<value>' strings with the golden-images Proxmox tag renderer.",
-        config=tagging.TAG_CONFIG,
-        extra_tags=("proxmox",),
-    ),
-]

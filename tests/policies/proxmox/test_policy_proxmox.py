@@ -6,7 +6,7 @@ import pytest
 from policy_factories import DELETE, UNKNOWN, compliant, mutate, proxmox_tags
 from policy_support import assert_violation, of, run
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.engine.harness import PolicyHarness
 
 CASES = [
     (

@@ -8,7 +8,7 @@ import pytest
 from policy_factories import DELETE, compliant, mutate, tags
 from policy_support import PACK_DIR, PROJECT, assert_violation, of, resource, run
 
-from golden_images.preview.harness import PolicyHarness
+from golden_images.engine.harness import PolicyHarness
 
 CASES = [
     ("golden-image-version-semver", "golden_image", "version", "1.4", "not semantic"),

@@ -12,12 +12,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from golden_images.common.rules import is_floating_reference, is_gcp_label
+from golden_images.core.rules import is_floating_reference, is_gcp_label
 
-from . import tagging
-from .base import Ctx, resource_policy
-from .keys import gcp_key_problem
-from .props import UNKNOWN, is_mapping, is_sequence, text
+from .. import tagging
+from ..base import Ctx
+from ..keys import gcp_key_problem
+from ..props import UNKNOWN, is_mapping, is_sequence, text
+from ..registry import resource_policy
 
 IMAGE: Final = "gcp:compute/image:Image"
 MACHINE_IMAGE: Final = "gcp:compute/machineImage:MachineImage"
@@ -82,14 +83,41 @@ def _cmek(ctx: Ctx, block_name: str, key_field: str) -> Iterable[str]:
         yield f"{ctx.label} sets {block_name}.{key_field} to {key!r}: {problem}; set it to a Cloud KMS key (CMEK)."
 
 
+@resource_policy(
+    name="gcp-compute-image-cmek",
+    description="GCP images are encrypted with a Cloud KMS key (CMEK), never a raw customer-supplied key.",
+    concern="encryption",
+    severity="critical",
+    types=(IMAGE,),
+    remediation="Set imageEncryptionKey.kmsKeySelfLink to a Cloud KMS key; remove rawKey/rsaEncryptedKey.",
+    extra_tags=("gcp", "compute"),
+)
 def _image_cmek(ctx: Ctx) -> Iterable[str]:
     yield from _cmek(ctx, "imageEncryptionKey", "kmsKeySelfLink")
 
 
+@resource_policy(
+    name="gcp-compute-machineimage-cmek",
+    description="GCP machine images are encrypted with a Cloud KMS key (CMEK), never a raw key.",
+    concern="encryption",
+    severity="critical",
+    types=(MACHINE_IMAGE,),
+    remediation="Set machineImageEncryptionKey.kmsKeyName to a Cloud KMS key; remove rawKey.",
+    extra_tags=("gcp", "compute"),
+)
 def _machine_image_cmek(ctx: Ctx) -> Iterable[str]:
     yield from _cmek(ctx, "machineImageEncryptionKey", "kmsKeyName")
 
 
+@resource_policy(
+    name="gcp-compute-snapshot-cmek",
+    description="GCP disk snapshots are encrypted with a Cloud KMS key (CMEK), never a raw key.",
+    concern="encryption",
+    severity="critical",
+    types=(SNAPSHOT,),
+    remediation="Set snapshotEncryptionKey.kmsKeySelfLink to a Cloud KMS key; remove rawKey/rsaEncryptedKey.",
+    extra_tags=("gcp", "compute"),
+)
 def _snapshot_cmek(ctx: Ctx) -> Iterable[str]:
     yield from _cmek(ctx, "snapshotEncryptionKey", "kmsKeySelfLink")
 
@@ -165,6 +193,21 @@ def _policy_problems(ctx: Ctx, data: Any) -> Iterable[str]:
                 yield from _public_members(ctx, members, role)
 
 
+@resource_policy(
+    name="gcp-compute-image-iam-not-public",
+    description=(
+        "GCP IAM on images, machine images, snapshots and disks, and on projects, folders and organizations, "
+        "never grants allUsers or allAuthenticatedUsers."
+    ),
+    concern="sharing",
+    severity="critical",
+    types=ALL_IAM,
+    remediation=(
+        "Remove allUsers/allAuthenticatedUsers (any spelling, also inside policyData); grant "
+        "roles/compute.imageUser to named principals."
+    ),
+    extra_tags=("gcp", "compute"),
+)
 def _iam(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     kind = next(k for k in ("Binding", "Member", "Policy") if ctx.type.endswith(k))
@@ -180,6 +223,16 @@ def _iam(ctx: Ctx) -> Iterable[str]:
         yield from _policy_problems(ctx, props("policyData"))
 
 
+@resource_policy(
+    name="gcp-compute-image-source-pinned",
+    description="In prod, GCP images are created from an exact source image, not an image family.",
+    concern="version",
+    severity="high",
+    types=(IMAGE,),
+    remediation="Set sourceImage to an exact image (projects/<p>/global/images/<name>), not /family/<f>.",
+    prod_only=True,
+    extra_tags=("gcp", "compute"),
+)
 def _source_pinned(ctx: Ctx) -> Iterable[str]:
     source = ctx.props("sourceImage")
     if isinstance(source, str) and ("/family/" in source or is_floating_reference(source)):
@@ -189,10 +242,29 @@ def _source_pinned(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="gcp-compute-image-required-labels",
+    description="GCP images carry the required golden-image labels.",
+    concern="tagging",
+    severity="medium",
+    types=(IMAGE,),
+    remediation="Label the image with the canonical tag map rendered as GCP labels (1.4.2 becomes 1-4-2).",
+    config=tagging.TAG_CONFIG,
+    extra_tags=("gcp", "compute"),
+)
 def _labels(ctx: Ctx) -> Iterable[str]:
     yield from tagging.map_problems(ctx, ctx.props("labels"), "labels")
 
 
+@resource_policy(
+    name="gcp-compute-image-labels-valid",
+    description="GCP image labels are lowercase-valid ([a-z0-9_-], keys start with a letter, at most 63).",
+    concern="tagging",
+    severity="low",
+    types=(IMAGE,),
+    remediation="Render labels with the golden-images GCP label renderer (lowercase, dots become dashes).",
+    extra_tags=("gcp", "compute"),
+)
 def _labels_valid(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     labels = props("labels")
@@ -206,85 +278,3 @@ def _labels_valid(ctx: Ctx) -> Iterable[str]:
                 f"{ctx.label} has the label {key!r}: {value!r}, which GCP rejects; use lowercase letters, digits, "
                 f"'-' and '_' only, keys starting with a letter, at most 63 characters (1.4.2 becomes 1-4-2)."
             )
-
-
-POLICIES = [
-    resource_policy(
-        name="gcp-compute-image-cmek",
-        description="GCP images are encrypted with a Cloud KMS key (CMEK), never a raw customer-supplied key.",
-        concern="encryption",
-        severity="critical",
-        types=(IMAGE,),
-        check=_image_cmek,
-        remediation="Set imageEncryptionKey.kmsKeySelfLink to a Cloud KMS key; remove rawKey/rsaEncryptedKey.",
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-machineimage-cmek",
-        description="GCP machine images are encrypted with a Cloud KMS key (CMEK), never a raw key.",
-        concern="encryption",
-        severity="critical",
-        types=(MACHINE_IMAGE,),
-        check=_machine_image_cmek,
-        remediation="Set machineImageEncryptionKey.kmsKeyName to a Cloud KMS key; remove rawKey.",
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-snapshot-cmek",
-        description="GCP disk snapshots are encrypted with a Cloud KMS key (CMEK), never a raw key.",
-        concern="encryption",
-        severity="critical",
-        types=(SNAPSHOT,),
-        check=_snapshot_cmek,
-        remediation="Set snapshotEncryptionKey.kmsKeySelfLink to a Cloud KMS key; remove rawKey/rsaEncryptedKey.",
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-image-iam-not-public",
-        description=(
-            "GCP IAM on images, machine images, snapshots and disks, and on projects, folders and organizations, "
-            "never grants allUsers or allAuthenticatedUsers."
-        ),
-        concern="sharing",
-        severity="critical",
-        types=ALL_IAM,
-        check=_iam,
-        remediation=(
-            "Remove allUsers/allAuthenticatedUsers (any spelling, also inside policyData); grant "
-            "roles/compute.imageUser to named principals."
-        ),
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-image-source-pinned",
-        description="In prod, GCP images are created from an exact source image, not an image family.",
-        concern="version",
-        severity="high",
-        types=(IMAGE,),
-        check=_source_pinned,
-        remediation="Set sourceImage to an exact image (projects/<p>/global/images/<name>), not /family/<f>.",
-        prod_only=True,
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-image-required-labels",
-        description="GCP images carry the required golden-image labels.",
-        concern="tagging",
-        severity="medium",
-        types=(IMAGE,),
-        check=_labels,
-        remediation="Label the image with the canonical tag map rendered as GCP labels (1.4.2 becomes 1-4-2).",
-        config=tagging.TAG_CONFIG,
-        extra_tags=("gcp", "compute"),
-    ),
-    resource_policy(
-        name="gcp-compute-image-labels-valid",
-        description="GCP image labels are lowercase-valid ([a-z0-9_-], keys start with a letter, at most 63).",
-        concern="tagging",
-        severity="low",
-        types=(IMAGE,),
-        check=_labels_valid,
-        remediation="Render labels with the golden-images GCP label renderer (lowercase, dots become dashes).",
-        extra_tags=("gcp", "compute"),
-    ),
-]

@@ -7,12 +7,13 @@ import re
 from collections.abc import Iterable
 from typing import Any, Final
 
-from golden_images.common.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_truthy_flag
+from golden_images.core.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_truthy_flag
 
-from .aws_imagebuilder import SHARING_CONFIG, sharing_target_problems
-from .base import Ctx, resource_policy
-from .keys import aws_key_problem
-from .props import UNKNOWN, Props, is_mapping, is_sequence
+from ..base import Ctx
+from ..keys import aws_key_problem
+from ..props import UNKNOWN, Props, is_mapping, is_sequence
+from ..registry import resource_policy
+from .sharing import SHARING_CONFIG, sharing_target_problems
 
 LIFECYCLE_POLICY: Final = "aws:dlm/lifecyclePolicy:LifecyclePolicy"
 RAM_ASSOCIATION: Final = "aws:ram/resourceAssociation:ResourceAssociation"
@@ -36,6 +37,15 @@ def _copy_problem(ctx: Ctx, encrypted: Any, key: Any, where: str) -> Iterable[st
         yield f"{ctx.label} copies {where} without a customer key ({problem}); set cmkArn to a customer KMS key."
 
 
+@resource_policy(
+    name="aws-dlm-lifecyclepolicy-copies-kms-key",
+    description="Data Lifecycle Manager copies AMIs and snapshots only encrypted with a customer-managed key.",
+    concern="encryption",
+    severity="critical",
+    types=(LIFECYCLE_POLICY,),
+    remediation="Set encrypted true and cmkArn to a customer KMS key on every cross-Region copy rule.",
+    extra_tags=("aws", "dlm"),
+)
 def _dlm_copies(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     details = props("policyDetails")
@@ -55,6 +65,16 @@ def _dlm_copies(ctx: Ctx) -> Iterable[str]:
             yield from _copy_problem(ctx, props.get(config, "encrypted"), props.get(config, "cmkArn"), where)
 
 
+@resource_policy(
+    name="aws-dlm-lifecyclepolicy-allowed-targets",
+    description="Data Lifecycle Manager shares AMIs and snapshots only with allow-listed accounts.",
+    concern="sharing",
+    severity="critical",
+    types=(LIFECYCLE_POLICY,),
+    remediation="Remove shareRules targetAccounts that are not on allowedAccountIds, or allow-list them.",
+    config=SHARING_CONFIG,
+    extra_tags=("aws", "dlm"),
+)
 def _dlm_shares(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     details = props("policyDetails")
@@ -72,6 +92,19 @@ def _dlm_shares(ctx: Ctx) -> Iterable[str]:
             )
 
 
+@resource_policy(
+    name="aws-ram-image-share-allowed-targets",
+    description="AWS RAM shares of Image Builder images, recipes and components go only to allow-listed targets.",
+    concern="sharing",
+    severity="critical",
+    types=(RAM_ASSOCIATION, RAM_EXCLUSIVE),
+    remediation=(
+        "Share images with distribution launch permissions, or list only allow-listed principals in a "
+        "ResourceShareAssociationsExclusive."
+    ),
+    config=SHARING_CONFIG,
+    extra_tags=("aws", "ram"),
+)
 def _ram(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     if ctx.type == RAM_ASSOCIATION:
@@ -106,42 +139,3 @@ def _ram(ctx: Ctx) -> Iterable[str]:
             yield from sharing_target_problems(
                 ctx, [principal], "account", "allowedAccountIds", is_aws_account_id, arns[0]
             )
-
-
-POLICIES = [
-    resource_policy(
-        name="aws-dlm-lifecyclepolicy-copies-kms-key",
-        description="Data Lifecycle Manager copies AMIs and snapshots only encrypted with a customer-managed key.",
-        concern="encryption",
-        severity="critical",
-        types=(LIFECYCLE_POLICY,),
-        check=_dlm_copies,
-        remediation="Set encrypted true and cmkArn to a customer KMS key on every cross-Region copy rule.",
-        extra_tags=("aws", "dlm"),
-    ),
-    resource_policy(
-        name="aws-dlm-lifecyclepolicy-allowed-targets",
-        description="Data Lifecycle Manager shares AMIs and snapshots only with allow-listed accounts.",
-        concern="sharing",
-        severity="critical",
-        types=(LIFECYCLE_POLICY,),
-        check=_dlm_shares,
-        remediation="Remove shareRules targetAccounts that are not on allowedAccountIds, or allow-list them.",
-        config=SHARING_CONFIG,
-        extra_tags=("aws", "dlm"),
-    ),
-    resource_policy(
-        name="aws-ram-image-share-allowed-targets",
-        description="AWS RAM shares of Image Builder images, recipes and components go only to allow-listed targets.",
-        concern="sharing",
-        severity="critical",
-        types=(RAM_ASSOCIATION, RAM_EXCLUSIVE),
-        check=_ram,
-        remediation=(
-            "Share images with distribution launch permissions, or list only allow-listed principals in a "
-            "ResourceShareAssociationsExclusive."
-        ),
-        config=SHARING_CONFIG,
-        extra_tags=("aws", "ram"),
-    ),
-]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from golden_images.common.rules import (
+from golden_images.core.rules import (
     is_aws_account_id,
     is_aws_org_arn,
     is_aws_ou_arn,
@@ -14,11 +14,12 @@ from golden_images.common.rules import (
     is_truthy_flag,
 )
 
-from . import tagging
-from .aws_imagebuilder import SHARING_CONFIG, sharing_target_problems
-from .base import Ctx, resource_policy
-from .keys import aws_key_problem, is_customer_kms_key
-from .props import UNKNOWN, is_mapping, text
+from .. import tagging
+from ..base import Ctx
+from ..keys import aws_key_problem, is_customer_kms_key
+from ..props import UNKNOWN, is_mapping, text
+from ..registry import resource_policy
+from .sharing import SHARING_CONFIG, sharing_target_problems
 
 AMI: Final = "aws:ec2/ami:Ami"
 AMI_COPY: Final = "aws:ec2/amiCopy:AmiCopy"
@@ -40,6 +41,15 @@ _KNOWN_STATES: Final = {
 }
 
 
+@resource_policy(
+    name="aws-ec2-ami-ebs-encrypted",
+    description="Registered AMIs list their EBS snapshots, every one explicitly encrypted.",
+    concern="encryption",
+    severity="critical",
+    types=(AMI,),
+    remediation="List every device in ebsBlockDevices with encrypted: true (snapshots encrypted with a CMK).",
+    extra_tags=("aws", "ec2"),
+)
 def _ami_blocks(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     devices = props("ebsBlockDevices")
@@ -65,6 +75,24 @@ def _ami_blocks(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="aws-ec2-amicopy-kms-key",
+    description="AMI copies are encrypted with a customer-managed KMS key.",
+    concern="encryption",
+    severity="critical",
+    types=(AMI_COPY,),
+    remediation="Set encrypted: true and kmsKeyId to a customer-managed key in the destination region.",
+    extra_tags=("aws", "ec2"),
+)
+@resource_policy(
+    name="aws-ebs-snapshotcopy-kms-key",
+    description="EBS snapshot copies and imports are encrypted with a customer-managed KMS key.",
+    concern="encryption",
+    severity="critical",
+    types=(SNAPSHOT_COPY, SNAPSHOT_IMPORT),
+    remediation="Set encrypted: true and kmsKeyId to a customer-managed key in the destination region.",
+    extra_tags=("aws", "ebs"),
+)
 def _copy_key(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     encrypted = props("encrypted")
@@ -90,6 +118,15 @@ def _copy_key(ctx: Ctx) -> Iterable[str]:
         )
 
 
+@resource_policy(
+    name="aws-ec2-amifrominstance-encryption-provable",
+    description="AMIs are not snapshotted from instances, whose volume encryption the pack cannot see.",
+    concern="encryption",
+    severity="critical",
+    types=(AMI_FROM_INSTANCE,),
+    remediation="Build with Image Builder, or copy with an AmiCopy that sets encrypted and a customer kmsKeyId.",
+    extra_tags=("aws", "ec2"),
+)
 def _from_instance(ctx: Ctx) -> Iterable[str]:
     # AmiFromInstance has no encryption input: its snapshots inherit whatever the instance's volumes use, which
     # no property of this resource shows. Unprovable encryption is refused (fail closed).
@@ -102,6 +139,18 @@ def _from_instance(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="aws-ec2-image-block-public-access",
+    description="Account-level public sharing of AMIs and EBS snapshots stays blocked.",
+    concern="sharing",
+    severity="critical",
+    types=(IMAGE_BLOCK_PUBLIC, SNAPSHOT_BLOCK_PUBLIC),
+    remediation=(
+        "Set ImageBlockPublicAccess state 'block-new-sharing' and SnapshotBlockPublicAccess "
+        "'block-all-sharing' (or 'block-new-sharing')."
+    ),
+    extra_tags=("aws", "ec2"),
+)
 def _block_public(ctx: Ctx) -> Iterable[str]:
     state = ctx.props("state")
     if state is UNKNOWN or state in _BLOCKING_STATES[ctx.type]:
@@ -117,12 +166,31 @@ def _block_public(ctx: Ctx) -> Iterable[str]:
         yield f"{ctx.label} state {shown}; set state to {blocking}."
 
 
+@resource_policy(
+    name="aws-ec2-snapshotcreatevolumepermission-allowed-targets",
+    description="EBS snapshot create-volume permissions target only allow-listed accounts.",
+    concern="sharing",
+    severity="critical",
+    types=(SNAPSHOT_PERMISSION,),
+    remediation="Remove the permission or add its account to allowedAccountIds in the policy config.",
+    config=SHARING_CONFIG,
+    extra_tags=("aws", "ec2"),
+)
 def _snapshot_targets(ctx: Ctx) -> Iterable[str]:
     yield from sharing_target_problems(
         ctx, [ctx.props("accountId")], "account", "allowedAccountIds", is_aws_account_id, "the snapshot"
     )
 
 
+@resource_policy(
+    name="aws-ec2-amilaunchpermission-not-public",
+    description="AMI launch permissions never make an AMI public.",
+    concern="sharing",
+    severity="critical",
+    types=(LAUNCH_PERMISSION,),
+    remediation="Remove launch permissions with group 'all'.",
+    extra_tags=("aws", "ec2"),
+)
 def _not_public(ctx: Ctx) -> Iterable[str]:
     group = ctx.props("group")
     if is_public_group(group):
@@ -135,6 +203,19 @@ def _not_public(ctx: Ctx) -> Iterable[str]:
         yield f"{ctx.label} sets group {group!r}, which could not be read as a known group; remove group."
 
 
+@resource_policy(
+    name="aws-ec2-amilaunchpermission-allowed-targets",
+    description="AMI launch permissions target only allow-listed accounts, organizations and OUs.",
+    concern="sharing",
+    severity="high",
+    types=(LAUNCH_PERMISSION,),
+    remediation=(
+        "Remove the launch permission or add its target to allowedAccountIds / allowedOrganizationArns / "
+        "allowedOrganizationalUnitArns in the policy config."
+    ),
+    config=SHARING_CONFIG,
+    extra_tags=("aws", "ec2"),
+)
 def _targets(ctx: Ctx) -> Iterable[str]:
     props = ctx.props
     yield from sharing_target_problems(
@@ -153,106 +234,15 @@ def _targets(ctx: Ctx) -> Iterable[str]:
     )
 
 
+@resource_policy(
+    name="aws-ec2-ami-required-tags",
+    description="AMIs, AMI copies and EBS snapshot copies and imports carry the required golden-image tags.",
+    concern="tagging",
+    severity="medium",
+    types=(AMI, AMI_COPY, AMI_FROM_INSTANCE, SNAPSHOT_COPY, SNAPSHOT_IMPORT),
+    remediation="Tag the AMI with owner, cost-center, environment, managed-by, golden-image, image-version.",
+    config=tagging.TAG_CONFIG,
+    extra_tags=("aws", "ec2"),
+)
 def _tags(ctx: Ctx) -> Iterable[str]:
     yield from tagging.map_problems(ctx, ctx.props("tags"))
-
-
-POLICIES = [
-    resource_policy(
-        name="aws-ec2-ami-ebs-encrypted",
-        description="Registered AMIs list their EBS snapshots, every one explicitly encrypted.",
-        concern="encryption",
-        severity="critical",
-        types=(AMI,),
-        check=_ami_blocks,
-        remediation="List every device in ebsBlockDevices with encrypted: true (snapshots encrypted with a CMK).",
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-amicopy-kms-key",
-        description="AMI copies are encrypted with a customer-managed KMS key.",
-        concern="encryption",
-        severity="critical",
-        types=(AMI_COPY,),
-        check=_copy_key,
-        remediation="Set encrypted: true and kmsKeyId to a customer-managed key in the destination region.",
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-amilaunchpermission-not-public",
-        description="AMI launch permissions never make an AMI public.",
-        concern="sharing",
-        severity="critical",
-        types=(LAUNCH_PERMISSION,),
-        check=_not_public,
-        remediation="Remove launch permissions with group 'all'.",
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-amilaunchpermission-allowed-targets",
-        description="AMI launch permissions target only allow-listed accounts, organizations and OUs.",
-        concern="sharing",
-        severity="high",
-        types=(LAUNCH_PERMISSION,),
-        check=_targets,
-        remediation=(
-            "Remove the launch permission or add its target to allowedAccountIds / allowedOrganizationArns / "
-            "allowedOrganizationalUnitArns in the policy config."
-        ),
-        config=SHARING_CONFIG,
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-ami-required-tags",
-        description="AMIs, AMI copies and EBS snapshot copies and imports carry the required golden-image tags.",
-        concern="tagging",
-        severity="medium",
-        types=(AMI, AMI_COPY, AMI_FROM_INSTANCE, SNAPSHOT_COPY, SNAPSHOT_IMPORT),
-        check=_tags,
-        remediation="Tag the AMI with owner, cost-center, environment, managed-by, golden-image, image-version.",
-        config=tagging.TAG_CONFIG,
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-amifrominstance-encryption-provable",
-        description="AMIs are not snapshotted from instances, whose volume encryption the pack cannot see.",
-        concern="encryption",
-        severity="critical",
-        types=(AMI_FROM_INSTANCE,),
-        check=_from_instance,
-        remediation="Build with Image Builder, or copy with an AmiCopy that sets encrypted and a customer kmsKeyId.",
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ebs-snapshotcopy-kms-key",
-        description="EBS snapshot copies and imports are encrypted with a customer-managed KMS key.",
-        concern="encryption",
-        severity="critical",
-        types=(SNAPSHOT_COPY, SNAPSHOT_IMPORT),
-        check=_copy_key,
-        remediation="Set encrypted: true and kmsKeyId to a customer-managed key in the destination region.",
-        extra_tags=("aws", "ebs"),
-    ),
-    resource_policy(
-        name="aws-ec2-snapshotcreatevolumepermission-allowed-targets",
-        description="EBS snapshot create-volume permissions target only allow-listed accounts.",
-        concern="sharing",
-        severity="critical",
-        types=(SNAPSHOT_PERMISSION,),
-        check=_snapshot_targets,
-        remediation="Remove the permission or add its account to allowedAccountIds in the policy config.",
-        config=SHARING_CONFIG,
-        extra_tags=("aws", "ec2"),
-    ),
-    resource_policy(
-        name="aws-ec2-image-block-public-access",
-        description="Account-level public sharing of AMIs and EBS snapshots stays blocked.",
-        concern="sharing",
-        severity="critical",
-        types=(IMAGE_BLOCK_PUBLIC, SNAPSHOT_BLOCK_PUBLIC),
-        check=_block_public,
-        remediation="Set ImageBlockPublicAccess state 'block-new-sharing' and SnapshotBlockPublicAccess "
-        "'block-all-sharing' (or 'block-new-sharing').",
-        extra_tags=("aws", "ec2"),
-    ),
-]

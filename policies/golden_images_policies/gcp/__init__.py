@@ -1,0 +1,1 @@
+"""GCP rules: images, machine images, snapshots and their IAM (``compute``)."""

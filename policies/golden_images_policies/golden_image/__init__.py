@@ -1,0 +1,1 @@
+"""Rules on the project's own component resources: GoldenImage and the platform components (``components``)."""

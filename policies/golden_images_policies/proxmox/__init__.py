@@ -1,0 +1,1 @@
+"""Proxmox VE rules: VM and container templates (``templates``)."""
