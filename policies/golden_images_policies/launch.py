@@ -76,6 +76,10 @@ _ARTIFACT_ITEM: Final = {
         "cause": {"type": ["string", "null"]},
     },
     "required": ["id", "platform", "reason", "at"],
+    # A misspelt key in an entry ("reson") is refused by the engine's config validation instead of being
+    # ignored. Only nested schemas can say this: the engine builds each policy's top-level config schema from
+    # its properties and required keys alone, so a misspelt top-level option cannot be refused by schema.
+    "additionalProperties": False,
 }
 REVOKED_CONFIG: Final = {
     "revokedArtifacts": {
