@@ -48,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         help="server-side delay per request, models AWS latency (default 0)",
     )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="also time the floor with the audit's one-by-one GetImage lookups (floor-serial; no target)",
+    )
     parser.add_argument("--save", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument(
         "--compare", type=Path, help="a previous --format json result to diff the ratios against"
@@ -70,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory_runs=args.memory_runs,
         custodian=args.custodian,
         no_custodian=args.no_custodian,
+        diagnose=args.diagnose,
         log=lambda message: print(message, file=sys.stderr, flush=True),
     )
     figures = compare.audit_figures(raw)

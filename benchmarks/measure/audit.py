@@ -295,9 +295,10 @@ def _pool(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         return list(pool.map(fn, items))
 
 
-def run_floor(counter: CallCounter | None = None) -> int:
+def run_floor(counter: CallCounter | None = None, *, serial_get_image: bool = False) -> int:
     """Only the API calls the audit must make (module docstring), same parallelism; nothing is evaluated.
-    Returns the number of images seen."""
+    ``serial_get_image``: the ``GetImage`` lookups one after the other instead of in the pool (the
+    ``floor-serial`` diagnostic). Returns the number of images seen."""
     import boto3  # type: ignore[import-untyped,unused-ignore]
     from botocore.config import Config  # type: ignore[import-untyped,unused-ignore]
     from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
@@ -363,7 +364,11 @@ def run_floor(counter: CallCounter | None = None) -> int:
             with contextlib.suppress(ClientError):
                 clients["imagebuilder", arn.split(":")[3]].get_image(imageBuildVersionArn=arn)
 
-        _pool(get_image, arns)
+        if serial_get_image:
+            for arn in arns:
+                get_image(arn)
+        else:
+            _pool(get_image, arns)
         _pool(
             lambda i: ec2.describe_image_attribute(ImageId=i["ImageId"], Attribute="launchPermission"), images
         )
@@ -540,6 +545,7 @@ def measure(
     memory_runs: int = 3,
     custodian: str | None = None,
     no_custodian: bool = False,
+    diagnose: bool = False,
     log: Callable[[str], None] = lambda _message: None,
 ) -> dict[str, Any]:
     """Seed a server with ``amis`` AMIs per region (default 300), run ``runs`` rounds (default 3) and
@@ -593,10 +599,13 @@ def measure(
         calls: dict[str, dict[str, int]] = {}
         warm_up()
         contenders: dict[str, Callable[[CallCounter | None], int]] = {"audit": run_ours, "floor": run_floor}
+        if diagnose:
+            contenders["floor-serial"] = lambda c: run_floor(c, serial_get_image=True)
+            samples["floor-serial"] = []
         with tempfile.TemporaryDirectory() as tmp:
             # One round = every contender once, so an interrupted long run still has comparable rounds.
             for n in range(runs):
-                order = ["audit", "floor"] if n % 2 == 0 else ["floor", "audit"]
+                order = list(contenders) if n % 2 == 0 else list(reversed(contenders))
                 for kind in order:
                     contender = contenders[kind]
 
@@ -632,6 +641,11 @@ def measure(
             "fresh_process_peak_rss_mb": peaks["floor"],
             "images": last["floor"],
         }
+        if diagnose:
+            raw["floor-serial"] = {
+                "runs": samples["floor-serial"],
+                "images": samples["floor-serial"][-1]["value"] if samples["floor-serial"] else None,
+            }
         if samples["custodian"] and binary is not None:
             raw["custodian"] = {"runs": samples["custodian"], "matched": samples["custodian"][-1]["matched"]}
         else:
