@@ -105,7 +105,8 @@ def test_unresolvable_reference_fails(
 
 def test_scheduled_revocation_resolves() -> None:
     view = _view()
-    view["images"]["base-ubuntu"]["channels"]["old"]["revocation"]["at"] = (
-        NOW + dt.timedelta(days=1)
-    ).isoformat()
+    later = (NOW + dt.timedelta(days=1)).isoformat()
+    view["images"]["base-ubuntu"]["channels"]["old"]["revocation"]["at"] = later
+    for entry in view["revocations"]:  # the output's list of revoked artifacts says the same
+        entry["at"] = later
     assert consume.resolve(view, "base-ubuntu", "old", location="us-east-1") == "ami-0000000000000a110"
