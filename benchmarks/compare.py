@@ -249,8 +249,9 @@ AUDIT_RATIOS = {
 
 
 def audit_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Figures of the audit benchmark (:func:`benchmarks.measure.audit.measure`): each contender's time and
-    memory, the ratios against their targets, and whether the floor made the audit's calls."""
+    """Figures of the audit benchmark (:func:`benchmarks.measure.audit.measure`): each contender's wall and CPU
+    time (its own process plus the moto server's) and memory, the ratios against their targets (judged on CPU
+    when measured, as the preview suite), and whether the floor made the audit's calls."""
     figures: dict[str, Any] = {"kind": "audit", "meta": dict(raw["meta"])}
     for name in ("audit", "floor", "floor-serial", "custodian"):
         data = raw.get(name)
@@ -261,23 +262,33 @@ def audit_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
             continue
         runs = data["runs"]
         figures[name] = {
-            "wall": summary([r["seconds"] for r in runs]),
+            **side(runs),
             "in_run_peak_rss_mb": summary([r["peak_rss_mb"] for r in runs]),
             "fresh_process_peak_rss_mb": summary(data.get("fresh_process_peak_rss_mb", [])),
             **{k: v for k, v in data.items() if k not in ("runs", "fresh_process_peak_rss_mb")},
         }
+        if runs and all("server_cpu_seconds" in r for r in runs):
+            figures[name]["server_cpu"] = summary([r["server_cpu_seconds"] for r in runs])
     ratios: dict[str, Any] = {}
     audit = figures.get("audit", {})
     for other, key in AUDIT_RATIOS.items():
         theirs = figures.get(other, {})
-        if "wall" in audit and "wall" in theirs and theirs["wall"]["runs"] and audit["wall"]["runs"]:
-            value = ratio(audit["wall"]["median"], theirs["wall"]["median"])
-            target = TARGETS.get(key)
-            ratios[key] = {
-                "ratio": value,
-                "target": target,
-                "met": None if target is None else value <= target,
-            }
+        if not (audit.get("wall", {}).get("runs") and theirs.get("wall", {}).get("runs")):
+            continue
+        clocks = {
+            c: ratio(audit[c]["median"], theirs[c]["median"])
+            for c in ("wall", "cpu")
+            if c in audit and c in theirs
+        }
+        target = TARGETS.get(key)
+        judged = verdict(clocks, target) if target is not None else {"target": None, "met": None}
+        clock = "cpu" if "cpu" in clocks else "wall"
+        ratios[key] = {
+            "ratio": clocks[clock],
+            "judged_on": clock,
+            **{f"{c}_ratio": v for c, v in clocks.items()},
+            **judged,
+        }
     figures["ratios"] = ratios
     calls = raw.get("calls") or {}
     if calls:

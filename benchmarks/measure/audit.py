@@ -38,6 +38,7 @@ import json
 import math
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -437,14 +438,16 @@ def find_custodian(explicit: str | None) -> str | None:
     return next((c for c in candidates if c and Path(c).is_file()), None)
 
 
-def run_custodian(binary: str, endpoint: str, workdir: Path) -> dict[str, Any]:
-    """One ``custodian run``: ``{"seconds", "peak_rss_mb", "matched"}``."""
+def run_custodian(binary: str, endpoint: str, workdir: Path, server_pid: int) -> dict[str, Any]:
+    """One ``custodian run``: ``{"seconds", "cpu_seconds" (custodian's and the server's), "peak_rss_mb",
+    "matched"}``."""
     policy = workdir / "policy.yml"
     policy.write_text(json.dumps(CUSTODIAN_POLICY))
     out = workdir / f"out-{time.monotonic_ns()}"
     cmd = [binary, "run", "-s", str(out), "--cache-period", "0", str(policy)]
     for region in REGIONS:
         cmd += ["--region", region]
+    server, children = cpu_of(server_pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     logfile = workdir / "custodian.log"
     peak = 0.0
@@ -458,11 +461,15 @@ def run_custodian(binary: str, endpoint: str, workdir: Path) -> dict[str, Any]:
                 peak = max(peak, hwm)
             time.sleep(0.02)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # custodian was reaped by poll()
+    cpu = (
+        after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime + cpu_of(server_pid) - server
+    )
     log = logfile.read_text(errors="replace")
     if proc.returncode != 0 or "Traceback" in log or "Error" in log:
         raise RuntimeError(f"custodian failed ({proc.returncode}):\n{log[-3000:]}")
     matched = sum(len(json.loads(r.read_text())) for r in out.rglob("resources.json"))
-    return {"seconds": seconds, "peak_rss_mb": peak / 1024, "matched": matched}
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak / 1024, "matched": matched}
 
 
 # --- harness ----------------------------------------------------------------------------------------------
@@ -507,13 +514,32 @@ def measure_child(kind: str, endpoint: str) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["peak_rss_mb"])
 
 
-def timed(fn: Callable[[], int]) -> dict[str, Any]:
-    """``{"seconds", "peak_rss_mb" (this process, during the call), "value" (the call's result)}``."""
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``, from /proc (NaN where unavailable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def timed(fn: Callable[[], int], server_pid: int) -> dict[str, Any]:
+    """``{"seconds", "cpu_seconds", "server_cpu_seconds", "peak_rss_mb" (this process, during the call),
+    "value" (the call's result)}``. ``cpu_seconds`` is this process's CPU (every thread) plus the server's
+    during the call: on a loaded machine wall time is mostly waiting for a CPU, CPU time is the work done."""
     reset_peak_rss()
+    server, cpu = cpu_of(server_pid), time.process_time()
     start = time.perf_counter()
     value = fn()
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_rss_mb": status_kb("self", "VmHWM") / 1024, "value": value}
+    cpu, server = time.process_time() - cpu, cpu_of(server_pid) - server
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu + server,
+        "server_cpu_seconds": server,
+        "peak_rss_mb": status_kb("self", "VmHWM") / 1024,
+        "value": value,
+    }
 
 
 def warm_up() -> None:
@@ -612,16 +638,17 @@ def measure(
                     def counted(contender: Callable[[CallCounter | None], int] = contender) -> int:
                         return contender(counter)
 
-                    sample = timed(counted)
+                    sample = timed(counted, server.pid)
                     taken = counter.take()
                     calls.setdefault(kind, taken)
                     samples[kind].append(sample)
                     log(
-                        f"  run {n + 1}: {kind} {sample['seconds']:.2f}s, peak RSS {sample['peak_rss_mb']:.0f} MB"
+                        f"  run {n + 1}: {kind} {sample['seconds']:.2f}s, CPU {sample['cpu_seconds']:.2f}s "
+                        f"(server {sample['server_cpu_seconds']:.2f}s), peak RSS {sample['peak_rss_mb']:.0f} MB"
                     )
                 if binary is not None:
                     try:
-                        samples["custodian"].append(run_custodian(binary, endpoint, Path(tmp)))
+                        samples["custodian"].append(run_custodian(binary, endpoint, Path(tmp), server.pid))
                     except RuntimeError as exc:
                         binary, skipped = None, str(exc)
                     else:

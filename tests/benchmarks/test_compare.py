@@ -98,11 +98,21 @@ def test_diff_names_regressions_improvements_and_target_crossings() -> None:
     assert "P1                           1.09 -> 1.30 (+19%) (target <= 1.3) regressed" in text
 
 
-def audit_raw(audit_s: list[float], floor_s: list[float], floor_calls: dict[str, int]) -> dict[str, Any]:
+def audit_raw(
+    audit_s: list[tuple[float, float]], floor_s: list[tuple[float, float]], floor_calls: dict[str, int]
+) -> dict[str, Any]:
+    """(wall, CPU) seconds per round of each side."""
+
+    def rounds(values: list[tuple[float, float]], rss: float) -> list[dict[str, Any]]:
+        return [
+            {"seconds": w, "cpu_seconds": c, "server_cpu_seconds": c / 2, "peak_rss_mb": rss}
+            for w, c in values
+        ]
+
     return {
         "meta": {"amis_per_region": 300, "regions": ["a", "b", "c"], "runs": len(audit_s)},
-        "audit": {"runs": [{"seconds": s, "peak_rss_mb": 120.0} for s in audit_s], "findings": 700},
-        "floor": {"runs": [{"seconds": s, "peak_rss_mb": 100.0} for s in floor_s], "images": 900},
+        "audit": {"runs": rounds(audit_s, 120.0), "findings": 700},
+        "floor": {"runs": rounds(floor_s, 100.0), "images": 900},
         "custodian": {"skipped": "disabled"},
         "calls": {"audit": {"ec2:DescribeImages": 3, "imagebuilder:GetImage": 850}, "floor": floor_calls},
     }
@@ -110,25 +120,37 @@ def audit_raw(audit_s: list[float], floor_s: list[float], floor_calls: dict[str,
 
 def test_audit_ratio_and_the_call_check() -> None:
     same_calls = {"ec2:DescribeImages": 3, "imagebuilder:GetImage": 850}
-    figures = compare.audit_figures(audit_raw([9.0, 11.0, 10.0], [9.0, 8.0, 8.5], same_calls))
+    # Wall 10 / 8.5 = 1.18, CPU 21 / 20 = 1.05: judged on CPU (the machine's load is in the wall time).
+    figures = compare.audit_figures(
+        audit_raw(
+            [(9.0, 20.0), (11.0, 22.0), (10.0, 21.0)], [(9.0, 19.0), (8.0, 20.0), (8.5, 20.0)], same_calls
+        )
+    )
     assert figures["ratios"]["audit_vs_floor"] == {
-        "ratio": pytest.approx(10 / 8.5),
+        "ratio": pytest.approx(1.05),
+        "judged_on": "cpu",
+        "wall_ratio": pytest.approx(10 / 8.5),
+        "cpu_ratio": pytest.approx(1.05),
         "target": 1.2,
         "met": True,
     }
+    assert figures["audit"]["server_cpu"]["median"] == 10.5
     assert "audit_vs_custodian" not in figures["ratios"]
     assert figures["calls"]["identical"] is True and figures["calls"]["total"] == {"audit": 853, "floor": 853}
     assert figures["audit"]["findings"] == 700
     text = render.render(figures)
-    assert "audit_vs_floor: 1.18x (target <= 1.2x) met" in text
+    assert "audit_vs_floor: 1.05x cpu (target <= 1.2x) met; wall 1.18x" in text
     assert "API calls per round: audit 853, floor 853 (identical)" in text
     assert re.search(r"custodian +skipped: disabled", text)
     # The old floor (no GetImage): the check names the operation.
-    old = compare.audit_figures(audit_raw([10.0], [5.6], {"ec2:DescribeImages": 3}))
+    old = compare.audit_figures(audit_raw([(10.0, 21.0)], [(5.6, 10.0)], {"ec2:DescribeImages": 3}))
     assert old["calls"]["differences"] == {"imagebuilder:GetImage": {"audit": 850, "floor": 0}}
+    assert old["ratios"]["audit_vs_floor"]["ratio"] == pytest.approx(2.1)
     assert old["ratios"]["audit_vs_floor"]["met"] is False
     assert "DIFFERENT" in render.render(old)
-    assert "| audit | 10.00 s (10.00-10.00) |" in render.render(old, "markdown")
+    table = render.render(old, "markdown")
+    assert "| audit | 10.00 s (10.00-10.00) | 21.00 s (21.00-21.00) | 120.0 MB | - | - |" in table
+    assert "audit/floor **2.10x** (cpu) | ≤ 1.2x **not met** |" in table
 
 
 def test_incremental_report_counts_by_owning_image() -> None:
