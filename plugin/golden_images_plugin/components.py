@@ -22,6 +22,7 @@ a JSON string (``recordJson``: snake_case keys and ``null`` values, byte-for-byt
 """
 
 import importlib
+import inspect
 import json
 import typing
 from typing import Any, NotRequired, TypedDict
@@ -226,7 +227,16 @@ def plain_args(args: Any, args_type: Any, where: str, *, inputs: tuple[str, ...]
 
 
 def _hints(typed_dict: Any) -> dict[str, Any]:
-    return typing.get_type_hints(typed_dict) if typing.is_typeddict(typed_dict) else {}
+    """A TypedDict's field types without ``NotRequired``. Read raw (``inspect.get_annotations``): this module
+    and the generated one evaluate annotations already, and ``typing.get_type_hints`` cannot resolve the
+    ``Output[T]`` forward reference inside ``pulumi.Input``."""
+    if not typing.is_typeddict(typed_dict):
+        return {}
+    unwrap = (NotRequired, typing.Required)
+    return {
+        key: typing.get_args(hint)[0] if typing.get_origin(hint) in unwrap else hint
+        for key, hint in inspect.get_annotations(typed_dict).items()
+    }
 
 
 def _plain(value: Any, hint: Any, where: str, path: str) -> Any:
