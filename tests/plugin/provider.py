@@ -179,9 +179,11 @@ class Plugin:
         *,
         config: Mapping[str, str] | None = None,
         secret_keys: tuple[str, ...] = (),
+        dependencies: Mapping[str, list[str]] | None = None,
     ) -> Any:
         """``Construct`` as the engine sends it for a remote component at the top of a preview (parent: the
-        stack). ``inputs`` are in wire form (camelCase keys, secret markers where wanted)."""
+        stack). ``inputs`` are in wire form (camelCase keys, secret markers where wanted); ``dependencies``
+        maps an input to the URNs it was computed from (the engine sends that for an Output)."""
         request = provider_pb2.ConstructRequest(
             project=PROJECT,
             stack=STACK,
@@ -195,6 +197,10 @@ class Plugin:
             name=name,
             parent=STACK_URN,
             inputs=json_format.ParseDict(dict(inputs), struct_pb2.Struct()),
+            inputDependencies={
+                key: provider_pb2.ConstructRequest.PropertyDependencies(urns=urns)
+                for key, urns in (dependencies or {}).items()
+            },
         )
         return self.provider.Construct(request, timeout=120)
 

@@ -283,3 +283,22 @@ def test_missing_required_input_is_refused_by_the_provider(plugin: Plugin) -> No
         ("provision", "Missing required input 'provision' on 'GoldenImage'")
     ]
     assert plugin.monitor.registrations == []
+
+
+def test_an_output_in_a_plain_input_is_refused_with_its_path(plugin: Plugin) -> None:
+    args = dev_image("base-ubuntu")
+    token = "golden-images:index:GoldenImage"
+    # The engine marks an input computed from another resource's output with that resource's URN; the
+    # provider then hands it to the component as an Output, which the catalog model cannot validate.
+    upstream = make_urn(STACK_URN, "aws:ssm/parameter:Parameter", "description-source")
+    with pytest.raises(grpc.RpcError) as refused:
+        plugin.construct(
+            token,
+            "base-ubuntu",
+            wire_inputs(plugin, token, args),
+            config=CONFIG,
+            dependencies={"description": [upstream]},
+        )
+    details = refused.value.details() or ""
+    assert "GoldenImage(base-ubuntu): description: must be a plain value known when the component" in details
+    assert plugin.monitor.registrations == []
