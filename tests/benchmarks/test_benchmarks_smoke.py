@@ -28,8 +28,10 @@ def test_generated_catalog_clones_dev_images() -> None:
     assert catalog["defaults"] == dev["defaults"]
 
 
+@pytest.mark.slow
 def test_p1_and_p5_on_the_dev_catalog(tmp_path: Path) -> None:
-    """P1 and P5 measured once on the dev catalog itself (2 images), 1 run each, then judged and rendered."""
+    """P1 and P5 measured once on the dev catalog itself (2 images), 1 run each, then judged and rendered:
+    what ``python -m benchmarks --only P1,P5`` does (7 worker processes, ~25 s of CPU)."""
     affinity = os.sched_getaffinity(0)
     raw = preview.measure(tmp_path, {"P1", "P5"}, runs=1, images=2)
     assert os.sched_getaffinity(0) == affinity  # only the workers are pinned
