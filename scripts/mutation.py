@@ -3,7 +3,7 @@
 
 Usage::
 
-    python3 scripts/mutation.py                  # components/golden_images/common/rules.py, fast rule tests
+    python3 scripts/mutation.py                  # components/golden_images/core/rules.py, fast rule tests
     python3 scripts/mutation.py --pack           # also policies/golden_images_policies/*.py with tests/policies
     python3 scripts/mutation.py --paths policies/golden_images_policies/tagging.py \\
         --tests tests/policies/test_policy_survivors.py
@@ -35,7 +35,7 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 #: mutmut 2.x: configuration by CLI flags (3.x needs pyproject/setup.cfg, which we may not edit).
 MUTMUT_REQUIREMENT = "mutmut>=2.5,<3"
-RULES = ["components/golden_images/common/rules.py"]
+RULES = ["components/golden_images/core/rules.py"]
 PACK = sorted(
     str(p.relative_to(ROOT))
     for p in (ROOT / "policies" / "golden_images_policies").glob("*.py")
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         # Proof that the copy, not the editable install, is what the tests import.
         where = subprocess.run(
-            [str(VENV_PY), "-c", "import golden_images.common.rules as r; print(r.__file__)"],
+            [str(VENV_PY), "-c", "import golden_images.core.rules as r; print(r.__file__)"],
             env=env,
             cwd=work,
             capture_output=True,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from golden_images.common.loader import CATALOG_KEY
+from golden_images.catalog.loader import CATALOG_KEY
 from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import ProgramRun, run_program
 

@@ -38,8 +38,8 @@ from typing import Any, Protocol, TypedDict, cast
 import pulumi
 
 from golden_images.api import ImageArgs, image_build
-from golden_images.common.build import ImageBuild
-from golden_images.common.naming import ssm_parameter_name
+from golden_images.core.build import ImageBuild
+from golden_images.core.naming import ssm_parameter_name
 
 #: Compute Engine API base: instance templates and ``instances.insert`` accept these self links as is.
 GCP_COMPUTE_API = "https://www.googleapis.com/compute/v1"
@@ -47,10 +47,10 @@ GCP_COMPUTE_API = "https://www.googleapis.com/compute/v1"
 #: Platform → (module, component class). Imported lazily: the provider SDKs are large and a catalog that
 #: does not use a platform should not pay for importing it.
 PLATFORM_COMPONENTS: dict[str, tuple[str, str]] = {
-    "aws": ("golden_images.aws.component", "AwsGoldenImage"),
-    "azure": ("golden_images.azure.component", "AzureGoldenImage"),
-    "proxmox": ("golden_images.proxmox.component", "ProxmoxGoldenTemplate"),
-    "gcp": ("golden_images.gcp.component", "GcpGoldenImage"),
+    "aws": ("golden_images.platforms.aws.component", "AwsGoldenImage"),
+    "azure": ("golden_images.platforms.azure.component", "AzureGoldenImage"),
+    "proxmox": ("golden_images.platforms.proxmox.component", "ProxmoxGoldenTemplate"),
+    "gcp": ("golden_images.platforms.gcp.component", "GcpGoldenImage"),
 }
 
 

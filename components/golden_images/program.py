@@ -14,12 +14,12 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import is_config_secret
 
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
-from golden_images.common.pins import load_pins, pins_path
-from golden_images.common.spec import Catalog
+from golden_images.core.build import ImageBuild
+from golden_images.catalog.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
+from golden_images.platforms.aws.pins import load_pins, pins_path
+from golden_images.catalog.spec import Catalog
 from golden_images.golden_image import GoldenImage
-from golden_images.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
+from golden_images.platforms.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
 
 
 def stack_file_name(stack: str) -> str:

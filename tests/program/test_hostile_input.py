@@ -17,8 +17,8 @@ import yaml
 from typer.testing import CliRunner
 
 from golden_images.cli import app
-from golden_images.common import projectconfig
-from golden_images.common.loader import read_stack_file
+from golden_images.catalog import projectconfig
+from golden_images.catalog.loader import read_stack_file
 from golden_images.program import PROXMOX_TOKEN_ENV
 from tests.components.proxmox.helpers import proxmox_only
 from tests.conftest import ROOT, stack_catalog, write_stack
@@ -130,7 +130,7 @@ def _near_one_mib(kind: str) -> str:
 _MEASURE = """
 import json, resource, sys, time
 from pathlib import Path
-from golden_images.common.loader import CatalogError, read_stack_file
+from golden_images.catalog.loader import CatalogError, read_stack_file
 started = time.process_time()
 try:
     read_stack_file(Path(sys.argv[1]))

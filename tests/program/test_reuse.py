@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from golden_images.api import ImageArgsError, image_build
 from golden_images.cli import app
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import load_catalog_file
+from golden_images.core.build import ImageBuild
+from golden_images.catalog.loader import load_catalog_file
 from golden_images.preview.present import public_inputs
 from golden_images.preview.runner import ProgramRun, run_program
 from tests.conftest import ROOT
@@ -204,7 +204,7 @@ from pathlib import Path
 import pulumi
 
 from golden_images.api import image_build
-from golden_images.aws.component import AwsGoldenImage
+from golden_images.platforms.aws.component import AwsGoldenImage
 
 build = image_build("web-base", json.loads(Path("image.json").read_text()))
 aws_only = AwsGoldenImage("web-base-aws", {"build": build})

@@ -46,7 +46,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models.amis import Ami
 from moto.server import ThreadedMotoServer
 
-from golden_images.common.rules import MANAGED_BY
+from golden_images.core.rules import MANAGED_BY
 from golden_images.tools.aws import ClientFactory
 
 ACCOUNT = DEFAULT_ACCOUNT_ID

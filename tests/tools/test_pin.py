@@ -18,7 +18,7 @@ from moto.backends import get_backend
 from moto.ssm.models import Parameter
 from typer.testing import CliRunner
 
-from golden_images.common.pins import load_pins, pins_path
+from golden_images.platforms.aws.pins import load_pins, pins_path
 from golden_images.tools.aws import ClientFactory
 from golden_images.tools.commands import register
 from golden_images.tools.pin import Change, StackError, pin_stack, ssm_parents
@@ -70,7 +70,7 @@ def test_ssm_parents_deep_merges_defaults(tmp_path: Path) -> None:
 
 def test_ssm_parents_reads_the_repository_stacks_like_the_loader() -> None:
     """The stand-in reader agrees with the catalog loader on the real stacks (guards the later switch)."""
-    loader = pytest.importorskip("golden_images.common.loader")
+    loader = pytest.importorskip("golden_images.catalog.loader")
     for stack_file in sorted((ROOT / "stacks").glob("Pulumi.*.yaml")):
         catalog = loader.load_catalog_file(stack_file, root=ROOT)
         expected: dict[str, set[str]] = {}

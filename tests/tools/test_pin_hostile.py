@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from golden_images.common.loader import CatalogError, load_catalog_file
-from golden_images.common.pins import load_pins
+from golden_images.catalog.loader import CatalogError, load_catalog_file
+from golden_images.platforms.aws.pins import load_pins
 from golden_images.tools.pin import StackError, ssm_parents
 
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

@@ -2,7 +2,7 @@
 
 Provenance, not labels: an AMI counts only when its ``Ec2ImageBuilderArn`` tag (which Image Builder itself
 sets on every AMI it distributes) names an image of this project's recipe for that image and environment —
-``<image>-<env>-<fingerprint prefix>`` (:func:`golden_images.common.naming.builder_name` on the stem
+``<image>-<env>-<fingerprint prefix>`` (:func:`golden_images.core.naming.builder_name` on the stem
 ``<image>-<env>``) at exactly that version — *and* our tags agree (``managed-by``, ``golden-image``,
 ``environment``, ``image-version``, and ``fingerprint``, the image fingerprint the distribution stamps).
 Anyone can tag an AMI; only Image Builder output from our recipe carries both.
@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from golden_images.common.fingerprint import SHORT
-from golden_images.common.rules import MANAGED_BY
+from golden_images.core.fingerprint import SHORT
+from golden_images.core.rules import MANAGED_BY
 
 #: ``arn:<partition>:imagebuilder:<region>:<account>:image/<recipe>/<version>/<build>``.
 IMAGE_ARN: Final = re.compile(

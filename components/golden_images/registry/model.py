@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from golden_images.common.base import CatalogModel, ImageName, SemVer
-from golden_images.common.rules import ENVIRONMENTS
+from golden_images.core.base import CatalogModel, ImageName, SemVer
+from golden_images.core.rules import ENVIRONMENTS
 
 #: Written into every registry file; a file with another value is refused (bump it with a migration).
 SCHEMA_VERSION: Final = 1

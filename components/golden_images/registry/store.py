@@ -1,7 +1,7 @@
 """Read and write ``stacks/registry.yaml``.
 
-Reading uses the stack files' hostile-input YAML reader (:mod:`golden_images.common.safeyaml`) and the strict
-model; every problem is reported at once as :class:`~golden_images.common.loader.Issue` (file, dotted field
+Reading uses the stack files' hostile-input YAML reader (:mod:`golden_images.core.safeyaml`) and the strict
+model; every problem is reported at once as :class:`~golden_images.catalog.loader.Issue` (file, dotted field
 path, message) in a :class:`RegistryError`. A missing file is an empty registry. Writing is deterministic
 (images and channels sorted by name, fields in schema order, ``None`` fields left out, timestamps as quoted
 ISO-8601 UTC) and atomic (temporary file, then rename), so an unchanged registry rewrites byte-identical.
@@ -18,8 +18,8 @@ from typing import Any, Final
 import yaml
 from pydantic import ValidationError
 
-from golden_images.common import safeyaml, yamlout
-from golden_images.common.loader import CatalogError, Issue
+from golden_images.catalog.loader import CatalogError, Issue
+from golden_images.core import safeyaml, yamlout
 
 from .model import SCHEMA_VERSION, Registry
 

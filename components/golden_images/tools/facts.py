@@ -8,7 +8,7 @@ AWS.
 copy ``managed-by``/``golden-image``/``image-version``): :func:`claimed_provenance` checks the
 ``Ec2ImageBuilderArn`` tag Image Builder sets on its output AMIs — an image ARN of *this* account naming one
 of this project's recipes for the AMI's own image and environment (``<image>-<env>-<10 hex fingerprint>``,
-see ``golden_images.common.naming.builder_name``) at the AMI's ``image-version`` — and
+see ``golden_images.core.naming.builder_name``) at the AMI's ``image-version`` — and
 :func:`confirm_provenance` then requires ``GetImage`` to list the AMI among that image's outputs whenever the
 Image Builder API answers.
 """
@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from golden_images.common.rules import MANAGED_BY, is_public_group, is_semver
+from golden_images.core.rules import MANAGED_BY, is_public_group, is_semver
 
-#: Tag keys the tools read (the canonical tag map; see ``golden_images.common.rules.REQUIRED_TAG_KEYS``).
+#: Tag keys the tools read (the canonical tag map; see ``golden_images.core.rules.REQUIRED_TAG_KEYS``).
 TAG_MANAGED_BY = "managed-by"
 TAG_IMAGE = "golden-image"
 TAG_VERSION = "image-version"
@@ -36,7 +36,7 @@ _IMAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"image/(?P<recipe>[a-z0-9-]+)/(?P<version>\d+\.\d+\.\d+)/(?P<build>\d+)$"
 )
-#: The fingerprint suffix of our recipe names (``golden_images.common.fingerprint.SHORT`` hex chars).
+#: The fingerprint suffix of our recipe names (``golden_images.core.fingerprint.SHORT`` hex chars).
 _RECIPE_SUFFIX = re.compile(r"^-[0-9a-f]{10}$")
 
 
