@@ -35,7 +35,6 @@ COMPONENTS = {
 #: Keys the plain-data API requires although the catalog model has a default for them or does not know them.
 REQUIRED_TOP = ("environment", "version", "description", "os", "provision")
 STEP_MODELS = ("ShellStep", "ScriptStep", "FileStep", "PackagesStep")
-WIDTH = 104
 
 
 def field_docstrings(cls: type) -> dict[str, str]:
@@ -137,27 +136,11 @@ def describe(path: str, prop: dict[str, Any], required: bool, lead: str | None =
 
 
 def docstring(text: str, indent: str) -> list[str]:
-    """A triple-quoted docstring, wrapped to the line width, with backslashes escaped."""
-    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    paragraphs = [p for p in text.split("\n\n") if p.strip()]
-    lines: list[str] = []
-    for index, paragraph in enumerate(paragraphs):
-        if index:
-            lines.append("")
-        lines.extend(
-            textwrap.wrap(
-                " ".join(paragraph.split()),
-                WIDTH - len(indent),
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
-        )
-    if len(lines) == 1 and len(lines[0]) + 6 + len(indent) <= WIDTH:
-        return [f'{indent}"""{lines[0]}"""']
-    out = [f'{indent}"""{lines[0]}']
-    out.extend(f"{indent}{line}" if line else "" for line in lines[1:])
-    out.append(f'{indent}"""')
-    return out
+    """A one-line docstring (paragraphs joined), backslashes escaped. One line on purpose: the analyzer copies
+    a docstring into the schema as is, so a wrapped one would put the code's indentation into every
+    generated SDK's documentation."""
+    text = " ".join(text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').split())
+    return [f'{indent}"""{text}"""']
 
 
 def render_class(name: str, doc: str, fields: list[tuple[str, str, bool, str]]) -> list[str]:
@@ -298,6 +281,7 @@ def render() -> str:
         "anything registers; only the Proxmox connection (``endpoint``, ``api_token``) accepts Outputs.",
         '"""',
         "",
+        "# ruff: noqa: E501 (one-line docstrings: the schema's descriptions are copied from them verbatim)",
         "from typing import NotRequired, TypedDict",
         "",
         "import pulumi",

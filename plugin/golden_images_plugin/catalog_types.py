@@ -6,81 +6,50 @@ Values are plain (``plain: true`` in the schema) because they are validated by t
 anything registers; only the Proxmox connection (``endpoint``, ``api_token``) accepts Outputs.
 """
 
+# ruff: noqa: E501 (one-line docstrings: the schema's descriptions are copied from them verbatim)
 from typing import NotRequired, TypedDict
 
 import pulumi
 
 
 class StepArgs(TypedDict):
-    """One step of ``provision``, ``validate`` or ``tests``: exactly one of ``shell``, ``script``, ``file``
-    or ``packages`` must be set (checked by the catalog model at Construct, not by the schema, which has
-    no unions), plus that kind's own keys.
-    """
+    """One step of ``provision``, ``validate`` or ``tests``: exactly one of ``shell``, ``script``, ``file`` or ``packages`` must be set (checked by the catalog model at Construct, not by the schema, which has no unions), plus that kind's own keys."""
 
     name: NotRequired[str]
-    """Step name (any kind). Catalog key ``provision[].name``. Pattern ``^[A-Za-z][A-Za-z0-9 _-]{0,62}$``.
-    Default: not set.
-    """
+    """Step name (any kind). Catalog key ``provision[].name``. Pattern ``^[A-Za-z][A-Za-z0-9 _-]{0,62}$``. Default: not set."""
     shell: NotRequired[str]
-    """For ``shell`` steps. Inline shell (bash), run as root with ``set -euo pipefail``; only ``\\n`` may
-    break its lines. Catalog key ``provision[].shell``. Not empty. Default: not set.
-    """
+    """For ``shell`` steps. Inline shell (bash), run as root with ``set -euo pipefail``; only ``\\n`` may break its lines. Catalog key ``provision[].shell``. Not empty. Default: not set."""
     script: NotRequired[str]
-    """For ``script`` steps. A script file in the repository (path relative to the project root); its
-    content is part of the image fingerprint, so editing it produces a new build. Catalog key
-    ``provision[].script``. Default: not set.
-    """
+    """For ``script`` steps. A script file in the repository (path relative to the project root); its content is part of the image fingerprint, so editing it produces a new build. Catalog key ``provision[].script``. Default: not set."""
     args: NotRequired[list[str]]
     """For ``script`` steps. Catalog key ``provision[].args``. Default: ``[]``."""
     file: NotRequired[str]
-    """For ``file`` steps. A UTF-8 text file in the repository copied to ``destination`` and verified
-    against ``sha256`` both at load time and on the build instance. Default ``mode`` is ``0644``,
-    ``owner`` ``root``. Catalog key ``provision[].file``. Default: not set.
-    """
+    """For ``file`` steps. A UTF-8 text file in the repository copied to ``destination`` and verified against ``sha256`` both at load time and on the build instance. Default ``mode`` is ``0644``, ``owner`` ``root``. Catalog key ``provision[].file``. Default: not set."""
     destination: NotRequired[str]
-    """For ``file`` steps. Catalog key ``provision[].destination``. Pattern ``^/[^\\s]*$``. Default: not
-    set.
-    """
+    """For ``file`` steps. Catalog key ``provision[].destination``. Pattern ``^/[^\\s]*$``. Default: not set."""
     sha256: NotRequired[str]
-    """For ``file`` steps. Catalog key ``provision[].sha256``. Pattern ``^[0-9a-f]{64}$``. Default: not
-    set.
-    """
+    """For ``file`` steps. Catalog key ``provision[].sha256``. Pattern ``^[0-9a-f]{64}$``. Default: not set."""
     mode: NotRequired[str]
-    """For ``file`` steps. Catalog key ``provision[].mode``. Pattern ``^0?[0-7]{3}$``. Default: ``"0644"``.
-    """
+    """For ``file`` steps. Catalog key ``provision[].mode``. Pattern ``^0?[0-7]{3}$``. Default: ``"0644"``."""
     owner: NotRequired[str]
-    """For ``file`` steps. Catalog key ``provision[].owner``. Pattern ``^[a-z_][a-z0-9_-]*$``. Default:
-    ``"root"``.
-    """
+    """For ``file`` steps. Catalog key ``provision[].owner``. Pattern ``^[a-z_][a-z0-9_-]*$``. Default: ``"root"``."""
     packages: NotRequired[list[str]]
-    """For ``packages`` steps. Packages installed with the OS family's package manager (apt-get or dnf).
-    Catalog key ``provision[].packages``. At least 1 item. Each item: pattern
-    ``^[A-Za-z0-9][A-Za-z0-9.+_:~=-]*$``. Default: not set.
-    """
+    """For ``packages`` steps. Packages installed with the OS family's package manager (apt-get or dnf). Catalog key ``provision[].packages``. At least 1 item. Each item: pattern ``^[A-Za-z0-9][A-Za-z0-9.+_:~=-]*$``. Default: not set."""
 
 
 class AwsParentArgs(TypedDict):
-    """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region),
-    ``image_builder_arn`` (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a
-    public AMI parameter such as Canonical's; pinned per region by ``golden-images pin``; prod refuses
-    it unpinned).
-    """
+    """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region), ``image_builder_arn`` (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a public AMI parameter such as Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned)."""
 
     ami: NotRequired[str]
     """Catalog key ``aws.parent.ami``. Pattern ``^ami-[0-9a-f]{8}([0-9a-f]{9})?$``. Default: not set."""
     image_builder_arn: NotRequired[str]
     """Catalog key ``aws.parent.image_builder_arn``. Default: not set."""
     ssm_parameter: NotRequired[str]
-    """Catalog key ``aws.parent.ssm_parameter``. Pattern ``^/[A-Za-z0-9_.\\-/]{1,1010}$``. Default: not
-    set.
-    """
+    """Catalog key ``aws.parent.ssm_parameter``. Pattern ``^/[A-Za-z0-9_.\\-/]{1,1010}$``. Default: not set."""
 
 
 class AwsRetentionArgs(TypedDict):
-    """Lifecycle of baked AMIs: ``keep`` the newest N (default 5, 1-10) and deprecate images older than
-    ``deprecate_after_days`` (default 90, 1-1000). The ranges are Image Builder's own: ``keep`` becomes
-    the lifecycle filter's ``retainAtLeast`` (1-10) and the days its ``value`` (1-1000).
-    """
+    """Lifecycle of baked AMIs: ``keep`` the newest N (default 5, 1-10) and deprecate images older than ``deprecate_after_days`` (default 90, 1-1000). The ranges are Image Builder's own: ``keep`` becomes the lifecycle filter's ``retainAtLeast`` (1-10) and the days its ``value`` (1-1000)."""
 
     keep: NotRequired[int]
     """Catalog key ``aws.retention.keep``. Range 1..…. Default: ``5``."""
@@ -89,31 +58,18 @@ class AwsRetentionArgs(TypedDict):
 
 
 class AwsScheduleArgs(TypedDict):
-    """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default
-    ``Etc/UTC``) and the ``start_condition``. Default:
-    ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE`` only for a floating ``image_builder_arn``
-    parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image Builder detects "dependency updates"
-    only through semantic-version filters, and components are always exact versions, so with a pinned
-    ``ami``/exact ARN/SSM parent the update condition would never start a build. Setting the update
-    condition explicitly with such a parent is refused.
-    """
+    """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default ``Etc/UTC``) and the ``start_condition``. Default: ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE`` only for a floating ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image Builder detects "dependency updates" only through semantic-version filters, and components are always exact versions, so with a pinned ``ami``/exact ARN/SSM parent the update condition would never start a build. Setting the update condition explicitly with such a parent is refused."""
 
     cron: str
     """Catalog key ``aws.schedule.cron``. Required."""
     timezone: NotRequired[str]
-    """Catalog key ``aws.schedule.timezone``. Pattern ``^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$``. Default:
-    ``"Etc/UTC"``.
-    """
+    """Catalog key ``aws.schedule.timezone``. Pattern ``^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$``. Default: ``"Etc/UTC"``."""
     start_condition: NotRequired[str]
-    """Catalog key ``aws.schedule.start_condition``. One of ``EXPRESSION_MATCH_ONLY``,
-    ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE``. Default: not set.
-    """
+    """Catalog key ``aws.schedule.start_condition``. One of ``EXPRESSION_MATCH_ONLY``, ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE``. Default: not set."""
 
 
 class AwsSharingArgs(TypedDict):
-    """Who may launch the AMIs: account ids, organization ARNs, OU ARNs. Default: nobody else. Public
-    sharing is not expressible on purpose.
-    """
+    """Who may launch the AMIs: account ids, organization ARNs, OU ARNs. Default: nobody else. Public sharing is not expressible on purpose."""
 
     accounts: NotRequired[list[str]]
     """Catalog key ``aws.sharing.accounts``. Default: ``[]``."""
@@ -124,14 +80,7 @@ class AwsSharingArgs(TypedDict):
 
 
 class AwsArgs(TypedDict):
-    """EC2 Image Builder settings. The pipeline runs in ``regions[0]`` (the build region) and distributes
-    to every region, each with its own customer-managed KMS key from ``kms_keys``.
-
-    Defaults: instance type ``t3.medium``, 30 GiB gp3 root volume, no subnet (default VPC), nothing
-    shared, no schedule (manual runs), keep 5 / deprecate after 90 days, no SNS topic, ``bake_on_up:
-    false`` (``pulumi up`` creates the pipeline but does not wait for a build), build timeout 180
-    minutes, SSM parameters under ``/golden-images``.
-    """
+    """EC2 Image Builder settings. The pipeline runs in ``regions[0]`` (the build region) and distributes to every region, each with its own customer-managed KMS key from ``kms_keys``. Defaults: instance type ``t3.medium``, 30 GiB gp3 root volume, no subnet (default VPC), nothing shared, no schedule (manual runs), keep 5 / deprecate after 90 days, no SNS topic, ``bake_on_up: false`` (``pulumi up`` creates the pipeline but does not wait for a build), build timeout 180 minutes, SSM parameters under ``/golden-images``."""
 
     regions: list[str]
     """Catalog key ``aws.regions``. At least 1 item. Required."""
@@ -140,14 +89,11 @@ class AwsArgs(TypedDict):
     kms_keys: dict[str, str]
     """Catalog key ``aws.kms_keys``. Required."""
     instance_types: NotRequired[list[str]]
-    """Catalog key ``aws.instance_types``. At least 1 item. Each item: pattern
-    ``^[a-z][a-z0-9-]*\\.[a-z0-9]+$``. Default: ``["t3.medium"]``.
-    """
+    """Catalog key ``aws.instance_types``. At least 1 item. Each item: pattern ``^[a-z][a-z0-9-]*\\.[a-z0-9]+$``. Default: ``["t3.medium"]``."""
     subnet_id: NotRequired[str]
     """Catalog key ``aws.subnet_id``. Pattern ``^subnet-[0-9a-f]{8,17}$``. Default: not set."""
     security_group_ids: NotRequired[list[str]]
-    """Catalog key ``aws.security_group_ids``. Each item: pattern ``^sg-[0-9a-f]{8,17}$``. Default: ``[]``.
-    """
+    """Catalog key ``aws.security_group_ids``. Each item: pattern ``^sg-[0-9a-f]{8,17}$``. Default: ``[]``."""
     sharing: NotRequired[AwsSharingArgs]
     """Catalog key ``aws.sharing``. Default: every key of it at its default."""
     schedule: NotRequired[AwsScheduleArgs]
@@ -155,9 +101,7 @@ class AwsArgs(TypedDict):
     retention: NotRequired[AwsRetentionArgs]
     """Catalog key ``aws.retention``. Default: every key of it at its default."""
     sns_topic_arn: NotRequired[str]
-    """Catalog key ``aws.sns_topic_arn``. Pattern
-    ``^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}$``. Default: not set.
-    """
+    """Catalog key ``aws.sns_topic_arn``. Pattern ``^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}$``. Default: not set."""
     bake_on_up: NotRequired[bool]
     """Catalog key ``aws.bake_on_up``. Default: ``false``."""
     volume_size_gb: NotRequired[int]
@@ -167,97 +111,61 @@ class AwsArgs(TypedDict):
     build_timeout_minutes: NotRequired[int]
     """Catalog key ``aws.build_timeout_minutes``. Range 60..1440. Default: ``180``."""
     ssm_parameter_prefix: NotRequired[str]
-    """Catalog key ``aws.ssm_parameter_prefix``. Pattern ``^(/[A-Za-z0-9_.-]+)+$``. Default:
-    ``"/golden-images"``.
-    """
+    """Catalog key ``aws.ssm_parameter_prefix``. Pattern ``^(/[A-Za-z0-9_.-]+)+$``. Default: ``"/golden-images"``."""
 
 
 class AzureImageDefinitionArgs(TypedDict):
-    """The gallery image definition's identity. ``publisher`` and ``offer`` are required; ``sku`` defaults
-    to the image name. ``os_type`` is ``Linux`` (the catalog's OS families are all Linux),
-    ``hyper_v_generation`` defaults to ``V2``, ``security_type`` to ``TrustedLaunchSupported`` (Trusted
-    Launch and Confidential VM types need V2). The architecture is derived from ``os.architecture``
-    (x86_64 → x64, arm64 → Arm64).
-    """
+    """The gallery image definition's identity. ``publisher`` and ``offer`` are required; ``sku`` defaults to the image name. ``os_type`` is ``Linux`` (the catalog's OS families are all Linux), ``hyper_v_generation`` defaults to ``V2``, ``security_type`` to ``TrustedLaunchSupported`` (Trusted Launch and Confidential VM types need V2). The architecture is derived from ``os.architecture`` (x86_64 → x64, arm64 → Arm64)."""
 
     publisher: str
-    """Catalog key ``azure.image_definition.publisher``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``.
-    Required.
-    """
+    """Catalog key ``azure.image_definition.publisher``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Required."""
     offer: str
-    """Catalog key ``azure.image_definition.offer``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``.
-    Required.
-    """
+    """Catalog key ``azure.image_definition.offer``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Required."""
     sku: NotRequired[str]
-    """Catalog key ``azure.image_definition.sku``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Default:
-    not set.
-    """
+    """Catalog key ``azure.image_definition.sku``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Default: not set."""
     os_type: NotRequired[str]
     """Catalog key ``azure.image_definition.os_type``. Always ``Linux``. Default: ``"Linux"``."""
     hyper_v_generation: NotRequired[str]
-    """Catalog key ``azure.image_definition.hyper_v_generation``. One of ``V1``, ``V2``. Default: ``"V2"``.
-    """
+    """Catalog key ``azure.image_definition.hyper_v_generation``. One of ``V1``, ``V2``. Default: ``"V2"``."""
     security_type: NotRequired[str]
-    """Catalog key ``azure.image_definition.security_type``. One of ``Standard``,
-    ``TrustedLaunchSupported``, ``TrustedLaunch``, ``ConfidentialVMSupported``, ``ConfidentialVM``,
-    ``TrustedLaunchAndConfidentialVmSupported``. Default: ``"TrustedLaunchSupported"``.
-    """
+    """Catalog key ``azure.image_definition.security_type``. One of ``Standard``, ``TrustedLaunchSupported``, ``TrustedLaunch``, ``ConfidentialVMSupported``, ``ConfidentialVM``, ``TrustedLaunchAndConfidentialVmSupported``. Default: ``"TrustedLaunchSupported"``."""
 
 
 class AzureMarketplaceSourceArgs(TypedDict):
-    """A marketplace (platform) image with an **exact** version, e.g. Canonical ``ubuntu-24_04-lts``
-    ``server`` ``24.04.202411030``.
-    """
+    """A marketplace (platform) image with an **exact** version, e.g. Canonical ``ubuntu-24_04-lts`` ``server`` ``24.04.202411030``."""
 
     publisher: str
-    """Catalog key ``azure.source.marketplace.publisher``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``.
-    Required.
-    """
+    """Catalog key ``azure.source.marketplace.publisher``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Required."""
     offer: str
-    """Catalog key ``azure.source.marketplace.offer``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``.
-    Required.
-    """
+    """Catalog key ``azure.source.marketplace.offer``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Required."""
     sku: str
-    """Catalog key ``azure.source.marketplace.sku``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``.
-    Required.
-    """
+    """Catalog key ``azure.source.marketplace.sku``. Pattern ``^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$``. Required."""
     version: str
     """Catalog key ``azure.source.marketplace.version``. Required."""
 
 
 class AzureReplicaArgs(TypedDict):
-    """One replication (target) region of the published version: ``region``, ``replica_count`` (default 1,
-    1-100) and ``storage_account_type`` (default ``Standard_ZRS``; ``Standard_LRS`` or ``Premium_LRS``).
-    """
+    """One replication (target) region of the published version: ``region``, ``replica_count`` (default 1, 1-100) and ``storage_account_type`` (default ``Standard_ZRS``; ``Standard_LRS`` or ``Premium_LRS``)."""
 
     region: str
     """Catalog key ``azure.replication[].region``. Required."""
     replica_count: NotRequired[int]
     """Catalog key ``azure.replication[].replica_count``. Range 1..100. Default: ``1``."""
     storage_account_type: NotRequired[str]
-    """Catalog key ``azure.replication[].storage_account_type``. One of ``Standard_LRS``, ``Standard_ZRS``,
-    ``Premium_LRS``. Default: ``"Standard_ZRS"``.
-    """
+    """Catalog key ``azure.replication[].storage_account_type``. One of ``Standard_LRS``, ``Standard_ZRS``, ``Premium_LRS``. Default: ``"Standard_ZRS"``."""
 
 
 class AzureResourceGroupArgs(TypedDict):
-    """Where every resource of the image lives. ``create: false`` (default) uses the existing group
-    ``name``; ``create: true`` creates ``rg-golden-images-<env>-<image>`` (then ``name`` must be absent,
-    so two images never create the same group).
-    """
+    """Where every resource of the image lives. ``create: false`` (default) uses the existing group ``name``; ``create: true`` creates ``rg-golden-images-<env>-<image>`` (then ``name`` must be absent, so two images never create the same group)."""
 
     name: NotRequired[str]
-    """Catalog key ``azure.resource_group.name``. Pattern ``^[-\\w.()]{0,89}[-\\w()]$``. Default: not set.
-    """
+    """Catalog key ``azure.resource_group.name``. Pattern ``^[-\\w.()]{0,89}[-\\w()]$``. Default: not set."""
     create: NotRequired[bool]
     """Catalog key ``azure.resource_group.create``. Default: ``false``."""
 
 
 class AzureSourceArgs(TypedDict):
-    """The base image: exactly one of ``marketplace`` (publisher/offer/sku/version) or
-    ``gallery_image_version_id`` (the ARM id of an exact gallery image version, never
-    ``.../versions/latest``).
-    """
+    """The base image: exactly one of ``marketplace`` (publisher/offer/sku/version) or ``gallery_image_version_id`` (the ARM id of an exact gallery image version, never ``.../versions/latest``)."""
 
     marketplace: NotRequired[AzureMarketplaceSourceArgs]
     """Catalog key ``azure.source.marketplace``. Default: not set."""
@@ -266,20 +174,7 @@ class AzureSourceArgs(TypedDict):
 
 
 class AzureArgs(TypedDict):
-    """Azure VM Image Builder + Compute Gallery settings.
-
-    Required: ``subscription_id``, ``resource_group``, ``location`` (where the template, gallery and
-    build run), ``replication`` (target regions; must include ``location``), ``source``,
-    ``image_definition``.
-
-    Defaults: ``vm_size`` ``Standard_D2ds_v5``, ``os_disk_size_gb`` 30, no ``subnet_id`` (AIB-managed
-    network with a public IP; prod requires a private subnet), ``gallery_prefix`` ``golden_images``, no
-    ``disk_encryption_sets`` (platform-managed keys; prod requires one DES per replication region),
-    ``build_timeout_minutes`` 240 (60-960), ``bake_on_up: false`` (``pulumi up`` creates the template
-    but builds nothing), ``wait_for_build: true`` (a bake waits for the build and publishes in the same
-    ``pulumi up``; ``false`` lets AIB auto-run asynchronously — not allowed with disk encryption sets),
-    ``keep_failed_build_vm: false`` (clean up after a failed customizer or validation).
-    """
+    """Azure VM Image Builder + Compute Gallery settings. Required: ``subscription_id``, ``resource_group``, ``location`` (where the template, gallery and build run), ``replication`` (target regions; must include ``location``), ``source``, ``image_definition``. Defaults: ``vm_size`` ``Standard_D2ds_v5``, ``os_disk_size_gb`` 30, no ``subnet_id`` (AIB-managed network with a public IP; prod requires a private subnet), ``gallery_prefix`` ``golden_images``, no ``disk_encryption_sets`` (platform-managed keys; prod requires one DES per replication region), ``build_timeout_minutes`` 240 (60-960), ``bake_on_up: false`` (``pulumi up`` creates the template but builds nothing), ``wait_for_build: true`` (a bake waits for the build and publishes in the same ``pulumi up``; ``false`` lets AIB auto-run asynchronously — not allowed with disk encryption sets), ``keep_failed_build_vm: false`` (clean up after a failed customizer or validation)."""
 
     subscription_id: str
     """Catalog key ``azure.subscription_id``. Required."""
@@ -294,17 +189,13 @@ class AzureArgs(TypedDict):
     image_definition: AzureImageDefinitionArgs
     """Catalog key ``azure.image_definition``. Required."""
     vm_size: NotRequired[str]
-    """Catalog key ``azure.vm_size``. Pattern ``^(Standard|Basic)_[A-Za-z0-9_]{1,60}$``. Default:
-    ``"Standard_D2ds_v5"``.
-    """
+    """Catalog key ``azure.vm_size``. Pattern ``^(Standard|Basic)_[A-Za-z0-9_]{1,60}$``. Default: ``"Standard_D2ds_v5"``."""
     os_disk_size_gb: NotRequired[int]
     """Catalog key ``azure.os_disk_size_gb``. Range 30..4095. Default: ``30``."""
     subnet_id: NotRequired[str]
     """Catalog key ``azure.subnet_id``. Default: not set."""
     gallery_prefix: NotRequired[str]
-    """Catalog key ``azure.gallery_prefix``. Pattern ``^[A-Za-z][A-Za-z0-9_]{0,39}$``. Default:
-    ``"golden_images"``.
-    """
+    """Catalog key ``azure.gallery_prefix``. Pattern ``^[A-Za-z][A-Za-z0-9_]{0,39}$``. Default: ``"golden_images"``."""
     gallery_description: NotRequired[str]
     """Catalog key ``azure.gallery_description``. Not empty. Default: not set."""
     disk_encryption_sets: NotRequired[dict[str, str]]
@@ -320,46 +211,29 @@ class AzureArgs(TypedDict):
 
 
 class GcpBuilderArgs(TypedDict):
-    """The containers Cloud Build runs. ``packer_image`` (default :data:`PACKER_PIN`,
-    ``hashicorp/packer:1.16.1``) installs the ``googlecompute`` plugin at ``plugin_version`` (default
-    ``1.1.6``) and bakes; ``gcloud_image`` (default :data:`GCLOUD_PIN`,
-    ``gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim``) fetches the template and scripts and
-    verifies the image. Both must be pinned by an exact tag or a ``@sha256:`` digest; an image set here
-    is the catalog's to keep current (cloud-sdk deletes tags after a year). ``timeout_minutes`` (default
-    120, 30-1440) bounds the whole build.
-    """
+    """The containers Cloud Build runs. ``packer_image`` (default :data:`PACKER_PIN`, ``hashicorp/packer:1.16.1``) installs the ``googlecompute`` plugin at ``plugin_version`` (default ``1.1.6``) and bakes; ``gcloud_image`` (default :data:`GCLOUD_PIN`, ``gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim``) fetches the template and scripts and verifies the image. Both must be pinned by an exact tag or a ``@sha256:`` digest; an image set here is the catalog's to keep current (cloud-sdk deletes tags after a year). ``timeout_minutes`` (default 120, 30-1440) bounds the whole build."""
 
     packer_image: NotRequired[str]
     """Catalog key ``gcp.builder.packer_image``. Default: ``"hashicorp/packer:1.16.1"``."""
     gcloud_image: NotRequired[str]
-    """Catalog key ``gcp.builder.gcloud_image``. Default:
-    ``"gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim"``.
-    """
+    """Catalog key ``gcp.builder.gcloud_image``. Default: ``"gcr.io/google.com/cloudsdktool/cloud-sdk:568.0.0-slim"``."""
     plugin_version: NotRequired[str]
-    """Catalog key ``gcp.builder.plugin_version``. Pattern
-    ``^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)$``. Default: ``"1.1.6"``.
-    """
+    """Catalog key ``gcp.builder.plugin_version``. Pattern ``^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)$``. Default: ``"1.1.6"``."""
     timeout_minutes: NotRequired[int]
     """Catalog key ``gcp.builder.timeout_minutes``. Range 30..1440. Default: ``120``."""
 
 
 class GcpScheduleArgs(TypedDict):
-    """When Cloud Scheduler starts a bake: a 5-field unix ``cron`` (minute hour day-of-month month
-    day-of-week) in ``time_zone`` (default ``Etc/UTC``).
-    """
+    """When Cloud Scheduler starts a bake: a 5-field unix ``cron`` (minute hour day-of-month month day-of-week) in ``time_zone`` (default ``Etc/UTC``)."""
 
     cron: str
     """Catalog key ``gcp.schedule.cron``. Required."""
     time_zone: NotRequired[str]
-    """Catalog key ``gcp.schedule.time_zone``. Pattern ``^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$``. Default:
-    ``"Etc/UTC"``.
-    """
+    """Catalog key ``gcp.schedule.time_zone``. Pattern ``^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$``. Default: ``"Etc/UTC"``."""
 
 
 class GcpShieldedVmArgs(TypedDict):
-    """Shielded VM settings of the build VM (defaults: all on). Secure Boot needs a UEFI source image, so
-    ``guest_os_features`` must then list ``UEFI_COMPATIBLE``.
-    """
+    """Shielded VM settings of the build VM (defaults: all on). Secure Boot needs a UEFI source image, so ``guest_os_features`` must then list ``UEFI_COMPATIBLE``."""
 
     secure_boot: NotRequired[bool]
     """Catalog key ``gcp.shielded_vm.secure_boot``. Default: ``true``."""
@@ -370,10 +244,7 @@ class GcpShieldedVmArgs(TypedDict):
 
 
 class GcpSourceImageArgs(TypedDict):
-    """The source (parent) image: exactly one of ``image`` (an exact image name, e.g.
-    ``ubuntu-2404-noble-amd64-v20250117``) or ``family`` (resolved to the newest image at bake time;
-    refused in prod), in ``project`` (e.g. ``ubuntu-os-cloud``).
-    """
+    """The source (parent) image: exactly one of ``image`` (an exact image name, e.g. ``ubuntu-2404-noble-amd64-v20250117``) or ``family`` (resolved to the newest image at bake time; refused in prod), in ``project`` (e.g. ``ubuntu-os-cloud``)."""
 
     project: str
     """Catalog key ``gcp.source_image.project``. Required."""
@@ -384,20 +255,7 @@ class GcpSourceImageArgs(TypedDict):
 
 
 class GcpArgs(TypedDict):
-    """Cloud Build + Packer ``googlecompute`` settings.
-
-    Required: ``project``, ``project_number`` (names the Compute Engine and Cloud Build service agents),
-    ``region``, ``source_image``, ``network``, ``subnetwork``, ``worker_pool`` (a Cloud Build private
-    pool peered with the network: the build VM has no external IP, so Packer reaches it on its internal
-    address) and ``kms_key`` (the CMEK key of the image).
-
-    Defaults: ``zone`` ``<region>-b``; ``machine_type`` ``e2-standard-2``; ``disk_size_gb`` 20 on
-    ``pd-balanced``; ``network_project`` none (the network is in ``project``; set it for a Shared VPC
-    host); ``family`` the catalog image name; ``storage_locations`` ``[<region>]``;
-    ``guest_os_features`` ``[UEFI_COMPATIBLE, GVNIC]``; shielded VM all on; no ``schedule`` (bakes start
-    by publishing to the bake topic); ``ssh_username`` ``packer``; builder defaults in
-    :class:`GcpBuilder`.
-    """
+    """Cloud Build + Packer ``googlecompute`` settings. Required: ``project``, ``project_number`` (names the Compute Engine and Cloud Build service agents), ``region``, ``source_image``, ``network``, ``subnetwork``, ``worker_pool`` (a Cloud Build private pool peered with the network: the build VM has no external IP, so Packer reaches it on its internal address) and ``kms_key`` (the CMEK key of the image). Defaults: ``zone`` ``<region>-b``; ``machine_type`` ``e2-standard-2``; ``disk_size_gb`` 20 on ``pd-balanced``; ``network_project`` none (the network is in ``project``; set it for a Shared VPC host); ``family`` the catalog image name; ``storage_locations`` ``[<region>]``; ``guest_os_features`` ``[UEFI_COMPATIBLE, GVNIC]``; shielded VM all on; no ``schedule`` (bakes start by publishing to the bake topic); ``ssh_username`` ``packer``; builder defaults in :class:`GcpBuilder`."""
 
     project: str
     """Catalog key ``gcp.project``. Required."""
@@ -414,9 +272,7 @@ class GcpArgs(TypedDict):
     disk_size_gb: NotRequired[int]
     """Catalog key ``gcp.disk_size_gb``. Range 10..65536. Default: ``20``."""
     disk_type: NotRequired[str]
-    """Catalog key ``gcp.disk_type``. One of ``pd-standard``, ``pd-balanced``, ``pd-ssd``. Default:
-    ``"pd-balanced"``.
-    """
+    """Catalog key ``gcp.disk_type``. One of ``pd-standard``, ``pd-balanced``, ``pd-ssd``. Default: ``"pd-balanced"``."""
     network: str
     """Catalog key ``gcp.network``. Required."""
     subnetwork: str
@@ -432,11 +288,7 @@ class GcpArgs(TypedDict):
     storage_locations: NotRequired[list[str]]
     """Catalog key ``gcp.storage_locations``. Default: ``[]``."""
     guest_os_features: NotRequired[list[str]]
-    """Catalog key ``gcp.guest_os_features``. Each item: one of ``UEFI_COMPATIBLE``, ``GVNIC``,
-    ``VIRTIO_SCSI_MULTIQUEUE``, ``SEV_CAPABLE``, ``SEV_SNP_CAPABLE``, ``SEV_LIVE_MIGRATABLE_V2``,
-    ``IDPF``, ``TDX_CAPABLE``, ``SUSPEND_RESUME_COMPATIBLE``, ``MULTI_IP_SUBNET``. Default:
-    ``["UEFI_COMPATIBLE", "GVNIC"]``.
-    """
+    """Catalog key ``gcp.guest_os_features``. Each item: one of ``UEFI_COMPATIBLE``, ``GVNIC``, ``VIRTIO_SCSI_MULTIQUEUE``, ``SEV_CAPABLE``, ``SEV_SNP_CAPABLE``, ``SEV_LIVE_MIGRATABLE_V2``, ``IDPF``, ``TDX_CAPABLE``, ``SUSPEND_RESUME_COMPATIBLE``, ``MULTI_IP_SUBNET``. Default: ``["UEFI_COMPATIBLE", "GVNIC"]``."""
     shielded_vm: NotRequired[GcpShieldedVmArgs]
     """Catalog key ``gcp.shielded_vm``. Default: every key of it at its default."""
     schedule: NotRequired[GcpScheduleArgs]
@@ -448,14 +300,10 @@ class GcpArgs(TypedDict):
 
 
 class OsArgs(TypedDict):
-    """The base operating system. ``lts`` declares whether ``release`` is a long-term-support release (prod
-    requires it).
-    """
+    """The base operating system. ``lts`` declares whether ``release`` is a long-term-support release (prod requires it)."""
 
     family: str
-    """Catalog key ``os.family``. One of ``ubuntu``, ``debian``, ``rhel``, ``rocky``, ``almalinux``,
-    ``amazon-linux``. Required.
-    """
+    """Catalog key ``os.family``. One of ``ubuntu``, ``debian``, ``rhel``, ``rocky``, ``almalinux``, ``amazon-linux``. Required."""
     release: str
     """Catalog key ``os.release``. Not empty. Required."""
     architecture: NotRequired[str]
@@ -465,9 +313,7 @@ class OsArgs(TypedDict):
 
 
 class ProxmoxCloudImageArgs(TypedDict):
-    """The base cloud image, pinned: an ``https`` ``url`` of one specific build (in prod no ``current`` or
-    ``latest`` path segment) and its ``sha256``, which PVE verifies after the download. Both required.
-    """
+    """The base cloud image, pinned: an ``https`` ``url`` of one specific build (in prod no ``current`` or ``latest`` path segment) and its ``sha256``, which PVE verifies after the download. Both required."""
 
     url: str
     """Catalog key ``proxmox.cloud_image.url``. Required."""
@@ -476,27 +322,18 @@ class ProxmoxCloudImageArgs(TypedDict):
 
 
 class ProxmoxEncryptedDatastoreArgs(TypedDict):
-    """A datastore the operator attests is encrypted at rest: ``datastore`` id, ``mechanism`` (``luks``,
-    ``zfs-native``, ``ceph-osd-encryption``, ``self-encrypting-drive`` or ``other``) and ``evidence``
-    (where the proof lives: a ticket, an audit report, a runbook URL). All required. golden-images
-    cannot verify this; it reports the template's encryption as ``attested``.
-    """
+    """A datastore the operator attests is encrypted at rest: ``datastore`` id, ``mechanism`` (``luks``, ``zfs-native``, ``ceph-osd-encryption``, ``self-encrypting-drive`` or ``other``) and ``evidence`` (where the proof lives: a ticket, an audit report, a runbook URL). All required. golden-images cannot verify this; it reports the template's encryption as ``attested``."""
 
     datastore: str
     """Catalog key ``proxmox.encrypted_datastores[].datastore``. Required."""
     mechanism: str
-    """Catalog key ``proxmox.encrypted_datastores[].mechanism``. One of ``luks``, ``zfs-native``,
-    ``ceph-osd-encryption``, ``self-encrypting-drive``, ``other``. Required.
-    """
+    """Catalog key ``proxmox.encrypted_datastores[].mechanism``. One of ``luks``, ``zfs-native``, ``ceph-osd-encryption``, ``self-encrypting-drive``, ``other``. Required."""
     evidence: str
     """Catalog key ``proxmox.encrypted_datastores[].evidence``. Not empty. Required."""
 
 
 class ProxmoxVmIdRangeArgs(TypedDict):
-    """The VM ids this image may use, ``start``..``end`` inclusive (100-999999999). The range is split into
-    one equal share per node; see :func:`golden_images.platforms.proxmox.layout.template_vm_id` for how
-    a version picks its id inside a share.
-    """
+    """The VM ids this image may use, ``start``..``end`` inclusive (100-999999999). The range is split into one equal share per node; see :func:`golden_images.platforms.proxmox.layout.template_vm_id` for how a version picks its id inside a share."""
 
     start: int
     """Catalog key ``proxmox.vm_id_range.start``. Range 100..999999999. Required."""
@@ -505,21 +342,7 @@ class ProxmoxVmIdRangeArgs(TypedDict):
 
 
 class ProxmoxArgs(TypedDict):
-    """Proxmox VE settings. One template per node in ``nodes``, all baked from ``cloud_image``.
-
-    Required: ``nodes``, ``vm_id_range``, ``cloud_image``.
-
-    Defaults: disks, EFI vars, TPM state and the cloud-init drive on ``vm_datastore`` ``local-lvm``;
-    cloud image downloaded to ``image_datastore`` ``local`` (needs the ``iso`` content type); user data
-    uploaded as a snippet to ``snippets_datastore`` ``local`` (needs the ``snippets`` content type and
-    SSH access of the provider to the node, as ``ssh_username`` ``root``); 2 cores of CPU type
-    ``x86-64-v2-AES``, 2048 MiB memory, 20 GiB disk; bridge ``vmbr0`` without VLAN; ``uefi: true``
-    (OVMF, EFI vars with the distribution Secure Boot keys pre-enrolled, TPM 2.0); keep the newest 3
-    templates of the image per node (``retain``); no encrypted datastores attested (encryption reported
-    as ``none``); wait at most 60 minutes (``build_timeout_minutes``) for provisioning, polling every 10
-    seconds; a failed builder VM is deleted (``keep_failed_builder: false``); TLS to the API verified
-    (``insecure_tls: false``, refused in prod).
-    """
+    """Proxmox VE settings. One template per node in ``nodes``, all baked from ``cloud_image``. Required: ``nodes``, ``vm_id_range``, ``cloud_image``. Defaults: disks, EFI vars, TPM state and the cloud-init drive on ``vm_datastore`` ``local-lvm``; cloud image downloaded to ``image_datastore`` ``local`` (needs the ``iso`` content type); user data uploaded as a snippet to ``snippets_datastore`` ``local`` (needs the ``snippets`` content type and SSH access of the provider to the node, as ``ssh_username`` ``root``); 2 cores of CPU type ``x86-64-v2-AES``, 2048 MiB memory, 20 GiB disk; bridge ``vmbr0`` without VLAN; ``uefi: true`` (OVMF, EFI vars with the distribution Secure Boot keys pre-enrolled, TPM 2.0); keep the newest 3 templates of the image per node (``retain``); no encrypted datastores attested (encryption reported as ``none``); wait at most 60 minutes (``build_timeout_minutes``) for provisioning, polling every 10 seconds; a failed builder VM is deleted (``keep_failed_builder: false``); TLS to the API verified (``insecure_tls: false``, refused in prod)."""
 
     nodes: list[str]
     """Catalog key ``proxmox.nodes``. At least 1 item. Required."""
@@ -564,16 +387,12 @@ class ProxmoxArgs(TypedDict):
 
 
 class GoldenImageArgs(TypedDict):
-    """Inputs of ``GoldenImage``: one catalog image as plain data (``golden_images.api.ImageArgs``),
-    validated by the catalog model. Every platform section that is set is baked.
-    """
+    """Inputs of ``GoldenImage``: one catalog image as plain data (``golden_images.api.ImageArgs``), validated by the catalog model. Every platform section that is set is baked."""
 
     environment: str
     """``dev`` | ``staging`` | ``prod``. Required."""
     root: NotRequired[str]
-    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current
-    directory.
-    """
+    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current directory."""
     name: NotRequired[str]
     """Image name (3-40 of ``[a-z0-9-]``). Default: the component's resource name."""
     version: str
@@ -583,21 +402,15 @@ class GoldenImageArgs(TypedDict):
     os: OsArgs
     """``family``, ``release``, ``architecture``, ``lts``. Required."""
     provision: list[StepArgs]
-    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item.
-    Required.
-    """
+    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item. Required."""
     validate: NotRequired[list[StepArgs]]
     """Steps on the build instance before capture. Default: none."""
     tests: NotRequired[list[StepArgs]]
     """Steps on a fresh instance from the new image. Default: none."""
     tags: NotRequired[dict[str, str]]
-    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version``
-    are added). Default: none — but ``required_tags`` must be present.
-    """
+    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version`` are added). Default: none — but ``required_tags`` must be present."""
     required_tags: NotRequired[list[str]]
-    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image,
-    image-version.
-    """
+    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image, image-version."""
     aws: NotRequired[AwsArgs]
     """AWS section (EC2 Image Builder). Default: not built on AWS."""
     azure: NotRequired[AzureArgs]
@@ -611,16 +424,12 @@ class GoldenImageArgs(TypedDict):
 
 
 class AwsGoldenImageArgs(TypedDict):
-    """Inputs of ``AwsGoldenImage``: one catalog image as plain data with its ``aws`` section (required;
-    other platform sections are not accepted here), validated by the catalog model.
-    """
+    """Inputs of ``AwsGoldenImage``: one catalog image as plain data with its ``aws`` section (required; other platform sections are not accepted here), validated by the catalog model."""
 
     environment: str
     """``dev`` | ``staging`` | ``prod``. Required."""
     root: NotRequired[str]
-    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current
-    directory.
-    """
+    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current directory."""
     name: NotRequired[str]
     """Image name (3-40 of ``[a-z0-9-]``). Default: the component's resource name."""
     version: str
@@ -630,21 +439,15 @@ class AwsGoldenImageArgs(TypedDict):
     os: OsArgs
     """``family``, ``release``, ``architecture``, ``lts``. Required."""
     provision: list[StepArgs]
-    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item.
-    Required.
-    """
+    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item. Required."""
     validate: NotRequired[list[StepArgs]]
     """Steps on the build instance before capture. Default: none."""
     tests: NotRequired[list[StepArgs]]
     """Steps on a fresh instance from the new image. Default: none."""
     tags: NotRequired[dict[str, str]]
-    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version``
-    are added). Default: none — but ``required_tags`` must be present.
-    """
+    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version`` are added). Default: none — but ``required_tags`` must be present."""
     required_tags: NotRequired[list[str]]
-    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image,
-    image-version.
-    """
+    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image, image-version."""
     aws: AwsArgs
     """The ``aws`` section of the image (catalog key ``aws``). Required."""
     bake_on_up: NotRequired[bool]
@@ -652,16 +455,12 @@ class AwsGoldenImageArgs(TypedDict):
 
 
 class AzureGoldenImageArgs(TypedDict):
-    """Inputs of ``AzureGoldenImage``: one catalog image as plain data with its ``azure`` section
-    (required; other platform sections are not accepted here), validated by the catalog model.
-    """
+    """Inputs of ``AzureGoldenImage``: one catalog image as plain data with its ``azure`` section (required; other platform sections are not accepted here), validated by the catalog model."""
 
     environment: str
     """``dev`` | ``staging`` | ``prod``. Required."""
     root: NotRequired[str]
-    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current
-    directory.
-    """
+    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current directory."""
     name: NotRequired[str]
     """Image name (3-40 of ``[a-z0-9-]``). Default: the component's resource name."""
     version: str
@@ -671,21 +470,15 @@ class AzureGoldenImageArgs(TypedDict):
     os: OsArgs
     """``family``, ``release``, ``architecture``, ``lts``. Required."""
     provision: list[StepArgs]
-    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item.
-    Required.
-    """
+    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item. Required."""
     validate: NotRequired[list[StepArgs]]
     """Steps on the build instance before capture. Default: none."""
     tests: NotRequired[list[StepArgs]]
     """Steps on a fresh instance from the new image. Default: none."""
     tags: NotRequired[dict[str, str]]
-    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version``
-    are added). Default: none — but ``required_tags`` must be present.
-    """
+    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version`` are added). Default: none — but ``required_tags`` must be present."""
     required_tags: NotRequired[list[str]]
-    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image,
-    image-version.
-    """
+    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image, image-version."""
     azure: AzureArgs
     """The ``azure`` section of the image (catalog key ``azure``). Required."""
     bake_on_up: NotRequired[bool]
@@ -693,16 +486,12 @@ class AzureGoldenImageArgs(TypedDict):
 
 
 class GcpGoldenImageArgs(TypedDict):
-    """Inputs of ``GcpGoldenImage``: one catalog image as plain data with its ``gcp`` section (required;
-    other platform sections are not accepted here), validated by the catalog model.
-    """
+    """Inputs of ``GcpGoldenImage``: one catalog image as plain data with its ``gcp`` section (required; other platform sections are not accepted here), validated by the catalog model."""
 
     environment: str
     """``dev`` | ``staging`` | ``prod``. Required."""
     root: NotRequired[str]
-    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current
-    directory.
-    """
+    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current directory."""
     name: NotRequired[str]
     """Image name (3-40 of ``[a-z0-9-]``). Default: the component's resource name."""
     version: str
@@ -712,21 +501,15 @@ class GcpGoldenImageArgs(TypedDict):
     os: OsArgs
     """``family``, ``release``, ``architecture``, ``lts``. Required."""
     provision: list[StepArgs]
-    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item.
-    Required.
-    """
+    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item. Required."""
     validate: NotRequired[list[StepArgs]]
     """Steps on the build instance before capture. Default: none."""
     tests: NotRequired[list[StepArgs]]
     """Steps on a fresh instance from the new image. Default: none."""
     tags: NotRequired[dict[str, str]]
-    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version``
-    are added). Default: none — but ``required_tags`` must be present.
-    """
+    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version`` are added). Default: none — but ``required_tags`` must be present."""
     required_tags: NotRequired[list[str]]
-    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image,
-    image-version.
-    """
+    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image, image-version."""
     gcp: GcpArgs
     """The ``gcp`` section of the image (catalog key ``gcp``). Required."""
     bake_on_up: NotRequired[bool]
@@ -734,16 +517,12 @@ class GcpGoldenImageArgs(TypedDict):
 
 
 class ProxmoxGoldenTemplateArgs(TypedDict):
-    """Inputs of ``ProxmoxGoldenTemplate``: one catalog image as plain data with its ``proxmox`` section
-    (required; other platform sections are not accepted here), validated by the catalog model.
-    """
+    """Inputs of ``ProxmoxGoldenTemplate``: one catalog image as plain data with its ``proxmox`` section (required; other platform sections are not accepted here), validated by the catalog model."""
 
     environment: str
     """``dev`` | ``staging`` | ``prod``. Required."""
     root: NotRequired[str]
-    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current
-    directory.
-    """
+    """Directory that repo-relative ``script``/``file`` paths are read from. Default: the current directory."""
     name: NotRequired[str]
     """Image name (3-40 of ``[a-z0-9-]``). Default: the component's resource name."""
     version: str
@@ -753,30 +532,20 @@ class ProxmoxGoldenTemplateArgs(TypedDict):
     os: OsArgs
     """``family``, ``release``, ``architecture``, ``lts``. Required."""
     provision: list[StepArgs]
-    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item.
-    Required.
-    """
+    """Build steps in order (≥1): ``packages``, ``script``, ``shell`` or ``file`` steps. At least 1 item. Required."""
     validate: NotRequired[list[StepArgs]]
     """Steps on the build instance before capture. Default: none."""
     tests: NotRequired[list[StepArgs]]
     """Steps on a fresh instance from the new image. Default: none."""
     tags: NotRequired[dict[str, str]]
-    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version``
-    are added). Default: none — but ``required_tags`` must be present.
-    """
+    """The image's tags (the derived ``environment``, ``managed-by``, ``golden-image``, ``image-version`` are added). Default: none — but ``required_tags`` must be present."""
     required_tags: NotRequired[list[str]]
-    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image,
-    image-version.
-    """
+    """Tag keys that must be present. Default: owner, cost-center, environment, managed-by, golden-image, image-version."""
     proxmox: ProxmoxArgs
     """The ``proxmox`` section of the image (catalog key ``proxmox``). Required."""
     bake_on_up: NotRequired[bool]
     """Bake every platform once during ``pulumi up``. Default: false."""
     endpoint: NotRequired[pulumi.Input[str]]
-    """The PVE API endpoint (``https://host:8006/``). Default: config ``golden-images:proxmoxEndpoint``.
-    """
+    """The PVE API endpoint (``https://host:8006/``). Default: config ``golden-images:proxmoxEndpoint``."""
     api_token: NotRequired[pulumi.Input[str]]
-    """The API token ``<user>@<realm>!<id>=<secret>``; wrapped as a secret. Default: the secret config
-    ``golden-images:proxmoxApiToken`` when the stack sets it, otherwise none: the provider and the bake
-    then read ``PROXMOX_VE_API_TOKEN`` from the environment of ``pulumi up`` (never put into the state).
-    """
+    """The API token ``<user>@<realm>!<id>=<secret>``; wrapped as a secret. Default: the secret config ``golden-images:proxmoxApiToken`` when the stack sets it, otherwise none: the provider and the bake then read ``PROXMOX_VE_API_TOKEN`` from the environment of ``pulumi up`` (never put into the state)."""

@@ -72,6 +72,11 @@ def test_every_input_and_output_is_typed_and_described(schema: dict[str, Any]) -
     assert anything == []
     undescribed = [where for where, prop in properties(schema) if not prop.get("description")]
     assert undescribed == []
+    # Descriptions are copied from docstrings verbatim: none may carry the source's indentation.
+    descriptions = [(where, prop["description"]) for where, prop in properties(schema)]
+    descriptions += [(token, r["description"]) for token, r in schema["resources"].items()]
+    descriptions += [(token, t.get("description", "")) for token, t in schema["types"].items()]
+    assert [where for where, text in descriptions if "\n " in text or text != text.strip()] == []
     dangling = [
         where
         for where, prop in properties(schema)
