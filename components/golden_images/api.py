@@ -18,9 +18,13 @@ Example (a consumer's ``__main__.py``)::
     })
     pulumi.export("record", image.record)
 
-Invalid data raises :class:`ImageArgsError` (a :class:`~golden_images.common.loader.CatalogError` and a
+Invalid data raises :class:`ImageArgsError` (a :class:`~golden_images.catalog.loader.CatalogError` and a
 ``pulumi.RunError``, so Pulumi reports it without a traceback) listing every problem, each with the
 field path in the caller's terms (``aws.kms_keys``, ``provision[0].script``), never the stack-file path.
+
+Programs in TypeScript, Go, C#, Java or YAML reach the same components with the same plain data through the
+source-based plugin in ``plugin/`` (``pulumi package add``; its input types are generated from
+:func:`image_json_schema` and :class:`ImageArgs`). See docs/reuse.md.
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from typing import Any, TypedDict
 
 import pulumi
 
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import CATALOG_KEY, CatalogError, Issue, load_catalog
-from golden_images.common.pins import PinFile, load_pins, pins_path
+from golden_images.catalog.loader import CATALOG_KEY, CatalogError, Issue, load_catalog
+from golden_images.catalog.spec import ImageSpec
+from golden_images.core.build import ImageBuild
+from golden_images.platforms.aws.pins import PinFile, load_pins, pins_path
 
 
 class ImageArgs(TypedDict, total=False):
@@ -135,3 +140,11 @@ def image_build(
     return ImageBuild.from_catalog(
         catalog, catalog.images[0], root, pins, bake_on_up=bool(args.get("bake_on_up", False))
     )
+
+
+def image_json_schema() -> dict[str, Any]:
+    """The JSON schema of one catalog image entry (keys as written in a catalog, e.g. ``validate``), from the
+    model :func:`image_build` validates with. The source of the multi-language plugin's input types
+    (``plugin/generate.py``); it says nothing about the build keys (``environment``, ``root``,
+    ``required_tags``, ``bake_on_up``), which :class:`ImageArgs` documents."""
+    return ImageSpec.model_json_schema(by_alias=True, mode="validation")
