@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from policy_support import CONFIGURED, PACK_DIR, PROJECT
+from policy_verdicts import Packs
 
 from golden_images.engine.harness import PolicyHarness
 
@@ -32,3 +33,13 @@ def configured() -> Iterator[PolicyHarness]:
 def dev() -> Iterator[PolicyHarness]:
     """The pack on a dev stack, no config (levels stay mandatory; prod-only rules are off)."""
     yield from _start("dev", CONFIGURED)
+
+
+@pytest.fixture(scope="module")
+def verdict_packs() -> Iterator[Packs]:
+    """Packs for a verdict table's cases, started on first use and stopped after the module."""
+    packs = Packs()
+    try:
+        yield packs
+    finally:
+        packs.close()
