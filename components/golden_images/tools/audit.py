@@ -2,20 +2,27 @@
 
 :func:`evaluate` is pure (facts in, findings out); :func:`run_audit` reads the regions in parallel
 (bounded) and turns a region that fails into a *failed region* of the report while the others complete.
+
+With the image registry (``stacks/registry.yaml``), two more checks: an owned AMI of a revoked version (or
+of one built on a revoked version) that can still be launched, and instances in the region — of any AMI
+owner — still running one (:func:`revoked_findings`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from golden_images.common.rules import REQUIRED_TAG_KEYS, missing_tag_keys
+from golden_images.core.rules import REQUIRED_TAG_KEYS, missing_tag_keys
+from golden_images.registry.day2 import RevokedAmi, project_registry, revoked_amis
+from golden_images.registry.model import Registry
+from golden_images.registry.store import RegistryError
 from golden_images.tools.aws import AWS_ERRORS, ClientFactory, error_text
 from golden_images.tools.facts import ImageFacts, LaunchPermission, newest_ids
-from golden_images.tools.inventory import Progress, read_region
+from golden_images.tools.inventory import Progress, RegionInventory, read_region
 
 
 class Severity(enum.IntEnum):
@@ -57,6 +64,8 @@ class Check(enum.StrEnum):
     SHARED_SNAPSHOT = "snapshot-shared"
     AWS_MANAGED_KEY = "aws-managed-key"
     PROTECTED = "deregistration-protected"
+    REVOKED_LAUNCHABLE = "revoked-launchable"
+    REVOKED_RUNNING = "revoked-running"
 
 
 #: Severity of each check (documented in docs/tools.md).
@@ -73,7 +82,11 @@ SEVERITY: dict[Check, Severity] = {
     Check.SHARED_SNAPSHOT: Severity.HIGH,
     Check.AWS_MANAGED_KEY: Severity.HIGH,
     Check.PROTECTED: Severity.INFO,
+    Check.REVOKED_LAUNCHABLE: Severity.HIGH,
+    Check.REVOKED_RUNNING: Severity.CRITICAL,
 }
+#: Instance states that still run, or can be started again from, a revoked AMI.
+LIVE_STATES = ("pending", "running", "stopping", "stopped")
 
 
 @dataclass(frozen=True)
@@ -305,6 +318,62 @@ def evaluate(images: Sequence[ImageFacts], config: AuditConfig, now: dt.datetime
     return findings
 
 
+def _revoked_label(revoked: RevokedAmi) -> str:
+    cause = f", built on the revoked {revoked.cause}" if revoked.cause is not None else ""
+    at = revoked.at.isoformat().replace("+00:00", "Z")
+    return f"{revoked.ref} (revoked since {at}: {revoked.reason}{cause})"
+
+
+def revoked_findings(
+    region: str,
+    images: Sequence[ImageFacts],
+    usage: Mapping[str, Sequence[str]],
+    revoked: Mapping[str, RevokedAmi],
+) -> list[Finding]:
+    """Findings of one region for the registry's revoked AMIs (``revoked``: AMI id → version, due
+    revocations only): an owned, ``available`` AMI of a revoked version is still launchable (deprecation does
+    not stop a launch by id); instances in :data:`LIVE_STATES` still run one, whoever owns it (``usage`` is
+    the region's image id → users map)."""
+    findings: list[Finding] = []
+    owned = {i.image_id: i for i in images}
+    for image_id, entry in sorted(revoked.items()):
+        image = owned.get(image_id)
+        label = _revoked_label(entry)
+        if image is not None and image.state == "available":
+            others = [u for u in image.usage if not u.startswith("i-")]
+            used = f" It is still referenced by {', '.join(others)}." if others else ""
+            findings.append(
+                _finding(
+                    image,
+                    Check.REVOKED_LAUNCHABLE,
+                    f"AMI {image_id} ({image.name or 'unnamed'}) in {region} is {label} and can still be "
+                    f"launched.{used} Deprecate it (aws ec2 enable-image-deprecation) and deregister it once nothing "
+                    "runs it; pulumi previews are stopped by golden-image-launch-not-revoked with the registry's "
+                    "policy config, launches outside Pulumi are not.",
+                )
+            )
+        live = [
+            u
+            for u in usage.get(image_id, ())
+            if u.startswith("i-") and u.rsplit("(", 1)[-1].rstrip(")") in LIVE_STATES
+        ]
+        if live:
+            findings.append(
+                Finding(
+                    region=region,
+                    image_id=image_id,
+                    image_name=image.name if image is not None else "",
+                    golden_image=entry.ref.image,
+                    version=entry.ref.version,
+                    check=Check.REVOKED_RUNNING,
+                    severity=SEVERITY[Check.REVOKED_RUNNING],
+                    message=f"AMI {image_id} in {region} is {label}, and instances still run it: "
+                    f"{', '.join(live)}. Replace them with a good version (a channel's current AMI).",
+                )
+            )
+    return findings
+
+
 def _sorted_images(images: Iterable[ImageFacts]) -> tuple[ImageFacts, ...]:
     return tuple(sorted(images, key=lambda i: (i.region, i.group, i.created, i.image_id)))
 
@@ -318,11 +387,26 @@ def run_audit(
     concurrency: int = 4,
     workers: int = 8,
     progress: Progress | None = None,
+    registry: Registry | None = None,
 ) -> AuditReport:
     """Audit ``regions`` in parallel (at most ``concurrency`` at once, ``workers`` permission lookups per
-    region). A region whose calls fail (after botocore's retries) is recorded in ``failed_regions``."""
+    region). A region whose calls fail (after botocore's retries) is recorded in ``failed_regions``.
+    ``registry`` (default: the project's ``stacks/registry.yaml``, found from the working directory) adds the
+    revoked-AMI checks; an invalid registry file fails every region (the report would be silently partial)."""
     now = now or dt.datetime.now(dt.UTC)
     unique = tuple(dict.fromkeys(regions))
+    try:
+        revoked = revoked_amis(registry if registry is not None else project_registry(), now)
+    except RegistryError as exc:
+        problem = f"the image registry is invalid, so revoked AMIs cannot be checked: {exc}"
+        return AuditReport(
+            generated_at=now,
+            regions=unique,
+            config=config,
+            images=(),
+            findings=(),
+            failed_regions={r: problem for r in sorted(unique)},
+        )
     for region in unique:  # created up front, one after the other (a boto3 session is not thread-safe)
         for service in ("ec2", "ssm", "autoscaling", "imagebuilder", "kms"):
             factory.client(service, region)
@@ -330,7 +414,7 @@ def run_audit(
     findings: list[Finding] = []
     failed: dict[str, str] = {}
 
-    def one(region: str) -> tuple[str, tuple[ImageFacts, ...] | None, str | None]:
+    def one(region: str) -> tuple[str, RegionInventory | None, str | None]:
         try:
             inv = read_region(
                 factory,
@@ -342,15 +426,16 @@ def run_audit(
             )
         except AWS_ERRORS as exc:
             return region, None, error_text(exc)
-        return region, inv.images, None
+        return region, inv, None
 
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(unique) or 1))) as pool:
-        for region, region_images, error in pool.map(one, unique):
-            if region_images is None:
+        for region, inv, error in pool.map(one, unique):
+            if inv is None:
                 failed[region] = error or "unknown error"
                 continue
-            images.extend(region_images)
-            findings.extend(evaluate(region_images, config, now))
+            images.extend(inv.images)
+            findings.extend(evaluate(inv.images, config, now))
+            findings.extend(revoked_findings(region, inv.images, inv.usage, revoked))
     findings.sort(key=lambda f: (f.region, f.image_id, -f.severity, f.check.value))
     return AuditReport(
         generated_at=now,

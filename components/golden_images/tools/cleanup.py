@@ -7,13 +7,15 @@ checked in this order (the first that fails is the reason shown):
 1. it is proven ours (``Ec2ImageBuilderArn`` naming our recipe, confirmed by ``GetImage``; see
    :mod:`golden_images.tools.facts`) — tags alone are not proof;
 2. it is selected (``--image``);
-3. it has no deregistration protection;
-4. nothing in the region uses it (:mod:`golden_images.tools.inventory` lists the sources);
-5. it is not shared (launch permissions to accounts, OUs, organisations or the public): use in other
+3. the image registry (``stacks/registry.yaml``) does not need it: no channel points at it, and it is not
+   the newest good version before a revoked one (the rollback target; :mod:`golden_images.registry.day2`);
+4. it has no deregistration protection;
+5. nothing in the region uses it (:mod:`golden_images.tools.inventory` lists the sources);
+6. it is not shared (launch permissions to accounts, OUs, organisations or the public): use in other
    accounts is invisible from here, so a shared image counts as in use — unless ``include_shared`` *and* it
    has been deprecated for longer than ``shared_grace_days``;
-6. it is not among the newest ``keep`` proven versions of its (image, environment) in its region;
-7. it is older than ``retention_days``; 8. it is ``available``.
+7. it is not among the newest ``keep`` proven versions of its (image, environment) in its region;
+8. it is older than ``retention_days``; 9. it is ``available``.
 
 Applying a deregistration is, per image: tag the snapshots that will go with it (``golden-images:
 cleanup-of=<ami>``, ``golden-images:image-builder-arn=<arn>``: the provenance a later run trusts) →
@@ -29,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +39,9 @@ from typing import Any
 from botocore.exceptions import WaiterError  # type: ignore[import-untyped,unused-ignore]
 from botocore.waiter import WaiterModel, create_waiter_with_client  # type: ignore[import-untyped,unused-ignore]
 
+from golden_images.registry.day2 import project_registry, protected_amis
+from golden_images.registry.model import Registry
+from golden_images.registry.store import RegistryError
 from golden_images.tools.aws import AWS_ERRORS, ClientFactory, error_code, error_text
 from golden_images.tools.facts import ImageFacts, newest_ids, tag_map
 from golden_images.tools.inventory import IMAGE_BUILDER_GAP, Progress, read_region
@@ -51,6 +56,7 @@ class KeepCode(enum.StrEnum):
 
     UNPROVEN = "unproven"
     NOT_SELECTED = "not-selected"
+    REGISTRY = "registry"
     PROTECTED = "deregistration-protection"
     IN_USE = "in-use"
     SHARED = "shared"
@@ -173,12 +179,18 @@ def _users(values: Sequence[str]) -> str:
 
 
 def _keep_reason(
-    image: ImageFacts, policy: CleanupPolicy, newest: frozenset[str], now: dt.datetime
+    image: ImageFacts,
+    policy: CleanupPolicy,
+    newest: frozenset[str],
+    now: dt.datetime,
+    registry_keep: Mapping[str, str],
 ) -> tuple[KeepCode, str] | None:
     if not image.proven:
         return KeepCode.UNPROVEN, f"not proven ours: {image.provenance.reason}"
     if policy.images and image.golden_image not in policy.images:
         return KeepCode.NOT_SELECTED, "not selected (--image)"
+    if image.image_id in registry_keep:
+        return KeepCode.REGISTRY, f"the image registry needs it: {registry_keep[image.image_id]}"
     if image.deregistration_protected:
         return KeepCode.PROTECTED, "deregistration protection is enabled"
     if image.in_use:
@@ -214,15 +226,21 @@ def _keep_reason(
 
 
 def plan_cleanup(
-    images: Sequence[ImageFacts], policy: CleanupPolicy, now: dt.datetime, orphans: Sequence[Orphan] = ()
+    images: Sequence[ImageFacts],
+    policy: CleanupPolicy,
+    now: dt.datetime,
+    orphans: Sequence[Orphan] = (),
+    registry_keep: Mapping[str, str] | None = None,
 ) -> CleanupPlan:
     """Decide for every image (pass each region's complete owned inventory: the newest-N ranking and the
-    snapshot sharing check look at all of them). Only proven images rank."""
+    snapshot sharing check look at all of them). Only proven images rank. ``registry_keep`` (AMI id → why;
+    default none) are the AMIs the image registry needs (:func:`golden_images.registry.day2.protected_amis`)."""
     newest = newest_ids((i for i in images if i.proven), policy.keep)
+    keep = registry_keep or {}
     chosen: list[ImageFacts] = []
     kept: list[Kept] = []
     for image in images:
-        decision = _keep_reason(image, policy, newest, now)
+        decision = _keep_reason(image, policy, newest, now, keep)
         if decision is None:
             chosen.append(image)
         else:
@@ -455,13 +473,29 @@ def run_cleanup(
     workers: int = 4,
     progress: Progress | None = None,
     confirm: Confirm | None = None,
+    registry: Registry | None = None,
 ) -> CleanupReport:
     """Plan every region in parallel, then (with ``apply``, and ``confirm`` returning ``True`` when given)
     carry the plan out. A region that cannot be read — including one whose Image Builder recipes cannot be
     listed, so that "no recipe uses it" is unproven — is reported in ``failed_regions`` and nothing is done
-    there."""
+    there. ``registry`` (default: the project's ``stacks/registry.yaml``, found from the working directory)
+    decides which AMIs channels and rollbacks need; an invalid registry file fails every region (nothing is
+    planned or done: cleanup errs on keeping)."""
     now = now or dt.datetime.now(dt.UTC)
     unique = tuple(dict.fromkeys(regions))
+    try:
+        registry_keep = protected_amis(registry if registry is not None else project_registry())
+    except RegistryError as exc:
+        problem = f"the image registry is invalid, so what its channels need is unknown: {exc}"
+        return CleanupReport(
+            generated_at=now,
+            regions=unique,
+            policy=policy,
+            applied=False,
+            plan=CleanupPlan((), ()),
+            outcomes=(),
+            failed_regions={r: problem for r in sorted(unique)},
+        )
 
     def plan_one(region: str) -> tuple[str, CleanupPlan | None, dict[str, str], str | None]:
         try:
@@ -481,7 +515,8 @@ def run_cleanup(
             orphans = find_orphans(factory.client("ec2", region), region, inv.images)
         except AWS_ERRORS as exc:
             return region, None, {}, error_text(exc)
-        return region, plan_cleanup(inv.images, policy, now, orphans), dict(inv.gaps), None
+        plan = plan_cleanup(inv.images, policy, now, orphans, registry_keep)
+        return region, plan, dict(inv.gaps), None
 
     plans: dict[str, CleanupPlan] = {}
     gaps: dict[str, dict[str, str]] = {}
