@@ -12,6 +12,7 @@ placeholders), and anything the engine computes from state (diffs, replacements)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import runpy
@@ -24,13 +25,14 @@ from typing import Any
 import pulumi
 import yaml
 from google.protobuf import json_format
+from pulumi import _types
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from golden_images.common.loader import read_stack_file
+from golden_images.catalog.loader import read_stack_file
 from golden_images.preview.model import RegisteredResource
 
 #: Account id used in the placeholder ARNs the mocks return.
@@ -120,6 +122,33 @@ def _wire_unknowns(value: Any) -> Any:
         return {k: _wire_unknowns(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_wire_unknowns(v) for v in value]
+    return value
+
+
+async def _preview_value(value: Any) -> Any:
+    """An export as a preview shows it: every known part as its value and only the parts not known yet as the
+    engine's unknown sentinel (``rpc.UNKNOWN``), however deep they sit — one unknown id in a record leaves the
+    rest of the record (and every other export) readable, as in ``pulumi preview``. A secret part is kept in the
+    engine's secret envelope (``{sig: secret, value}``), so it is shown masked, never in clear."""
+    if isinstance(value, pulumi.Output):
+        if not await value.is_known():
+            inner: Any = rpc.UNKNOWN
+        else:
+            inner = await _preview_value(await value.future())
+        if await value.is_secret():
+            return {rpc._special_sig_key: _SECRET_SIG, "value": inner}
+        return inner
+    if isinstance(value, pulumi.output.Unknown):
+        return rpc.UNKNOWN
+    if inspect.isawaitable(value):
+        return await _preview_value(await value)
+    if _types.is_output_type(type(value)):
+        # SDK output classes (typed nested outputs) are exported by their wire names, as the engine holds them.
+        value = _types.output_type_to_dict(value)
+    if isinstance(value, Mapping):
+        return {key: await _preview_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [await _preview_value(item) for item in value]
     return value
 
 
@@ -222,6 +251,8 @@ class ProgramRun:
     resources: list[RegisteredResource]
     """The program's own registrations (no stack resource, no default providers), in order."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    """The stack's exports: known parts as values, parts unknown in a preview as ``rpc.UNKNOWN`` (each part on
+    its own, not the whole export), secret parts in the engine's secret envelope."""
     error: pulumi.RunError | None = None
     """The program's own refusal (an invalid catalog), with nothing registered before it."""
     config: dict[str, str] = field(default_factory=dict)
@@ -406,9 +437,7 @@ def run_program(
                 _sync_await(rpc.serialize_properties(dict(stack_outputs), {}, keep_output_values=False))
             )
             for key, value in stack_outputs.items():
-                export = pulumi.Output.from_input(value)
-                known = _sync_await(export.is_known())
-                outputs[key] = _sync_await(export.future()) if known else rpc.UNKNOWN
+                outputs[key] = _sync_await(_preview_value(value))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
