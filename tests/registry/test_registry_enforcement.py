@@ -105,7 +105,9 @@ def test_good_ami_passes(tmp_path: Path, pack_config: Path) -> None:
     code, document = _preview(tmp_path, pack_config, GOOD_AMI)
     assert code == 0, document["violations"]
     assert document["violations"] == []
-    assert {r["type"] for r in document["resources"]} >= {  # type: ignore[union-attr]
+    resources = document["resources"]
+    assert isinstance(resources, list)
+    assert {r["type"] for r in resources} >= {
         "aws:ec2/instance:Instance",
         "aws:ec2/launchTemplate:LaunchTemplate",
     }

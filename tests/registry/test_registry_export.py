@@ -250,7 +250,10 @@ def test_consumer_gets_the_channel_parameter(tmp_path: Path, mocked: tuple[_Mock
     ("body", "words"),
     [
         (lambda: consume.artifact(STACK, "base-ubuntu", "old", location="us-east-1"), "revoked since"),
-        (lambda: consume.launchable(STACK, _ami("1.3.0", "eu-west-1")), r"base-ubuntu 1\.3\.0 \(prod\), revoked"),
+        (
+            lambda: consume.launchable(STACK, _ami("1.3.0", "eu-west-1")),
+            r"base-ubuntu 1\.3\.0 \(prod\), revoked",
+        ),
         (
             lambda: consume.parameter(STACK, "base-ubuntu", "dev", region="us-east-1"),
             "keeps no SSM parameter",
