@@ -80,8 +80,11 @@ def find_uv() -> Path:
     python = staging / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     pip = [str(python), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", f"uv=={UV_VERSION}"], check=True)
-    shutil.rmtree(home, ignore_errors=True)
-    staging.rename(home)  # the uv binary is self-contained; the bootstrap venv's own scripts are not used
+    shutil.rmtree(home, ignore_errors=True)  # a broken earlier install (a working one was returned above)
+    try:
+        staging.rename(home)  # the uv binary is self-contained; the bootstrap venv's own scripts are not used
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # a concurrent run renamed its copy first: use that one
     return uv
 
 
