@@ -271,7 +271,7 @@ def audit_text(figures: Mapping[str, Any]) -> str:
             lines.append(f"  {kind:<12} skipped: {data['skipped'][:200]}")
             continue
         cpu = f"   CPU {fmt_stats(data['cpu'], 2):>24} s" if "cpu" in data else ""
-        lines.append(f"  {kind:<12} wall {fmt_stats(data['wall'], 2):>24} s{cpu}   peak RSS {_rss(data)} MB")
+        lines.append(f"  {kind:<12} wall {fmt_stats(data['wall'], 2):>24} s{cpu}   peak RSS {_rss(data)}")
     for name, data in figures.get("ratios", {}).items():
         judged = (
             ""
@@ -302,9 +302,13 @@ def _loads(meta: Mapping[str, Any]) -> str:
 
 
 def _rss(data: Mapping[str, Any]) -> str:
+    """Median peak RSS of fresh processes; else of the in-run readings, marked (they include what earlier
+    rounds left allocated in the benchmark process)."""
     fresh = data.get("fresh_process_peak_rss_mb") or {}
-    stats = fresh if fresh.get("runs") else data["in_run_peak_rss_mb"]
-    return f"{stats['median']:7.1f}" if stats.get("runs") else "      -"
+    if fresh.get("runs"):
+        return f"{fresh['median']:7.1f} MB"
+    stats = data["in_run_peak_rss_mb"]
+    return f"{stats['median']:7.1f} MB (in run)" if stats.get("runs") else "      -"
 
 
 def audit_markdown(figures: Mapping[str, Any]) -> str:
@@ -332,7 +336,7 @@ def audit_markdown(figures: Mapping[str, Any]) -> str:
         )
         cpu = _md_stats(data["cpu"]) if "cpu" in data else ""
         rows.append(
-            f"| {kind} | {_md_stats(data['wall'])} | {cpu} | {_rss(data).strip()} MB | {ratio} | {target} |"
+            f"| {kind} | {_md_stats(data['wall'])} | {cpu} | {_rss(data).strip()} | {ratio} | {target} |"
         )
     return "\n".join(rows)
 

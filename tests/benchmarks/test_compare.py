@@ -149,7 +149,7 @@ def test_audit_ratio_and_the_call_check() -> None:
     assert old["ratios"]["audit_vs_floor"]["met"] is False
     assert "DIFFERENT" in render.render(old)
     table = render.render(old, "markdown")
-    assert "| audit | 10.00 s (10.00-10.00) | 21.00 s (21.00-21.00) | 120.0 MB | - | - |" in table
+    assert "| audit | 10.00 s (10.00-10.00) | 21.00 s (21.00-21.00) | 120.0 MB (in run) | - | - |" in table
     assert "audit/floor **2.10x** (cpu) | ≤ 1.2x **not met** |" in table
 
 
