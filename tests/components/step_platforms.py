@@ -29,12 +29,12 @@ from typing import Any
 import pytest
 import yaml
 
-from golden_images.aws import awstoe
-from golden_images.azure import aib
-from golden_images.common.spec import ImageSpec
-from golden_images.common.steps import ResolvedSteps
-from golden_images.gcp import packer
-from golden_images.proxmox import cloudinit
+from golden_images.catalog.spec import ImageSpec
+from golden_images.core.steps import ResolvedSteps
+from golden_images.platforms.aws import awstoe
+from golden_images.platforms.azure import aib
+from golden_images.platforms.gcp import packer
+from golden_images.platforms.proxmox import cloudinit
 
 PLATFORMS = ("aws", "azure", "gcp", "proxmox")
 BASH = "/usr/bin/bash"

@@ -26,12 +26,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golden_images.common import shellsteps
-from golden_images.common.loader import load_catalog
-from golden_images.common.spec import ImageSpec
-from golden_images.common.steps import ResolvedStep, ResolvedSteps
-from golden_images.common.yamlout import dump
-from golden_images.gcp import packer
+from golden_images.catalog.loader import load_catalog
+from golden_images.catalog.spec import ImageSpec
+from golden_images.core import shellsteps
+from golden_images.core.steps import ResolvedStep, ResolvedSteps
+from golden_images.core.yamlout import dump
+from golden_images.platforms.gcp import packer
 from tests.components.step_platforms import CAPTURE_BASH, PLATFORMS, captured, gcp_provisioners, run_platform
 from tests.conftest import ROOT, stack_catalog, write_stack
 
@@ -172,8 +172,8 @@ def test_a_file_is_installed_exactly_on_every_platform(image: ImageSpec, tmp_pat
 
 @given(content=texts, args=arguments)
 def test_awstoe_and_aib_documents_never_carry_catalog_template_syntax(content: str, args: list[str]) -> None:
-    from golden_images.aws import awstoe
-    from golden_images.azure import aib
+    from golden_images.platforms.aws import awstoe
+    from golden_images.platforms.azure import aib
 
     steps = ResolvedSteps((ResolvedStep(kind="script", name="s", content=content, args=tuple(args)),), (), ())
     text = awstoe._render("img", "1.0.0", "d", "ubuntu", steps)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from golden_images.common import repofiles
-from golden_images.common.loader import CatalogError, load_catalog
-from golden_images.common.repofiles import MAX_FILE_BYTES
+from golden_images.catalog.loader import CatalogError, load_catalog
+from golden_images.core import repofiles
+from golden_images.core.repofiles import MAX_FILE_BYTES
 from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
 
 P = "config.golden-images:catalog"

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden_images.common import rules
-from golden_images.common.fingerprint import image_fingerprint
-from golden_images.common.loader import load_catalog
-from golden_images.common.naming import ami_name, builder_name, gcp_image_name, ssm_parameter_name
-from golden_images.common.steps import resolve_steps
-from golden_images.common.tags import aws_tags, azure_tags, gcp_labels, proxmox_tags
+from golden_images.catalog.loader import load_catalog
+from golden_images.core import rules
+from golden_images.core.fingerprint import image_fingerprint
+from golden_images.core.naming import ami_name, builder_name, gcp_image_name, ssm_parameter_name
+from golden_images.core.steps import resolve_steps
+from golden_images.core.tags import aws_tags, azure_tags, gcp_labels, proxmox_tags
+from tests.components.limits import GCP_LABEL_KEY, GCP_LABEL_VALUE, GCP_NAME, IMAGE_BUILDER_NAME, PROXMOX_TAG
 from tests.conftest import ROOT, stack_catalog
 
 tag_text = st.text(
@@ -24,14 +25,6 @@ tag_text = st.text(
 image_names = st.from_regex(r"[a-z][a-z0-9-]{1,38}[a-z0-9]", fullmatch=True)
 versions = st.tuples(*(st.integers(0, 2**31 - 1),) * 3).map(lambda t: ".".join(map(str, t)))
 fingerprints = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
-
-# The platforms' documented limits, written out here rather than taken from ``rules`` (which the renderers
-# also use), so a wrong limit in ``rules`` cannot make a wrong rendering pass.
-GCP_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")  # lowercase letter first, at most 63
-GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
-PROXMOX_TAG = re.compile(r"[a-z0-9_][a-z0-9_+.-]*")
-IMAGE_BUILDER_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
-GCP_NAME = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")  # at most 63
 
 
 @settings(max_examples=300)
@@ -64,6 +57,35 @@ def test_tag_examples() -> None:
     ]
     assert list(aws_tags(canonical)) == sorted(canonical)
     assert azure_tags(canonical) == dict(sorted(canonical.items()))
+
+
+@pytest.mark.parametrize(
+    ("tags", "labels"),
+    [
+        # At the GCP limit (63) a key and a value are kept whole; one past it both are cut to 63.
+        ({"k" * 63: "v" * 63}, {"k" * 63: "v" * 63}),
+        ({"k" * 64: "v" * 64}, {"k" * 63: "v" * 63}),
+        # Lowercased, anything outside [a-z0-9_-] becomes "-"; a key must start with a letter.
+        ({"Owner Name": "Platform Team!"}, {"owner-name": "platform-team-"}),
+        ({"9lead": "x"}, {"k9lead": "x"}),
+        ({"image-version": "1.4.2"}, {"image-version": "1-4-2"}),
+    ],
+)
+def test_gcp_labels_at_and_past_the_limit(tags: dict[str, str], labels: dict[str, str]) -> None:
+    assert gcp_labels(tags) == labels
+
+
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        # 46 + "-1-2-3-" + 10 = 63: at the limit the family is kept whole ...
+        ("f" * 46, "f" * 46 + "-1-2-3-aaaaaaaaaa"),
+        # ... past it the family is shortened so the name stays at 63 with version and fingerprint whole.
+        ("f" * 62, "f" * 46 + "-1-2-3-aaaaaaaaaa"),
+    ],
+)
+def test_gcp_image_name_at_and_past_the_limit(family: str, expected: str) -> None:
+    assert gcp_image_name(family, "1.2.3", "a" * 64) == expected
 
 
 @settings(max_examples=300)
@@ -178,7 +200,7 @@ def test_fingerprint_follows_script_content(tmp_path: Path) -> None:
 
 
 def test_awstoe_document_phases() -> None:
-    from golden_images.aws.awstoe import render_component_document
+    from golden_images.platforms.aws.awstoe import render_component_document
     from tests.components.step_platforms import b64_heredocs
 
     catalog = load_catalog(stack_catalog("dev"), source="test", root=ROOT)

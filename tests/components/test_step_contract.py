@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from golden_images.common import shellsteps
-from golden_images.common.loader import load_catalog
-from golden_images.common.spec import ImageSpec
-from golden_images.common.steps import ResolvedStep, ResolvedSteps
+from golden_images.catalog.loader import load_catalog
+from golden_images.catalog.spec import ImageSpec
+from golden_images.core import shellsteps
+from golden_images.core.steps import ResolvedStep, ResolvedSteps
 from tests.components.step_platforms import PLATFORMS, run_platform
 from tests.conftest import ROOT, stack_catalog
 

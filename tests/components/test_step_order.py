@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from golden_images.common.loader import load_catalog
-from golden_images.common.steps import resolve_steps
+from golden_images.catalog.loader import load_catalog
+from golden_images.core.steps import resolve_steps
 from tests.components import step_platforms
 from tests.components.step_platforms import PLATFORMS, Outcome, run_platform
 from tests.conftest import ROOT, stack_catalog
@@ -198,7 +198,7 @@ def test_shipped_images_build_in_platform_order(
 def test_the_stand_ins_catch_the_defects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The harness can fail: host keys removed before ``sshd -t``, and a unit enabled before its package,
     are build failures with the services' own messages."""
-    from golden_images.common.steps import ResolvedStep, ResolvedSteps
+    from golden_images.core.steps import ResolvedStep, ResolvedSteps
 
     catalog = load_catalog(stack_catalog("dev"), source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
     image = catalog.image("base-ubuntu")

@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from golden_images.core.build import ImageBuild
 from golden_images.catalog.loader import load_catalog_file
+from golden_images.core.build import ImageBuild
 from golden_images.golden_image import launch_reference
 from golden_images.preview.runner import run_program
 from golden_images.schemas import version_record_schema

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from golden_images.cli import app
 from golden_images.catalog import projectconfig
 from golden_images.catalog.loader import read_stack_file
-from golden_images.program import PROXMOX_TOKEN_ENV
+from golden_images.cli import app
+from golden_images.platforms.proxmox.pve import PROXMOX_TOKEN_ENV_VARS as PROXMOX_TOKEN_ENV
 from tests.components.proxmox.helpers import proxmox_only
 from tests.conftest import ROOT, stack_catalog, write_stack
 

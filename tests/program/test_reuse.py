@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from golden_images.api import ImageArgsError, image_build
+from golden_images.catalog.loader import load_catalog_file
 from golden_images.cli import app
 from golden_images.core.build import ImageBuild
-from golden_images.catalog.loader import load_catalog_file
 from golden_images.preview.present import public_inputs
 from golden_images.preview.runner import ProgramRun, run_program
 from tests.conftest import ROOT

@@ -14,11 +14,13 @@ from typing import Any
 
 import boto3
 import hypothesis.strategies as st
+import pytest
 import typer
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
 from golden_images.tools import commands
+from golden_images.tools.aws import ClientFactory
 from golden_images.tools.cleanup import Action, CleanupPolicy, plan_cleanup, run_cleanup
 from golden_images.tools.facts import ImageFacts, LaunchPermission, Provenance, ProvenanceSource
 from tests.tools.conftest import ACCOUNT, GAPS, NOW, REGIONS, Seeder, golden_tags, image_arn, tool_factory
@@ -120,8 +122,19 @@ def test_cli_dry_run_apply_and_bad_input(seed: Seeder) -> None:
     assert result["ok"] is True
     assert list(result["steps"]) == ["mark-snapshots", "deprecate", "deregister", "delete-snapshots"]
     assert ids["1.2.0"] not in seed.image_ids(R)
-    for bad in (["--keep", "0"], ["--region", "mars-1"], ["--retention-days", "-1"]):
-        assert runner.invoke(app, ["cleanup", *bad]).exit_code == 2
+    # Each refusal names its own problem: a typo'd flag also exits 2, so the exit code alone proves nothing.
+    for bad, says in (
+        (["--keep", "0"], "Invalid value for '--keep': Input should be greater than or equal to 1"),
+        (["--region", "mars-1"], "error: not an AWS region: mars-1"),
+        (
+            ["--retention-days", "-1"],
+            "Invalid value for '--retention-days': Input should be greater than or equal to 0",
+        ),
+    ):
+        refused = runner.invoke(app, ["cleanup", *bad])
+        assert refused.exit_code == 2 and says in " ".join(refused.output.replace("│", " ").split()), (
+            refused.output
+        )
 
 
 # --- properties ------------------------------------------------------------------------------------------
@@ -260,19 +273,28 @@ def seed_fleet(seed: Seeder, specs: list[dict[str, Any]]) -> list[str]:
     return ids
 
 
-_SHARED_FACTORY = tool_factory()  # one boto3 session for all examples (a new one reloads the EC2 model)
+@pytest.fixture
+def fleet_factory() -> ClientFactory:
+    """One factory per test, shared by its hypothesis examples (function-scoped fixtures are built once per
+    test: a new boto3 session per example would reload the EC2 model), dropped when the test ends so no
+    client outlives the test's environment."""
+    return tool_factory()
 
 
 @given(specs=images_st, policy=policy_st)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_apply_on_moto_never_removes_a_protected_image_and_removes_the_rest(
-    moto_server: Any, seed: Seeder, specs: list[dict[str, Any]], policy: CleanupPolicy
+    moto_server: Any,
+    seed: Seeder,
+    fleet_factory: ClientFactory,
+    specs: list[dict[str, Any]],
+    policy: CleanupPolicy,
 ) -> None:
     moto_server.reset()  # hypothesis runs many examples inside one test: start each from an empty account
     GAPS.reset()
     ids = seed_fleet(seed, specs)
     snapshots = {image: seed.snapshot_of(R, image) for image in ids}
-    report = run_cleanup(_SHARED_FACTORY, [R], policy, apply=True, now=NOW)
+    report = run_cleanup(fleet_factory, [R], policy, apply=True, now=NOW)
     assert report.ok, (report.failed_regions, report.outcomes)
     remaining = seed.image_ids(R)
     remaining_snaps = seed.snapshot_ids(R)

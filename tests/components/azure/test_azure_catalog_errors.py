@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.common.loader import CatalogError, load_catalog
+from golden_images.catalog.loader import CatalogError, load_catalog
 from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
 
 P = "config.golden-images:catalog.images[0].azure"
@@ -262,7 +262,7 @@ def test_image_section_overrides_defaults() -> None:
 
 
 def test_longest_allowed_gallery_name_fits_azure() -> None:
-    from golden_images.azure.component import gallery_name
+    from golden_images.platforms.azure.component import gallery_name
 
     raw = stack_catalog("staging")
     raw["defaults"]["azure"]["gallery_prefix"] = "g" * 31

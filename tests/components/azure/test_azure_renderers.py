@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golden_images.azure import aib, roles
-from golden_images.azure.component import gallery_name, template_fingerprint
-from golden_images.azure.spec import is_azure_region, is_gallery_version_int32
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import load_catalog
-from golden_images.common.steps import ResolvedStep, ResolvedSteps
+from golden_images.catalog.loader import load_catalog
+from golden_images.core.build import ImageBuild
+from golden_images.core.steps import ResolvedStep, ResolvedSteps
+from golden_images.platforms.azure import aib, roles
+from golden_images.platforms.azure.component import gallery_name, template_fingerprint
+from golden_images.platforms.azure.spec import is_azure_region, is_gallery_version_int32
 from tests.components.step_platforms import shims
 from tests.conftest import ROOT, stack_catalog
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import load_catalog
-from golden_images.gcp import iam
-from golden_images.gcp.packer import RenderedBuild, render_build
+from golden_images.catalog.loader import load_catalog
+from golden_images.core.build import ImageBuild
+from golden_images.platforms.gcp import iam
+from golden_images.platforms.gcp.packer import RenderedBuild, render_build
 from tests.conftest import ROOT, stack_catalog
 
 STACKS = ("dev", "staging", "prod")

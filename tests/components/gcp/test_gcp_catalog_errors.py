@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.common.loader import CatalogError, load_catalog
+from golden_images.catalog.loader import CatalogError, load_catalog
 from tests.components.gcp.gcp_helpers import gcp_catalog
 from tests.conftest import ROOT, RunStack, assert_refused
 

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golden_images.common import rules
-from golden_images.common.naming import gcp_image_name
-from golden_images.gcp.cloudbuild import bake_script, build_steps, fetch_script, verify_script
-from golden_images.gcp.packer import BUILD_VM_TAG, EXECUTE_COMMAND, render_template_text
+from golden_images.core.naming import gcp_image_name
+from golden_images.platforms.gcp.cloudbuild import bake_script, build_steps, fetch_script, verify_script
+from golden_images.platforms.gcp.packer import BUILD_VM_TAG, EXECUTE_COMMAND, render_template_text
 from tests.components.gcp.gcp_helpers import (
     STACKS,
     gcp_catalog,
@@ -23,6 +22,7 @@ from tests.components.gcp.gcp_helpers import (
     packer_validate,
     rendered_builds,
 )
+from tests.components.limits import GCP_NAME, has_required_tags, is_gcp_label
 from tests.conftest import ROOT
 
 
@@ -102,14 +102,14 @@ def test_prod_template_uses_the_exact_source_image_dev_the_family() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_image_name_and_labels_are_within_gcp_limits(stack: str) -> None:
     for name, rendered in rendered_builds(stack).items():
-        assert rules.is_gcp_resource_name(rendered.image_name), rendered.image_name
+        assert GCP_NAME.fullmatch(rendered.image_name), rendered.image_name
         version = {"base-ubuntu": "1-4-2", "app-runtime": "2-1-0"}[name]
         assert rendered.image_name == f"{rendered.family}-{version}-{rendered.fingerprint[:10]}"
         labels = rendered.template["builders"][0]["image_labels"]
         assert labels == rendered.labels
-        assert all(rules.is_gcp_label(k, v) for k, v in labels.items()), labels
+        assert all(is_gcp_label(k, v) for k, v in labels.items()), labels
         assert labels["image-version"] == version and labels["environment"] == stack
-        assert not rules.missing_tag_keys(labels)
+        assert has_required_tags(labels), labels
 
 
 def test_objects_are_content_addressed_and_every_reference_resolves() -> None:
@@ -170,8 +170,7 @@ def test_script_args_never_reach_a_packer_template_string() -> None:
 
 
 def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> None:
-    from golden_images.common.loader import load_catalog
-    from tests.conftest import ROOT
+    from golden_images.catalog.loader import load_catalog
 
     catalog = load_catalog(gcp_catalog("prod"), source="prod", root=ROOT, stack="prod")
     spec = catalog.images[0].gcp
@@ -201,7 +200,7 @@ def test_cloud_build_steps_fetch_verify_hashes_install_plugin_then_build() -> No
 )
 def test_image_names_are_always_valid(family: str, version: tuple[int, int, int], fingerprint: str) -> None:
     name = gcp_image_name(family, ".".join(map(str, version)), fingerprint)
-    assert rules.is_gcp_resource_name(name), name
+    assert GCP_NAME.fullmatch(name), name
     assert name.endswith(fingerprint[:10])
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from golden_images.common.loader import CatalogError, load_catalog
-from golden_images.proxmox.spec import ProxmoxSpec
+from golden_images.catalog.loader import CatalogError, load_catalog
+from golden_images.platforms.proxmox.spec import ProxmoxSpec
 from tests.components.proxmox.helpers import catalog
 from tests.conftest import ROOT, RunStack, assert_refused
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from golden_images.common.build import ImageBuild
-from golden_images.common.loader import load_catalog
-from golden_images.proxmox.cloudinit import (
+from golden_images.catalog.loader import load_catalog
+from golden_images.core.build import ImageBuild
+from golden_images.platforms.proxmox.cloudinit import (
     DRIVER,
     POWEROFF_FLAG,
     STATUS_FILE,

@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from golden_images.common.rules import is_proxmox_tag
+from golden_images.core.rules import is_proxmox_tag
+from golden_images.platforms.proxmox import layout
+from golden_images.platforms.proxmox.dynamic import BakeError, connection
+from golden_images.platforms.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
+from golden_images.platforms.proxmox.spec import ProxmoxSpec
 from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import PLACEHOLDER_SECRET, ProgramRun, run_program
-from golden_images.proxmox import layout
-from golden_images.proxmox.cloudinit import render_user_data
-from golden_images.proxmox.dynamic import BakeError, connection
-from golden_images.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
-from golden_images.proxmox.spec import ProxmoxSpec
 from tests.components.proxmox.helpers import catalog
 from tests.conftest import ROOT, RunStack, assert_refused, by_type, one, write_stack
 
@@ -28,7 +27,7 @@ COMPONENT = "golden-images:index:ProxmoxGoldenTemplate"
 
 
 def _spec(stack: str, image: str) -> ProxmoxSpec:
-    from golden_images.common.loader import load_catalog
+    from golden_images.catalog.loader import load_catalog
 
     cat = load_catalog(catalog(stack), source=f"stacks/Pulumi.{stack}.yaml", root=ROOT, stack=stack)
     spec = cat.image(image).proxmox
@@ -162,19 +161,57 @@ def test_conversion_only_in_the_bake_which_waits_for_the_vm(
 
 
 def test_snippet_is_the_rendered_user_data(run_stack: RunStack) -> None:
-    from golden_images.common.build import ImageBuild
-    from golden_images.common.loader import load_catalog
+    """The snippet read back as cloud-config: the catalog's steps in order (apt lines written out, scripts
+    byte-for-byte from images/), the guest agent, the bake runner and the power-off that marks it done."""
+    import base64
+    import re
 
     run = _run(run_stack, "dev")
     snippet = one(run.resources, SNIPPET, "app-runtime-proxmox-pve-dev1-user-data").inputs
-    cat = load_catalog(catalog("dev"), source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
-    build = ImageBuild.from_catalog(cat, cat.image("app-runtime"), ROOT)
-    assert build.image.proxmox is not None
-    fingerprint = layout.template_fingerprint(build.fingerprint, build.image.proxmox)
-    assert snippet["sourceRaw"]["data"] == render_user_data(build.image, build.steps, fingerprint)
+    text = snippet["sourceRaw"]["data"]
+    header = re.fullmatch(
+        r"#cloud-config\n# golden-images app-runtime 2\.1\.0 fingerprint ([0-9a-f]{64})\n",
+        text[: text.index("\n", 14) + 1],
+    )
+    assert header, text[:200]
+    fingerprint = header.group(1)
     assert snippet["sourceRaw"]["fileName"] == f"golden-app-runtime-2.1.0-{fingerprint[:10]}.yaml"
     assert snippet["contentType"] == "snippets" and snippet["overwrite"] is False
-    assert yaml.safe_load(snippet["sourceRaw"]["data"])["power_state"]["mode"] == "poweroff"
+    doc = yaml.safe_load(text)
+    assert doc["packages"] == ["qemu-guest-agent"]
+    assert doc["runcmd"] == [
+        ["systemctl", "enable", "--now", "qemu-guest-agent"],
+        ["/usr/local/sbin/golden-images-bake"],
+    ]
+    assert doc["power_state"] == {
+        "mode": "poweroff",
+        "delay": 1,
+        "message": "golden-images: app-runtime 2.1.0 baked, powering off for templating",
+        "timeout": 300,
+        "condition": ["test", "-f", "/run/golden-images/poweroff"],
+    }
+    provision = [
+        f for f in doc["write_files"] if f["path"].startswith("/var/lib/golden-images/build/provision-")
+    ]
+    assert [f["path"] for f in provision] == [
+        f"/var/lib/golden-images/build/provision-0{i}.sh" for i in range(1, 6)
+    ]
+    assert all(
+        (f["permissions"], f["owner"], f["encoding"]) == ("0700", "root:root", "b64") for f in provision
+    )
+    bodies = [base64.b64decode(f["content"]) for f in provision]
+    apt = "apt-get -o DPkg::Lock::Timeout=600"
+    assert bodies[0].decode() == (
+        f"export DEBIAN_FRONTEND=noninteractive\n{apt} update -y\n"
+        f"{apt} install -y --no-install-recommends auditd chrony\n"
+    )
+    assert bodies[1] == (ROOT / "images/base-ubuntu/harden.sh").read_bytes()
+    assert bodies[2].decode() == (
+        f"export DEBIAN_FRONTEND=noninteractive\n{apt} update -y\n"
+        f"{apt} install -y --no-install-recommends containerd runc\n"
+    )
+    assert bodies[3] == (ROOT / "images/app-runtime/install-runtime.sh").read_bytes()
+    assert bodies[4] == (ROOT / "images/base-ubuntu/cleanup.sh").read_bytes()
 
 
 def _plaintext(value: Any) -> str:
@@ -323,14 +360,14 @@ def test_bake_provider_is_serialized_by_reference_and_secret(run_stack: RunStack
 
     import dill
 
-    from golden_images.proxmox.dynamic import TemplateBakeProvider
+    from golden_images.platforms.proxmox.dynamic import TemplateBakeProvider
 
     run = _run(run_stack, "dev")
     bake = by_type(run.resources, BAKE)[0]
     assert "__provider" in bake.secret_paths
     provider = dill.loads(base64.b64decode(bake.inputs["__provider"]["value"]))
-    # The engine's dynamic-provider host imports golden_images.proxmox.dynamic from the project venv rather
+    # The engine's dynamic-provider host imports golden_images.platforms.proxmox.dynamic from the project venv rather
     # than running a pickled copy of the code, and the pickle carries no connection data.
     assert type(provider) is TemplateBakeProvider
-    assert b"golden_images.proxmox.dynamic" in base64.b64decode(bake.inputs["__provider"]["value"])
+    assert b"golden_images.platforms.proxmox.dynamic" in base64.b64decode(bake.inputs["__provider"]["value"])
     assert len(bake.inputs["__provider"]["value"]) < 2000

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden_images.common.rules import is_proxmox_tag
-from golden_images.common.tags import proxmox_tags
-from golden_images.proxmox import layout
-from golden_images.proxmox.spec import ProxmoxSpec
+from golden_images.core.rules import is_proxmox_tag
+from golden_images.core.tags import proxmox_tags
+from golden_images.platforms.proxmox import layout
+from golden_images.platforms.proxmox.spec import ProxmoxSpec
 
 
 def spec(**overrides: Any) -> ProxmoxSpec:

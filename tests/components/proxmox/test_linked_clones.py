@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.proxmox.pve import BakeRequest, Connection, bake_template
+from golden_images.platforms.proxmox.pve import BakeRequest, Connection, bake_template
 from tests.components.proxmox.conftest import FP, TAGS, VMID
 from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm
 
@@ -74,7 +74,7 @@ def test_a_refusal_only_the_storage_knows_keeps_the_template(
 ) -> None:
     """A clone on another node of shared storage is invisible to the node's listing: PVE's refusal is then
     taken as "still in use" and the bake still succeeds."""
-    from golden_images.proxmox import pve
+    from golden_images.platforms.proxmox import pve
 
     endpoint, state = fake
     monkeypatch.setattr(pve, "_linked_clone_bases", lambda *_a: set())

@@ -7,10 +7,16 @@ from typing import Any
 import pulumi.dynamic
 import pytest
 
-from golden_images.proxmox import pve
-from golden_images.proxmox.dynamic import TemplateBakeProvider, bake_request, public_state
-from golden_images.proxmox.layout import template_description
-from golden_images.proxmox.pve import BakeError, BakeRequest, Connection, bake_template, retention_victims
+from golden_images.platforms.proxmox import pve
+from golden_images.platforms.proxmox.dynamic import TemplateBakeProvider, bake_request, public_state
+from golden_images.platforms.proxmox.layout import template_description
+from golden_images.platforms.proxmox.pve import (
+    BakeError,
+    BakeRequest,
+    Connection,
+    bake_template,
+    retention_victims,
+)
 from tests.components.proxmox.conftest import FP, TAGS, VMID
 from tests.components.proxmox.fake_pve import TOKEN, FakePve, FakeVm
 
