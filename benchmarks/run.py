@@ -11,24 +11,26 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from benchmarks import compare, render
 from benchmarks.measure import preview
 
 
 def load_result(path: Path) -> dict[str, Any]:
-    """A saved figures document (``--format json`` output); exits 2 naming the file when it is not one."""
+    """A saved figures document (``--format json`` or ``--save`` output); exits 2 naming the file and the fix
+    when it is not one."""
+
+    def refuse(why: str) -> NoReturn:
+        print(f"error: --compare {path}: {why}; pass a --save or --format json output", file=sys.stderr)
+        raise SystemExit(2)
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SystemExit(
-            f"--compare {path}: not a readable benchmark result ({exc}); pass a --format json output"
-        ) from None
+        refuse(f"not a readable benchmark result ({exc})")
     if not isinstance(data, dict) or "meta" not in data:
-        raise SystemExit(
-            f"--compare {path}: no 'meta' field, not a benchmark result; pass a --format json output"
-        )
+        refuse("no 'meta' field, not a benchmark result")
     return data
 
 

@@ -180,11 +180,17 @@ def test_incremental_report_counts_by_owning_image() -> None:
     assert (bad["changes_outside_users"], bad["met"]) == (1, False)
 
 
-def test_a_saved_result_that_is_not_one_is_refused_with_its_name(tmp_path: Path) -> None:
+def test_a_saved_result_that_is_not_one_is_refused_with_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     broken = tmp_path / "old.json"
     broken.write_text("{not json")
-    with pytest.raises(SystemExit, match=r"--compare .*old\.json: not a readable benchmark result"):
+    with pytest.raises(SystemExit) as exited:
         load_result(broken)
+    assert exited.value.code == 2
+    assert re.search(r"--compare .*old\.json: not a readable benchmark result", capsys.readouterr().err)
     broken.write_text(json.dumps({"P1": {}}))
-    with pytest.raises(SystemExit, match=r"old\.json: no 'meta' field"):
+    with pytest.raises(SystemExit) as exited:
         load_result(broken)
+    assert exited.value.code == 2
+    assert "old.json: no 'meta' field, not a benchmark result; pass a --save" in capsys.readouterr().err
