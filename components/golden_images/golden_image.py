@@ -31,7 +31,6 @@ added, never renamed.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol, TypedDict, cast
 
@@ -39,18 +38,12 @@ import pulumi
 
 from golden_images.api import ImageArgs, image_build
 from golden_images.core.build import ImageBuild
-from golden_images.core.naming import ssm_parameter_name
+from golden_images.core.tokens import GOLDEN_IMAGE
+from golden_images.platforms import PLATFORMS
 
-#: Compute Engine API base: instance templates and ``instances.insert`` accept these self links as is.
-GCP_COMPUTE_API = "https://www.googleapis.com/compute/v1"
-
-#: Platform → (module, component class). Imported lazily: the provider SDKs are large and a catalog that
-#: does not use a platform should not pay for importing it.
+#: Platform → (module, component class), derived from the registry (for callers that import lazily).
 PLATFORM_COMPONENTS: dict[str, tuple[str, str]] = {
-    "aws": ("golden_images.platforms.aws.component", "AwsGoldenImage"),
-    "azure": ("golden_images.platforms.azure.component", "AzureGoldenImage"),
-    "proxmox": ("golden_images.platforms.proxmox.component", "ProxmoxGoldenTemplate"),
-    "gcp": ("golden_images.platforms.gcp.component", "GcpGoldenImage"),
+    name: (p.component.split(":")[0], p.component.split(":")[1]) for name, p in PLATFORMS.items()
 }
 
 
@@ -69,34 +62,12 @@ def launch_reference(platform: str, artifacts: Mapping[str, Any], build: ImageBu
     Pure (tested without Pulumi). Every key is always present so a consumer's code is the same for every
     environment; an id that only exists after a bake (AMI, gallery version) is ``None`` until then.
     """
-    image = build.image
-    if platform == "aws":
-        if image.aws is None:  # a platform component exists only for a section in the spec
-            raise ValueError(f"image {image.name!r} has no aws section")
-        parameter = ssm_parameter_name(image.aws.ssm_parameter_prefix, build.environment, image.name)
-        return {
-            region: {
-                "resolve": f"resolve:ssm:{parameter}",
-                "ssm_parameter": parameter,
-                # The component's artifact is the baked AMI when `up` built it, else "ssm:<parameter>".
-                "ami_id": value if isinstance(value, str) and value.startswith("ami-") else None,
-            }
-            for region, value in artifacts.items()
-        }
-    if platform == "azure":
-        return {"definition_id": artifacts["gallery_image_id"], "version_id": artifacts.get("version_id")}
-    if platform == "gcp":
-        project, family = artifacts["project"], artifacts["family"]
-        return {
-            "project": project,
-            "family": family,
-            "family_self_link": f"{GCP_COMPUTE_API}/projects/{project}/global/images/family/{family}",
-            # Content-named: the image this fingerprint's Cloud Build run writes into the family.
-            "image_self_link": f"{GCP_COMPUTE_API}/projects/{project}/global/images/{artifacts['image']}",
-        }
-    if platform == "proxmox":
-        return {node: {"vm_id": int(vm_id)} for node, vm_id in artifacts.items()}
-    raise ValueError(f"platform {platform!r} has no launch reference")
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform {platform!r} has no launch reference")
+    section = getattr(build.image, platform, None)
+    if section is None:  # a platform component exists only for a section in the spec
+        raise ValueError(f"image {build.image.name!r} has no {platform} section")
+    return PLATFORMS[platform].launch_reference(artifacts, build, section)
 
 
 def _launch(platform: str, artifacts: pulumi.Output[Any], build: ImageBuild) -> pulumi.Output[dict[str, Any]]:
@@ -128,7 +99,7 @@ class GoldenImage(pulumi.ComponentResource):
         build = cast(GoldenImageArgs, args)["build"] if "build" in args else image_build(name, args)
         image = build.image
         super().__init__(
-            "golden-images:index:GoldenImage",
+            GOLDEN_IMAGE,
             name,
             {
                 "imageName": image.name,
@@ -142,10 +113,7 @@ class GoldenImage(pulumi.ComponentResource):
         )
         self.platforms = {}
         for platform in image.platforms():
-            if platform not in PLATFORM_COMPONENTS:
-                raise ValueError(f"platform {platform!r} of image {image.name!r} is not implemented yet")
-            module_name, class_name = PLATFORM_COMPONENTS[platform]
-            cls = getattr(importlib.import_module(module_name), class_name)
+            cls = PLATFORMS[platform].component_class()
             self.platforms[platform] = cls(
                 f"{name}-{platform}", {"build": build}, pulumi.ResourceOptions(parent=self)
             )

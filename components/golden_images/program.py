@@ -14,24 +14,17 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import is_config_secret
 
-from golden_images.core.build import ImageBuild
 from golden_images.catalog.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
-from golden_images.platforms.aws.pins import load_pins, pins_path
 from golden_images.catalog.spec import Catalog
+from golden_images.core.build import ImageBuild
 from golden_images.golden_image import GoldenImage
-from golden_images.platforms.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
+from golden_images.platforms import PLATFORMS
+from golden_images.platforms.aws.pins import load_pins, pins_path
 
 
 def stack_file_name(stack: str) -> str:
     """The stack file Pulumi reads for ``stack`` (``stackConfigDir: stacks``), as named in errors."""
     return f"stacks/Pulumi.{stack.rsplit('/', maxsplit=1)[-1]}.yaml"
-
-
-#: Environment variables the Proxmox provider reads the API token from when the program does not pass one
-#: (bpg/terraform-provider-proxmox, which pulumi-proxmoxve bridges: ``PROXMOX_VE_API_TOKEN``, then
-#: ``PM_VE_API_TOKEN``). The bake step reads the same variables.
-PROXMOX_TOKEN_ENV = PROXMOX_TOKEN_ENV_VARS
-_TOKEN_SET = "pulumi config set --secret golden-images:proxmoxApiToken <user>@<realm>!<id>=<secret>"
 
 
 @dataclass(frozen=True)
@@ -52,43 +45,20 @@ def platform_config(
     dry_run: bool,
 ) -> PlatformConfig:
     """Check the stack config a catalog's platforms need, before anything is declared (a component reading it
-    later would fail after other images' resources were registered).
+    later would fail after other images' resources were registered): each platform some image uses checks
+    its own keys (``Platform.stack_config``; Proxmox: ``proxmoxEndpoint`` and the API token).
 
     ``value(key)`` is the stack's value of ``golden-images:<key>`` (``None`` when unset), ``is_secret(key)``
-    whether the stack holds it encrypted. Proxmox needs ``proxmoxEndpoint`` and an API token: the stack's
-    *secret* ``proxmoxApiToken`` when set (a plaintext one is refused), otherwise the provider's own
-    environment variable (:data:`PROXMOX_TOKEN_ENV`). Without either, a preview (``dry_run``) gets a note and
-    ``pulumi up`` is refused."""
-    if not any(image.proxmox is not None for image in catalog.images):
-        return PlatformConfig()
+    whether the stack holds it encrypted; ``dry_run`` is true during a preview (missing credentials become
+    notes instead of problems)."""
+    used = {name for image in catalog.images for name in image.platforms()}
     problems: list[tuple[str, str]] = []
     notes: list[str] = []
-    if not value("proxmoxEndpoint"):
-        problems.append(
-            (
-                "proxmoxEndpoint",
-                "required by the proxmox sections; set it with "
-                "'pulumi config set golden-images:proxmoxEndpoint https://<host>:8006/'",
-            )
-        )
-    token = value("proxmoxApiToken")
-    if token is not None and not is_secret("proxmoxApiToken"):
-        problems.append(
-            (
-                "proxmoxApiToken",
-                "the Proxmox API token is in plaintext; store it encrypted with "
-                f"'{_TOKEN_SET}' (and remove the plaintext value from the stack file)",
-            )
-        )
-    elif token is None and not any(environ.get(name) for name in PROXMOX_TOKEN_ENV):
-        need = (
-            f"the Proxmox API token: set it with '{_TOKEN_SET}' or export {PROXMOX_TOKEN_ENV[0]} "
-            "where `pulumi up` runs"
-        )
-        if dry_run:
-            notes.append(f"`pulumi up` will need {need}")
-        else:
-            problems.append(("proxmoxApiToken", f"required by the proxmox sections: {need}"))
+    for name, platform in PLATFORMS.items():
+        if name in used and platform.stack_config is not None:
+            found = platform.stack_config(value, is_secret, environ, dry_run)
+            problems.extend(found.problems)
+            notes.extend(found.notes)
     return PlatformConfig(tuple(problems), tuple(notes))
 
 
@@ -139,4 +109,4 @@ def run(root: Path) -> dict[str, GoldenImage]:
     return images
 
 
-__all__ = ["CATALOG_KEY", "PROXMOX_TOKEN_ENV", "PlatformConfig", "platform_config", "run", "stack_file_name"]
+__all__ = ["CATALOG_KEY", "PlatformConfig", "platform_config", "run", "stack_file_name"]

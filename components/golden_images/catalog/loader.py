@@ -19,16 +19,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from golden_images.platforms.aws import pins as pins_mod
-from golden_images.core import repofiles
-from golden_images.core import safeyaml
-from golden_images.core.rules import ENVIRONMENTS
 from golden_images.catalog.spec import Catalog, FileStep, ScriptStep
+from golden_images.core import repofiles, safeyaml
+from golden_images.core.rules import ENVIRONMENTS
+from golden_images.core.tokens import CONFIG_NAMESPACE
+from golden_images.platforms import PLATFORMS
+from golden_images.platforms.aws import pins as pins_mod
 
-#: The project's config namespace and the key holding the catalog.
-CONFIG_NAMESPACE = "golden-images"
+#: The key holding the catalog (``CONFIG_NAMESPACE`` is re-exported for callers of this module).
 CATALOG_KEY = f"{CONFIG_NAMESPACE}:catalog"
-PLATFORMS = ("aws", "azure", "gcp", "proxmox")
+__all__ = ["CATALOG_KEY", "CONFIG_NAMESPACE", "CatalogError", "Issue", "load_catalog", "load_catalog_file"]
 
 
 @dataclass(frozen=True)
@@ -225,17 +225,19 @@ def _file_checks(catalog: Catalog, root: Path, file: str, prefix: str) -> list[I
     return issues
 
 
-def _proxmox_checks(catalog: Catalog, file: str, prefix: str) -> list[Issue]:
-    """Versions a Proxmox section cannot give a VM id of its own (see :func:`layout.version_slot_problem`)."""
-    from golden_images.platforms.proxmox import layout
-
+def _platform_checks(catalog: Catalog, file: str, prefix: str, *, root: Path | None = None) -> list[Issue]:
+    """Each registered platform's load-time checks of every image using it; with ``root``, the checks that
+    read repository content (run only once the files are known safe to read)."""
     issues: list[Issue] = []
     for i, image in enumerate(catalog.images):
-        if image.proxmox is None:
-            continue
-        problem = layout.version_slot_problem(image.proxmox, image.version)
-        if problem is not None:
-            issues.append(Issue(file, f"{prefix}.images[{i}].version", problem))
+        for name in image.platforms():
+            platform, section = PLATFORMS[name], image.section(name)
+            found = (
+                platform.checks(image, section)
+                if root is None
+                else platform.render_checks(image, section, root)
+            )
+            issues.extend(Issue(file, f"{prefix}.images[{i}].{field}", message) for field, message in found)
     return issues
 
 
@@ -305,35 +307,13 @@ def load_catalog(
     if catalog is not None:
         file_issues = _file_checks(catalog, root, source, prefix)
         issues.extend(file_issues)
-        issues.extend(_proxmox_checks(catalog, source, prefix))
+        issues.extend(_platform_checks(catalog, source, prefix))
         if not file_issues:  # rendering reads the files: only once they are known to be safe to read
-            issues.extend(_render_checks(catalog, source, prefix, root))
+            issues.extend(_platform_checks(catalog, source, prefix, root=root))
     if issues:
         raise CatalogError(issues)
     assert catalog is not None  # no issues means validation succeeded
     return catalog
-
-
-def _render_checks(catalog: Catalog, source: str, prefix: str, root: Path) -> list[Issue]:
-    """Limits only visible once a build document is rendered (Image Builder's 16,000-character data)."""
-    from golden_images.platforms.aws.awstoe import MAX_COMPONENT_DATA, render_component_document
-    from golden_images.core.steps import resolve_steps
-
-    issues: list[Issue] = []
-    for i, image in enumerate(catalog.images):
-        if image.aws is None:
-            continue
-        document = render_component_document(image, resolve_steps(image, root))
-        if len(document) > MAX_COMPONENT_DATA:
-            issues.append(
-                Issue(
-                    source,
-                    f"{prefix}.images[{i}].provision",
-                    f"the rendered AWSTOE document is {len(document)} characters; Image Builder accepts at most "
-                    f"{MAX_COMPONENT_DATA}. Move large scripts or files out of the image or split the image.",
-                )
-            )
-    return issues
 
 
 @functools.lru_cache(maxsize=8)

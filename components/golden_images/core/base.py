@@ -7,8 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
 
-from golden_images.core import repofiles
-from golden_images.core import rules
+from golden_images.core import repofiles, rules
 
 
 class CatalogModel(BaseModel):
@@ -34,41 +33,6 @@ def _image_name(value: str) -> str:
             "starting with a letter and not ending with a hyphen (it is embedded in AWS, Azure, GCP and "
             "Proxmox names)"
         )
-    return value
-
-
-def _region(value: str) -> str:
-    if not rules.is_aws_region(value):
-        raise ValueError(f"{value!r} is not an AWS region code such as 'eu-west-1'")
-    return value
-
-
-def _kms_key(value: str) -> str:
-    if not rules.is_kms_key_reference(value):
-        raise ValueError(f"{value!r} is not a KMS key id, key ARN, alias or alias ARN")
-    if not rules.is_customer_kms_key(value):
-        raise ValueError(
-            f"{value!r} is an AWS-managed key; golden images need a customer-managed KMS key "
-            "(the only kind that can be shared with other accounts and restricted by key policy)"
-        )
-    return value
-
-
-def _account(value: str) -> str:
-    if not rules.is_aws_account_id(value):
-        raise ValueError(f"{value!r} is not a 12-digit AWS account id")
-    return value
-
-
-def _org(value: str) -> str:
-    if not rules.is_aws_org_arn(value):
-        raise ValueError(f"{value!r} is not an AWS Organizations organization ARN")
-    return value
-
-
-def _ou(value: str) -> str:
-    if not rules.is_aws_ou_arn(value):
-        raise ValueError(f"{value!r} is not an AWS Organizations organizational-unit ARN")
     return value
 
 
@@ -103,10 +67,5 @@ def context_value(info: ValidationInfo, key: str) -> Any:
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1, strip_whitespace=False)]
 SemVer = Annotated[str, AfterValidator(_semver)]
 ImageName = Annotated[str, AfterValidator(_image_name)]
-AwsRegion = Annotated[str, AfterValidator(_region)]
-KmsKey = Annotated[str, AfterValidator(_kms_key)]
-AwsAccountId = Annotated[str, AfterValidator(_account)]
-AwsOrgArn = Annotated[str, AfterValidator(_org)]
-AwsOuArn = Annotated[str, AfterValidator(_ou)]
 RepoFile = Annotated[str, AfterValidator(_repo_file)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]

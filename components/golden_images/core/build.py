@@ -2,37 +2,79 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
+from golden_images.core.base import CatalogModel
 from golden_images.core.fingerprint import image_fingerprint
-from golden_images.platforms.aws.pins import PinFile
-from golden_images.catalog.spec import Catalog, ImageSpec
+from golden_images.core.image import ImageCore
 from golden_images.core.steps import ResolvedSteps, resolve_steps
+
+S = TypeVar("S", bound=CatalogModel)
+
+
+class PinLookup(Protocol):
+    """Pinned parents of an environment (``platforms.aws.pins.PinFile``): the pin of an SSM parameter in a
+    region, or ``None``."""
+
+    def lookup(self, parameter: str, region: str) -> Any: ...
+
+
+class _NoPins:
+    def lookup(self, parameter: str, region: str) -> Any:
+        return None
+
+
+#: No pinned parents (the default): every SSM parent stays floating.
+NO_PINS: PinLookup = _NoPins()
+
+
+class CatalogView(Protocol):
+    """What :meth:`ImageBuild.from_catalog` reads of a catalog (``catalog.spec.Catalog``)."""
+
+    @property
+    def environment(self) -> str: ...
+
+    def tags_for(self, image: Any) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
 class ImageBuild:
     """One image of one environment, fully derived: canonical ``tags``, resolved ``steps`` and the content
-    ``fingerprint``. ``pins`` are the environment's pinned parents (empty by default)."""
+    ``fingerprint``. ``image`` is the catalog's ``ImageSpec`` (the core plus its platform sections; read a
+    section with :meth:`section`). ``pins`` are the environment's pinned parents (default: none)."""
 
-    image: ImageSpec
+    image: Any
     environment: str
     tags: dict[str, str]
     steps: ResolvedSteps
     fingerprint: str
     root: Path
-    pins: PinFile = field(default_factory=PinFile)
+    pins: PinLookup = NO_PINS
     bake_on_up: bool = False
     """Project-wide ``bakeOnUp``: bake every image now, whatever its platform section says."""
+
+    @property
+    def core(self) -> ImageCore:
+        """The platform-neutral part of the image."""
+        image: ImageCore = self.image
+        return image
+
+    def section(self, platform: str, model: type[S]) -> S:
+        """The image's ``platform`` section, typed; ``ValueError`` when the image has none."""
+        section = getattr(self.image, platform, None)
+        if not isinstance(section, model):
+            raise ValueError(f"image {self.image.name!r} has no {platform} section")
+        return section
 
     @classmethod
     def from_catalog(
         cls,
-        catalog: Catalog,
-        image: ImageSpec,
+        catalog: CatalogView,
+        image: Any,
         root: Path,
-        pins: PinFile | None = None,
+        pins: PinLookup | None = None,
         *,
         bake_on_up: bool = False,
     ) -> ImageBuild:
@@ -45,6 +87,6 @@ class ImageBuild:
             steps=steps,
             fingerprint=image_fingerprint(image, steps),
             root=root,
-            pins=pins or PinFile(),
+            pins=pins or NO_PINS,
             bake_on_up=bake_on_up,
         )

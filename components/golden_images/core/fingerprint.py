@@ -12,8 +12,8 @@ import hashlib
 import json
 from typing import Any
 
+from golden_images.core.image import ImageCore
 from golden_images.core.shellsteps import CONTRACT_VERSION
-from golden_images.catalog.spec import ImageSpec
 from golden_images.core.steps import ResolvedSteps
 
 #: Length of the fingerprint prefix embedded in resource names (hex chars; 40 bits is ample per image).
@@ -26,7 +26,7 @@ def digest(payload: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def image_fingerprint(image: ImageSpec, steps: ResolvedSteps) -> str:
+def image_fingerprint(image: ImageCore, steps: ResolvedSteps) -> str:
     """The platform-neutral content hash of ``image`` (hex sha256), including the step contract's version
     (how every platform runs a step), so a contract change rebuilds images baked under the old one."""
     return digest(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from golden_images.core import repofiles
-from golden_images.catalog.spec import FileStep, ImageSpec, PackagesStep, ScriptStep, ShellStep, Step
+from golden_images.core.image import FileStep, ImageCore, PackagesStep, ScriptStep, ShellStep, Step
 
 Phase = Literal["provision", "validate", "test"]
 
@@ -122,7 +122,7 @@ def _resolve(step: Step, index: int, phase: str, root: Path) -> ResolvedStep:
     return ResolvedStep(kind="packages", name=name, packages=step.packages)
 
 
-def resolve_steps(image: ImageSpec, root: Path) -> ResolvedSteps:
+def resolve_steps(image: ImageCore, root: Path) -> ResolvedSteps:
     """Resolve every step of ``image`` against the repository at ``root``."""
     return ResolvedSteps(
         provision=tuple(_resolve(s, i, "provision", root) for i, s in enumerate(image.provision)),

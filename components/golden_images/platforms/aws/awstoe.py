@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from golden_images.core import shellsteps
-from golden_images.catalog.spec import ImageSpec
+from golden_images.core.image import ImageCore
 from golden_images.core.steps import ResolvedStep, ResolvedSteps
 from golden_images.core.yamlout import dump
 
@@ -47,7 +47,7 @@ def _steps(prefix: str, steps: tuple[ResolvedStep, ...], family: str) -> list[di
     ]
 
 
-def render_component_document(image: ImageSpec, steps: ResolvedSteps) -> str:
+def render_component_document(image: ImageCore, steps: ResolvedSteps) -> str:
     """The AWSTOE YAML for ``image``: a ``build`` phase from ``provision``, ``validate`` and ``test`` phases
     from the matching steps (phases without steps are omitted)."""
     return _render(image.name, image.version, image.description, image.os.family, steps)

@@ -25,13 +25,14 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from golden_images.platforms.aws import policies
-from golden_images.platforms.aws.awstoe import render_component_document
-from golden_images.platforms.aws.spec import AwsSpec
 from golden_images.core.build import ImageBuild
 from golden_images.core.fingerprint import digest, platform_fingerprint
 from golden_images.core.naming import ami_name, builder_name, ssm_parameter_name
 from golden_images.core.tags import aws_tags
+from golden_images.core.tokens import AWS_GOLDEN_IMAGE
+from golden_images.platforms.aws import policies
+from golden_images.platforms.aws.awstoe import render_component_document
+from golden_images.platforms.aws.spec import AwsSpec
 
 _ROOT_DEVICE = {"ubuntu": "/dev/sda1", "debian": "/dev/xvda", "amazon-linux": "/dev/xvda"}
 
@@ -85,12 +86,10 @@ class AwsGoldenImage(pulumi.ComponentResource):
     ) -> None:
         build = args["build"]
         image = build.image
-        spec = image.aws
-        if spec is None:
-            raise ValueError(f"image {image.name!r} has no aws section")
+        spec = build.section("aws", AwsSpec)
         parent_ref = resolve_parent(build, spec)
         super().__init__(
-            "golden-images:index:AwsGoldenImage",
+            AWS_GOLDEN_IMAGE,
             name,
             {
                 "imageName": image.name,

@@ -4,19 +4,54 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
-from golden_images.core.base import (
-    AwsAccountId,
-    AwsOrgArn,
-    AwsOuArn,
-    AwsRegion,
-    CatalogModel,
-    KmsKey,
-    context_value,
-)
+from golden_images.core.base import CatalogModel, context_value
+
+
+# AWS scalar types: each refuses with a sentence naming the expected form.
+def _region(value: str) -> str:
+    if not rules.is_aws_region(value):
+        raise ValueError(f"{value!r} is not an AWS region code such as 'eu-west-1'")
+    return value
+
+
+def _kms_key(value: str) -> str:
+    if not rules.is_kms_key_reference(value):
+        raise ValueError(f"{value!r} is not a KMS key id, key ARN, alias or alias ARN")
+    if not rules.is_customer_kms_key(value):
+        raise ValueError(
+            f"{value!r} is an AWS-managed key; golden images need a customer-managed KMS key "
+            "(the only kind that can be shared with other accounts and restricted by key policy)"
+        )
+    return value
+
+
+def _account(value: str) -> str:
+    if not rules.is_aws_account_id(value):
+        raise ValueError(f"{value!r} is not a 12-digit AWS account id")
+    return value
+
+
+def _org(value: str) -> str:
+    if not rules.is_aws_org_arn(value):
+        raise ValueError(f"{value!r} is not an AWS Organizations organization ARN")
+    return value
+
+
+def _ou(value: str) -> str:
+    if not rules.is_aws_ou_arn(value):
+        raise ValueError(f"{value!r} is not an AWS Organizations organizational-unit ARN")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_region)]
+KmsKey = Annotated[str, AfterValidator(_kms_key)]
+AwsAccountId = Annotated[str, AfterValidator(_account)]
+AwsOrgArn = Annotated[str, AfterValidator(_org)]
+AwsOuArn = Annotated[str, AfterValidator(_ou)]
 
 _SSM_PARAM = r"^/[A-Za-z0-9_.\-/]{1,1010}$"
 _SUBNET = r"^subnet-[0-9a-f]{8,17}$"

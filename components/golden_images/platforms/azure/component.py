@@ -8,7 +8,8 @@ Resources (children named ``<name>-<role>``):
 * ``gallery`` (private, RBAC-only sharing) and ``image-definition`` (publisher/offer/sku, Linux, generalized,
   Hyper-V generation, architecture, security type);
 * ``gallery-role`` + ``gallery-role-assignment``: custom role with the reads of
-  :data:`~golden_images.platforms.azure.roles.GALLERY_ACTIONS` on this image's gallery; ``definition-role`` (+ assignment)
+  :data:`~golden_images.platforms.azure.roles.GALLERY_ACTIONS` on this
+  image's gallery; ``definition-role`` (+ assignment)
   with the version write on the definition AIB distributes to only; ``network-role`` (+ assignment on
   the VNet) with a subnet; ``source-role`` (+ assignment on the source gallery) for a gallery source;
 * ``template``: the AIB template named ``<image>-<env>-<fingerprint>`` — AIB cannot update a template, so any
@@ -29,12 +30,18 @@ from typing import Any, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, compute, managedidentity, resources, virtualmachineimages
 
-from golden_images.platforms.azure import aib, roles
-from golden_images.platforms.azure.spec import AzureSpec, is_gallery_version_int32, source_gallery, subnet_vnet
 from golden_images.core.build import ImageBuild
 from golden_images.core.fingerprint import digest, platform_fingerprint, short
 from golden_images.core.naming import builder_name
 from golden_images.core.tags import azure_tags
+from golden_images.core.tokens import AZURE_GOLDEN_IMAGE
+from golden_images.platforms.azure import aib, roles
+from golden_images.platforms.azure.spec import (
+    AzureSpec,
+    is_gallery_version_int32,
+    source_gallery,
+    subnet_vnet,
+)
 
 #: Image definition architecture per catalog ``os.architecture``.
 ARCHITECTURE = {"x86_64": "x64", "arm64": "Arm64"}
@@ -181,9 +188,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
     ) -> None:
         build = args["build"]
         image = build.image
-        spec = image.azure
-        if spec is None:
-            raise ValueError(f"image {image.name!r} has no azure section")
+        spec = build.section("azure", AzureSpec)
         if not is_gallery_version_int32(image.version):
             # Checked before anything is registered here; gallery versions refuse parts above 2^31-1.
             raise ValueError(
@@ -196,7 +201,7 @@ class AzureGoldenImage(pulumi.ComponentResource):
         # Enforced only on the path that publishes the version with a disk encryption set per region.
         encryption = "enforced" if spec.uses_cmk and wait else "platform-default"
         super().__init__(
-            "golden-images:index:AzureGoldenImage",
+            AZURE_GOLDEN_IMAGE,
             name,
             {
                 "imageName": image.name,

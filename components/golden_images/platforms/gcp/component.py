@@ -34,6 +34,7 @@ from pulumi_gcp import cloudbuild, cloudscheduler, compute, kms, projects, pubsu
 
 from golden_images.core.build import ImageBuild
 from golden_images.core.tags import gcp_labels
+from golden_images.core.tokens import GCP_GOLDEN_IMAGE
 from golden_images.platforms.gcp import iam
 from golden_images.platforms.gcp.cloudbuild import bucket_name, build_steps
 from golden_images.platforms.gcp.packer import RenderedBuild, render_build
@@ -82,9 +83,7 @@ class GcpGoldenImage(pulumi.ComponentResource):
     ) -> None:
         build = args["build"]
         image = build.image
-        spec = image.gcp
-        if spec is None:
-            raise ValueError(f"image {image.name!r} has no gcp section")
+        spec = build.section("gcp", GcpSpec)
         env = build.environment
         project = spec.project
         ids = {role: iam.account_id(role, image.name, env) for role in ("build", "vm", "scheduler")}
@@ -98,7 +97,7 @@ class GcpGoldenImage(pulumi.ComponentResource):
             vm_service_account=emails["vm"],
         )
         super().__init__(
-            "golden-images:index:GcpGoldenImage",
+            GCP_GOLDEN_IMAGE,
             name,
             {
                 "imageName": image.name,

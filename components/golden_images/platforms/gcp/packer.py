@@ -26,8 +26,8 @@ from typing import Any
 
 from golden_images.core import shellsteps
 from golden_images.core.fingerprint import platform_fingerprint, short
+from golden_images.core.image import ImageCore
 from golden_images.core.naming import gcp_image_name
-from golden_images.catalog.spec import ImageSpec
 from golden_images.core.steps import ResolvedStep, ResolvedSteps
 from golden_images.core.tags import gcp_labels
 from golden_images.platforms.gcp.spec import GcpSpec
@@ -184,7 +184,7 @@ def gcp_fingerprint(image_fp: str, spec: GcpSpec) -> str:
 
 
 def render_build(
-    image: ImageSpec,
+    image: ImageCore,
     steps: ResolvedSteps,
     *,
     environment: str,
@@ -199,8 +199,8 @@ def render_build(
     The image is named ``<family>-<version with dashes>-<short GCP fingerprint>``, labelled with the
     canonical tag map rendered as GCP labels, and encrypted with ``kms_key``.
     """
-    spec = image.gcp
-    if spec is None:
+    spec = getattr(image, "gcp", None)  # the catalog's ImageSpec carries the platform sections
+    if not isinstance(spec, GcpSpec):
         raise ValueError(f"image {image.name!r} has no gcp section")
     fingerprint = gcp_fingerprint(image_fingerprint, spec)
     family = spec.image_family(image.name)

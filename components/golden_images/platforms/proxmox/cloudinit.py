@@ -26,7 +26,7 @@ import base64
 import shlex
 
 from golden_images.core import shellsteps
-from golden_images.catalog.spec import ImageSpec
+from golden_images.core.image import ImageCore
 from golden_images.core.steps import ResolvedStep, ResolvedSteps
 from golden_images.core.yamlout import dump
 
@@ -78,7 +78,7 @@ def _step_command(phase: str, index: int, step: ResolvedStep, family: str) -> st
     return shellsteps.run_line(shlex.quote(f"{base}.sh"), shellsteps.quote_words([*words, *file.args]))
 
 
-def render_driver(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> str:
+def render_driver(image: ImageCore, steps: ResolvedSteps, fingerprint: str) -> str:
     """The bake driver script (bash) for ``image``."""
     family = image.os.family
     lines = [
@@ -114,7 +114,7 @@ def render_driver(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> s
     return "\n".join(lines)
 
 
-def render_user_data(image: ImageSpec, steps: ResolvedSteps, fingerprint: str) -> str:
+def render_user_data(image: ImageCore, steps: ResolvedSteps, fingerprint: str) -> str:
     """The ``#cloud-config`` user data of the builder VM (deterministic: same inputs, same text)."""
     files: list[dict[str, str]] = []
     for phase, phase_steps in (("provision", steps.provision), ("validate", steps.validate)):

@@ -30,8 +30,8 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_proxmoxve import download
 
 from golden_images.core.build import ImageBuild
-from golden_images.catalog.loader import CONFIG_NAMESPACE
 from golden_images.core.tags import proxmox_tags
+from golden_images.core.tokens import CONFIG_NAMESPACE, PROXMOX_GOLDEN_TEMPLATE
 from golden_images.platforms.proxmox import layout
 from golden_images.platforms.proxmox.cloudinit import render_user_data
 from golden_images.platforms.proxmox.dynamic import ProxmoxTemplateBake
@@ -83,14 +83,12 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
     ) -> None:
         build = args["build"]
         image = build.image
-        spec = image.proxmox
-        if spec is None:
-            raise ValueError(f"image {image.name!r} has no proxmox section")
+        spec = build.section("proxmox", ProxmoxSpec)
         self.parent_reference = parent_reference(spec)
         self.encryption_level = layout.encryption_level(spec)
         self.vm_ids = {node: layout.template_vm_id(spec, image.version, node) for node in spec.nodes}
         super().__init__(
-            "golden-images:index:ProxmoxGoldenTemplate",
+            PROXMOX_GOLDEN_TEMPLATE,
             name,
             {
                 "imageName": image.name,
