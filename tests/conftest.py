@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from golden_images.catalog.loader import CATALOG_KEY
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 from golden_images.preview.runner import ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parent.parent

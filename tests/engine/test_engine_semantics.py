@@ -13,7 +13,7 @@ from textwrap import dedent
 import pytest
 
 from golden_images.engine.harness import PolicyConfigError, PolicyHarness
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 from golden_images.preview.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[2]

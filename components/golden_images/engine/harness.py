@@ -43,7 +43,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from golden_images.preview.model import RegisteredResource, Violation
+from golden_images.engine.model import RegisteredResource, Violation
 
 __all__ = [
     "PolicyConfigError",
