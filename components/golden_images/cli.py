@@ -7,17 +7,23 @@ catalog, missing stack file, unreadable policy config).
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 import yaml
 from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
 
-from golden_images.common import projectconfig, safeyaml
-from golden_images.common.loader import (
+from golden_images.catalog import projectconfig
+from golden_images.catalog.loader import (
     CATALOG_KEY,
     CONFIG_NAMESPACE,
     CatalogError,
@@ -25,12 +31,32 @@ from golden_images.common.loader import (
     load_catalog_file,
     read_stack_file,
 )
-from golden_images.common.spec import Catalog
+from golden_images.catalog.spec import Catalog, FileStep, PackagesStep, ScriptStep, ShellStep
+from golden_images.core import safeyaml
+from golden_images.engine.model import Violation
 from golden_images.policypack import installed_policy_pack, package_version
-from golden_images.preview.model import Violation
 from golden_images.program import PlatformConfig, platform_config
 from golden_images.registry.commands import register as register_registry
 from golden_images.tools.commands import register as register_tools
+from golden_images.tools.report import pack
+
+
+def _hide_flag_types() -> None:
+    """Typer's rich help prints a type after every option, ``<bool>`` even after an on/off flag that takes no
+    value (``--json <bool>`` reads as if it wanted one). Flags show no type; every other option keeps its."""
+    option = typer.core.TyperOption
+    shown = option.display_type_rich
+    if getattr(shown, "_flags_hidden", False):
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich._flags_hidden = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
 
 app = typer.Typer(
     name="golden-images",
@@ -71,7 +97,7 @@ def find_root(start: Path) -> Path:
 
 def _project_file(root: Path) -> dict[str, Any]:
     """The parsed ``Pulumi.yaml`` of ``root`` (empty when unreadable: the program run reports that). Read with
-    the same hostile-input rules as stack files (:mod:`golden_images.common.safeyaml`); a file that breaks
+    the same hostile-input rules as stack files (:mod:`golden_images.core.safeyaml`); a file that breaks
     them raises :class:`CatalogError`."""
     path = root / "Pulumi.yaml"
     try:
@@ -128,17 +154,207 @@ def _platform_config(catalog: Catalog, stack_config: dict[str, Any]) -> Platform
     return platform_config(catalog, value=value, is_secret=is_secret, environ=os.environ, dry_run=True)
 
 
-def _bad_input(as_json: bool, stack: str, errors: list[dict[str, str]]) -> None:
+# -- bad input, explained -------------------------------------------------------------------------------------
+#
+# The loader names the file, the dotted field and what is allowed; here, where the stack file's text is at
+# hand, each problem also gets the file's line, the image by name and — for the slips people make most (a
+# misspelt key, an unquoted number) — the fix.
+
+_CATALOG_PREFIX = f"config.{CATALOG_KEY}"
+_IMAGE_INDEX = re.compile(rf"^{re.escape(_CATALOG_PREFIX)}\.images\[(\d+)\]")
+_FROM_DEFAULTS = re.compile(r"\(the (?:value|key) comes from (defaults\.[^)\s]+)\)")
+_REPEATED = re.compile(r"appears more than once \(images\[\d+\] and images\[(\d+)\]\)")
+_LAST_STEP = re.compile(r"(\[\d+\]|\.[^.\[\]]+)$")
+_STEP_KEYS = sorted(
+    {
+        (f.alias or n)
+        for m in (ShellStep, ScriptStep, FileStep, PackagesStep)
+        for n, f in m.model_fields.items()
+    }
+)
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """Dotted path (as the loader writes them: ``config.golden-images:catalog.images[0].version``) → 1-based
+    line of that key or sequence item in ``text``. Only called on a document the bounded reader
+    (:mod:`golden_images.core.safeyaml`) accepted, so no alias, depth or size surprises; ``{}`` if it does not
+    parse."""
+    lines: dict[str, int] = {}
+    # Each open collection: [is_mapping, path of the collection, next key or index, expecting a key].
+    stack: list[list[Any]] = []
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                if stack and stack[-1][0]:
+                    stack[-1][3] = True
+                elif stack:
+                    stack[-1][2] += 1
+                continue
+            if not isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                continue
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            here = ""
+            if stack:
+                top = stack[-1]
+                if top[0] and top[3]:  # a key: remember where it is written
+                    top[2] = str(getattr(event, "value", ""))
+                    top[3] = False
+                    lines.setdefault(_join(top[1], top[2]), line)
+                    continue
+                here = _join(top[1], top[2])
+                if not top[0]:
+                    lines.setdefault(here, line)
+            if isinstance(event, yaml.MappingStartEvent):
+                stack.append([True, here, "", True])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                stack.append([False, here, 0, False])
+            elif stack:  # a scalar value ends the entry
+                if stack[-1][0]:
+                    stack[-1][3] = True
+                else:
+                    stack[-1][2] += 1
+    except yaml.YAMLError:
+        return {}
+    return lines
+
+
+def _value_at(document: Any, path: str) -> tuple[bool, Any]:
+    """``(found, value)`` of ``path`` (dotted, from the document root) in ``document``."""
+    node = document
+    for key, index in re.findall(r"(?:^|\.)([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            if not isinstance(node, list) or int(index) >= len(node):
+                return False, None
+            node = node[int(index)]
+        else:
+            if not isinstance(node, Mapping) or key not in node:
+                return False, None
+            node = node[key]
+    return True, node
+
+
+def _suggest(word: str, choices: Iterable[str], form: str = "; did you mean {!r}?") -> str:
+    """``form`` filled with the choice closest to ``word``, or ``""`` when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return form.format(close[0]) if close else ""
+
+
+def _better_message(issue: Issue, document: Any) -> str:
+    """The loader's message, with the fix for the common slips (the raw value and keys are in ``document``,
+    the stack file as parsed)."""
+    message = issue.message
+    found, value = _value_at(document, issue.path)
+    if message.startswith("Input should be a valid string") and found and not isinstance(value, str):
+        shown = "true/false" if isinstance(value, bool) else repr(value)
+        kind = "a boolean" if isinstance(value, bool) else "a number"
+        key = issue.path.rsplit(".", 1)[-1]
+        return (
+            f"expected a string, but YAML read the unquoted {shown} as {kind}: quote it "
+            f'({key}: "{value if not isinstance(value, bool) else str(value).lower()}")'
+        )
+    if message.startswith("a step needs exactly one of the keys") and found and isinstance(value, Mapping):
+        unknown = [k for k in value if k not in _STEP_KEYS]
+        hints = [
+            f"unknown key {k!r}{_suggest(str(k), ('shell', 'script', 'file', 'packages'))}" for k in unknown
+        ]
+        if hints:
+            return "; ".join(hints) + f" ({message})"
+    if message.startswith("unknown key ") and "did you mean" not in message:
+        key = issue.path.rsplit(".", 1)[-1]
+        allowed = message.partition("allowed keys here: ")[2].split(", ")
+        hint = _suggest(key, [a for a in allowed if a], " (did you mean {!r}?)")
+        if hint:
+            head, _, rest = message.partition(";")
+            return f"{head}{hint}{(';' + rest) if rest else ''}"
+    if issue.path == _CATALOG_PREFIX and message.startswith("the catalog is missing"):
+        config = document.get("config") if isinstance(document, Mapping) else None
+        keys = [k for k in config if isinstance(k, str)] if isinstance(config, Mapping) else []
+        near = difflib.get_close_matches(CATALOG_KEY, keys, n=1, cutoff=0.75)
+        if near:
+            return f"config has no {CATALOG_KEY!r} but has {near[0]!r}; did you mean {CATALOG_KEY!r}?"
+    return message
+
+
+def explain(issues: Sequence[Issue], stack_file: Path, root: Path) -> list[dict[str, Any]]:
+    """``issues`` as the ``errors[]`` of ``--json``: ``file``, ``path``, ``message`` (with the fix where one
+    is known), plus ``line`` (1-based, ``None`` when not in the stack file) and ``image`` (the catalog image
+    the problem is in, by name, ``None`` outside one)."""
+    names = {str(stack_file), _relative(stack_file, root)}
+    text = ""
+    document: Any = None
+    if any(i.file in names for i in issues):
+        try:
+            text = safeyaml.decode(stack_file.read_bytes())
+            document = safeyaml.load(text)
+        except (OSError, safeyaml.YamlError, yaml.YAMLError):
+            text = ""
+    lines = yaml_lines(text) if document is not None else {}
+    found, images = _value_at(document, _CATALOG_PREFIX + ".images")
+    errors: list[dict[str, Any]] = []
+    for issue in issues:
+        mine = issue.file in names and document is not None
+        image: str | None = None
+        match = _IMAGE_INDEX.match(issue.path)
+        if mine and match and found and isinstance(images, list) and int(match.group(1)) < len(images):
+            entry = images[int(match.group(1))]
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            image = name if isinstance(name, str) and name else None
+        line: int | None = None
+        if mine:
+            origin = _FROM_DEFAULTS.search(issue.message)
+            target = f"{_CATALOG_PREFIX}.{origin.group(1)}" if origin else issue.path
+            misspelt = re.search(r"but has '([^']+)'", message := _better_message(issue, document))
+            if issue.path == _CATALOG_PREFIX and misspelt:
+                target = f"config.{misspelt.group(1)}"  # where the misspelt key is written
+            repeated = _REPEATED.search(issue.message)
+            if repeated:
+                target = f"{_CATALOG_PREFIX}.images[{repeated.group(1)}].name"  # where the name repeats
+            while target and target not in lines:  # the nearest enclosing field that is written down
+                parent = _LAST_STEP.sub("", target)
+                target = parent if parent != target else ""
+            line = lines.get(target) if target else None
+        else:
+            message = issue.message
+        errors.append(
+            {"file": issue.file, "path": issue.path, "message": message, "line": line, "image": image}
+        )
+    return errors
+
+
+def _shown_path(error: Mapping[str, Any]) -> str:
+    """The dotted path for people: the catalog prefix dropped, the image named (``images[base-ubuntu]``)."""
+    path = str(error["path"])
+    if error.get("image"):
+        path = _IMAGE_INDEX.sub(f"images[{error['image']}]", path)
+    return path.removeprefix(_CATALOG_PREFIX + ".") if path != _CATALOG_PREFIX else path
+
+
+def _bad_input(as_json: bool, stack: str, errors: list[dict[str, Any]]) -> None:
     if as_json:
         print(json.dumps({"stack": stack, "errors": errors, "resources": [], "violations": []}, indent=2))
-    else:
-        _err.print(f"[red]invalid input for stack {stack} ({len(errors)} problem(s)):[/]")
-        for e in errors:
-            _err.print(
-                f"  - {e['file']}: {e['path']}: {e['message']}"
-                if e["path"]
-                else f"  - {e['file']}: {e['message']}"
-            )
+        raise typer.Exit(2)
+    err = Console(stderr=True, highlight=False)
+    count = f"{len(errors)} problem{'s' * (len(errors) != 1)}"
+    err.print(Text(f"invalid input for stack {stack} ({count}):", style="bold red"))
+    for e in errors:
+        where = f"{e['file']}:{e['line']}" if e.get("line") else str(e["file"])
+        tokens = [(f"{where}:", "bold")]
+        if e.get("path"):
+            tokens.append((_shown_path(e), "cyan"))
+        err.print(Padding(pack(tokens, err.width - 2), (0, 0, 0, 2), expand=False))
+        err.print(Padding(Text(str(e["message"])), (0, 0, 0, 4), expand=False))
+    err.print(
+        Text(
+            f"{stack}: exit 2: invalid input, nothing was previewed; fix the {count} above.", style="bold red"
+        )
+    )
     raise typer.Exit(2)
 
 
@@ -170,7 +386,7 @@ def preview(
 ) -> None:
     """Run the program for STACK under Pulumi mocks, evaluate the policy pack through the engine's analyzer
     protocol, and print the resources, version records and violations."""
-    from golden_images.preview.present import render, to_json
+    from golden_images.preview.present import outcome, print_summary, render, to_json
     from golden_images.preview.runner import run_program
 
     project_root = (root or find_root(Path.cwd())).resolve()
@@ -206,17 +422,30 @@ def preview(
         if issues:
             raise CatalogError(issues)
     except CatalogError as exc:
-        _bad_input(
-            as_json, stack, [{"file": i.file, "path": i.path, "message": i.message} for i in exc.issues]
-        )
+        _bad_input(as_json, stack, explain(exc.issues, file, project_root))
 
-    run = run_program(project_root, stack, stack_file=file, project=project_name, engine_unknowns=True)
-    if run.error is not None:  # the program refused its config after our pre-check (should not happen)
-        _bad_input(as_json, stack, [{"file": str(file), "path": "", "message": str(run.error)}])
+    try:
+        run = run_program(project_root, stack, stack_file=file, project=project_name, engine_unknowns=True)
+    except CatalogError as exc:
+        # Another project's program loading a catalog itself (not through pulumi.RunError): bad input, exit 2
+        # with the problems, not a traceback and the exit code of a mandatory violation.
+        _bad_input(as_json, stack, explain(exc.issues, file, project_root))
+    if run.error is not None:  # the program refused its config (another project's program, plain data)
+        error = run.error
+        _bad_input(
+            as_json,
+            stack,
+            [{"file": str(file), "path": "", "message": str(error), "line": None, "image": None}],
+        )
     violations: list[Violation] = []
     pack_dir: Path | None = None
     if not no_policy:
-        from golden_images.preview.harness import PolicyHarness, PolicyHarnessError, load_policy_config
+        from golden_images.engine.harness import (
+            PolicyConfigError,
+            PolicyHarness,
+            PolicyHarnessError,
+            load_policy_config,
+        )
 
         pack_dir = (policy_pack or default_policy_pack(project_root)).resolve()
         config_file = policy_config or default_policy_config(pack_dir, stack)
@@ -238,23 +467,48 @@ def preview(
                 config_secret_keys=run.secret_keys,
                 tags=tags,
             ) as harness:
+                # The engine refuses a config naming a policy the pack does not have; a misspelt name must
+                # not silently leave the policy at its default level.
+                known = {p.name for p in harness.policies()}
+                unknown = sorted(name for name in config or {} if name != "all" and name not in known)
+                if unknown:
+                    named = ", ".join(f"{n!r}{_suggest(n, known, ' (did you mean {!r}?)')}" for n in unknown)
+                    raise PolicyConfigError(
+                        f"the policy pack config names {len(unknown)} polic"
+                        f"{'y' if len(unknown) == 1 else 'ies'} the pack {harness.pack_name or pack_dir} does "
+                        f"not have: {named}"
+                    )
                 violations = harness.analyze(run.engine_resources)
         except PolicyHarnessError as exc:
             _bad_input(
-                as_json, stack, [{"file": str(config_file or pack_dir), "path": "", "message": str(exc)}]
+                as_json,
+                stack,
+                [
+                    {
+                        "file": str(config_file or pack_dir),
+                        "path": "",
+                        "message": str(exc),
+                        "line": None,
+                        "image": None,
+                    }
+                ],
             )
 
     pack_label = str(pack_dir) if pack_dir is not None else None
+    result = outcome(run.resources, violations, pack_label)
     if as_json:
         document = to_json(stack, run.resources, violations, run.outputs, pack_label)
         document["notes"] = notes
         print(json.dumps(document, indent=2, default=str))
     else:
-        render(Console(), stack, run.resources, violations, run.outputs, pack_label)
-        for note in notes:
-            _err.print(f"[yellow]note:[/] {note}", highlight=False)
-    if any(v.level == "mandatory" for v in violations):
-        raise typer.Exit(1)
+        console = Console(highlight=False)
+        # People read the pack relative to the project (the same text wherever the checkout is).
+        shown = _relative(pack_dir, project_root) if pack_dir is not None else None
+        render(console, stack, run.resources, violations, run.outputs, shown)
+        for note in notes:  # on stdout: in a CI log they stay before the closing line
+            console.print(Text.assemble(("note: ", "yellow"), note))
+        print_summary(console, stack, result)
+    raise typer.Exit(result.exit_code)
 
 
 # Day-2 AWS commands (pin, audit, cleanup) are defined beside their code in golden_images.tools.

@@ -1,24 +1,50 @@
-"""Turn a mocked run (and its violations) into the ``--json`` document and the rich tree people read."""
+"""Turn a mocked run (and its violations) into the ``--json`` document and the rich tree people read.
+
+The text output is laid out for terminals of 80 columns and up: every resource is one tree node whose fields
+(``key=value``) are packed whole onto lines that fit, a value too long for a line is broken after a path
+separator (``/``, ``-``, ``,`` …) rather than mid-word, nothing is cut off, and policy messages wrap under their
+resource. Symbols are explained by a legend; a closing summary says what was found and why the exit code is
+what it is.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
 from rich.tree import Tree
 
-from golden_images.preview.harness import is_preview_notice
-from golden_images.preview.model import RegisteredResource, Violation
+from golden_images.engine.harness import is_preview_notice
+from golden_images.engine.model import RegisteredResource, Violation
+from golden_images.tools.report import pack
 
 SECRET_MASK = "[secret]"
 UNKNOWN_MASK = "[computed]"
 
 # Inputs worth a glance in the tree, per type token suffix (full inputs are in --json).
 _KEY_INPUTS = ("name", "version", "region", "parentImage", "imageName", "platform", "policyArn", "status")
+
+#: Marks after a resource name, by kind of finding: (symbol, style).
+MARKS: dict[str, tuple[str, str]] = {
+    "mandatory": ("✗", "bold red"),
+    "advisory": ("!", "yellow"),
+    "deferred": ("?", "magenta"),
+}
+_LEGEND = {
+    "mandatory": "mandatory violation (fails the preview)",
+    "advisory": "advisory violation (reported, does not fail)",
+    "deferred": "check deferred: a value is unknown until `pulumi up`",
+}
+_LEVEL_RANK = {"mandatory": 0, "remediate": 1, "advisory": 2}
+#: Width of one tree level's guide (``├── `` / ``│   ``), as rich draws it.
+_GUIDE = 4
 
 
 def _mask(value: Any) -> Any:
@@ -57,6 +83,60 @@ def ordered(resources: Sequence[RegisteredResource]) -> list[RegisteredResource]
     return out
 
 
+def violation_key(violation: Violation) -> tuple[str, str, str, str]:
+    """The order of ``violations[]`` in ``--json``: by resource URN, policy, level and message (the pack
+    analyzes resources concurrently, so the arrival order differs from run to run)."""
+    return (violation.urn, violation.policy, violation.level, violation.message)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a preview found, for the closing summary and ``--json``'s ``summary``: counts and the exit
+    code with its reason."""
+
+    resources: int
+    mandatory: int
+    advisory: int
+    deferred: int
+    evaluated: bool
+    exit_code: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """``summary`` of ``--json``."""
+        return {
+            "resources": self.resources,
+            "mandatory": self.mandatory,
+            "advisory": self.advisory,
+            "deferred": self.deferred,
+            "policyPackEvaluated": self.evaluated,
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+        }
+
+
+def outcome(
+    resources: Sequence[RegisteredResource], violations: Iterable[Violation], policy_pack: str | None
+) -> Outcome:
+    """Counts of ``violations`` (deferred checks apart) and the preview's exit code: 1 with any mandatory
+    violation, else 0."""
+    items = list(violations)
+    deferred = sum(1 for v in items if is_preview_notice(v))
+    mandatory = sum(1 for v in items if v.level == "mandatory")
+    advisory = len(items) - deferred - mandatory
+    if policy_pack is None:
+        code, reason = 0, "policy pack not evaluated (--no-policy)"
+    elif mandatory:
+        code, reason = 1, f"{_plural(mandatory, 'mandatory violation')} (advisory ones never fail)"
+    else:
+        code, reason = 0, "no mandatory violation (advisory ones and deferred checks never fail)"
+    return Outcome(len(resources), mandatory, advisory, deferred, policy_pack is not None, code, reason)
+
+
 def to_json(
     stack: str,
     resources: Sequence[RegisteredResource],
@@ -64,8 +144,11 @@ def to_json(
     outputs: Mapping[str, Any] | None = None,
     policy_pack: str | None = None,
 ) -> dict[str, Any]:
-    """The preview contract (docs/architecture.md): ``{stack, resources[], violations[]}`` plus ``outputs`` and
-    ``policyPack`` (the pack evaluated, or ``None`` when skipped)."""
+    """The preview contract (docs/architecture.md): ``{stack, resources[], violations[]}`` plus ``outputs``,
+    ``policyPack`` (the pack evaluated, or ``None`` when skipped) and ``summary`` (:class:`Outcome`).
+    ``violations[]`` is sorted by :func:`violation_key`; each has ``deferred``, true for a rule the pack could
+    not evaluate because a value is unknown until ``pulumi up`` (an advisory note, not a finding)."""
+    items = sorted(violations, key=violation_key)
     return {
         "stack": stack,
         "resources": [
@@ -78,16 +161,37 @@ def to_json(
             }
             for r in ordered(resources)
         ],
-        "violations": [v.to_json() for v in violations],
+        "violations": [{**v.to_json(), "deferred": is_preview_notice(v)} for v in items],
         "outputs": _mask(dict(outputs or {})),
         "policyPack": policy_pack,
+        "summary": outcome(resources, items, policy_pack).to_json(),
     }
 
 
-def _summary(resource: RegisteredResource) -> str:
+# -- layout ----------------------------------------------------------------------------------------------------
+
+
+def _indented(renderable: Text, pad: tuple[int, int, int, int]) -> Padding:
+    """``renderable`` indented by ``pad``'s left value, wrapped within the rest of the line (no trailing
+    spaces to the console width)."""
+    return Padding(renderable, pad, expand=False)
+
+
+def _fields(resource: RegisteredResource) -> list[str]:
     inputs = public_inputs(resource)
-    parts = [f"{k}={inputs[k]}" for k in _KEY_INPUTS if isinstance(inputs.get(k), str | int)]
-    return ", ".join(parts)[:140]
+    return [f"{k}={inputs[k]}" for k in _KEY_INPUTS if isinstance(inputs.get(k), str | int)]
+
+
+def _kind(violation: Violation) -> str:
+    if is_preview_notice(violation):
+        return "deferred"
+    return "mandatory" if violation.level == "mandatory" else "advisory"
+
+
+def _title(resource: RegisteredResource | None, urn: str, width: int) -> Text:
+    if resource is None:
+        return pack([(urn or "the stack", "bold")], width)
+    return pack([(resource.name, "bold"), (resource.type, "cyan")], width)
 
 
 def render(
@@ -98,36 +202,55 @@ def render(
     outputs: Mapping[str, Any],
     policy_pack: str | None,
 ) -> None:
-    """Print the resource tree, the version records and the violations grouped by resource."""
+    """Print the resource tree, the version records, the violations grouped by resource (in tree order,
+    mandatory first), the checks deferred until apply, and a legend of the marks used. The closing summary
+    is :func:`print_summary` (the CLI prints its notes before it)."""
+    width = console.width
     by_urn = {r.urn: r for r in resources}
-    root = Tree(f"[bold]stack {stack}[/] — {len(resources)} resources")
-    nodes: dict[str, Tree] = {}
-    flagged = {v.urn for v in violations}
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for v in violations:
+        kinds[v.urn].add(_kind(v))
+    used: set[str] = set()
+    tree = Tree(Text.assemble((f"stack {stack}", "bold"), f" — {_plural(len(resources), 'resource')}"))
+    nodes: dict[str, tuple[Tree, int]] = {}
     for r in ordered(resources):
-        parent_node = nodes.get(r.parent, root)
-        mark = " [red]✗[/]" if r.urn in flagged else ""
-        summary = _summary(r)
-        label = f"[cyan]{r.type}[/] [bold]{r.name}[/]{mark}" + (f" [dim]{summary}[/]" if summary else "")
-        nodes[r.urn] = parent_node.add(label)
-    console.print(root)
+        parent_node, depth = nodes.get(r.parent, (tree, 0))
+        # One mark per resource, right after its name: the worst kind (a mandatory violation hides an
+        # advisory one).
+        name = Text(r.name, style="bold")
+        kind = next((k for k in MARKS if k in kinds.get(r.urn, ())), None)
+        if kind is not None:
+            name.append(" ").append(*MARKS[kind])
+            used.add(kind)
+        tokens: list[tuple[str, str] | Text] = [name, (r.type, "cyan")]
+        tokens.extend((field, "dim") for field in _fields(r))
+        nodes[r.urn] = (parent_node.add(pack(tokens, width - _GUIDE * (depth + 1) - 1)), depth + 1)
+    console.print(tree)
 
-    images = outputs.get("images") if isinstance(outputs.get("images"), Mapping) else {}
+    found = outputs.get("images")
+    images: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    if not any(isinstance(record, Mapping) for record in images.values()):
+        images = {}  # unknown until the builds ran: nothing to show (--json says "[computed]")
     if images:
-        records = Tree("[bold]version records[/]")
-        for name, record in images.items():
+        records = Tree(Text("version records", style="bold"))
+        for image_name, record in images.items():
             if not isinstance(record, Mapping):
                 continue
-            node = records.add(
-                f"[bold]{name}[/] {record.get('version')} [dim]fingerprint {str(record.get('fingerprint', ''))[:12]}[/]"
-            )
+            head = [
+                (str(image_name), "bold"),
+                (str(record.get("version")), ""),
+                (f"fingerprint={record.get('fingerprint', '')}", "dim"),
+            ]
+            node = records.add(pack(head, width - _GUIDE - 1))
             encryption = record.get("encryption") or {}
             for platform, artifacts in (record.get("artifacts") or {}).items():
                 shown = (
-                    ", ".join(f"{k}={v}" for k, v in artifacts.items())
+                    [f"{k}={v}" for k, v in artifacts.items()]
                     if isinstance(artifacts, Mapping)
-                    else str(artifacts)
+                    else [str(artifacts)]
                 )
-                node.add(f"{platform} [green]{encryption.get(platform, '?')}[/]: {shown}")
+                tokens = [(f"{platform}:", "bold"), (str(encryption.get(platform, "?")), "green")]
+                node.add(pack(tokens + [(s, "") for s in shown], width - 2 * _GUIDE - 1))
         console.print(records)
 
     if policy_pack is None:
@@ -135,24 +258,56 @@ def render(
         return
     # The SDK reports rules it could not evaluate (a value unknown until apply) as advisory diagnostics, as
     # the engine shows them; they are listed apart so they are not mistaken for findings.
-    notices = [v for v in violations if is_preview_notice(v)]
     findings = [v for v in violations if not is_preview_notice(v)]
+    notices = sorted(
+        (v for v in violations if is_preview_notice(v)),
+        key=lambda v: (v.policy, by_urn[v.urn].name if v.urn in by_urn else v.urn),
+    )
+    if findings:
+        position = {r.urn: i for i, r in enumerate(ordered(resources))}
+        grouped: dict[str, list[Violation]] = defaultdict(list)
+        for v in findings:
+            grouped[v.urn].append(v)
+        console.print(Text(f"policy violations ({len(findings)})", style="bold"))
+        for urn in sorted(grouped, key=lambda u: (position.get(u, -1), u)):
+            console.print(_indented(_title(by_urn.get(urn), urn, width - 2), (0, 0, 0, 2)))
+            for v in sorted(grouped[urn], key=lambda v: (_LEVEL_RANK.get(v.level, 3), v.policy, v.message)):
+                kind = _kind(v)
+                symbol, style = MARKS[kind]
+                used.add(kind)
+                heading = pack([(symbol, style), (v.level, style), (v.policy, "bold")], width - 4, gap=1)
+                console.print(_indented(heading, (0, 0, 0, 4)))
+                console.print(_indented(Text(v.message), (0, 0, 0, 6)))
     if notices:
-        console.print(f"[dim]{len(notices)} rule evaluation(s) deferred until the values are known:[/]")
+        used.add("deferred")
+        symbol, style = MARKS["deferred"]
+        console.print(
+            Text(
+                f"{len(notices)} rule evaluation(s) deferred until the values are known "
+                "(`pulumi up` checks them; not findings):",
+                style=style,
+            )
+        )
         for v in notices:
             resource = by_urn.get(v.urn)
-            console.print(f"[dim]  {v.policy} on {resource.name if resource else v.urn or 'the stack'}[/]")
+            where = resource.name if resource else v.urn or "the stack"
+            console.print(_indented(Text.assemble((symbol, style), f" {v.policy} on {where}"), (0, 0, 0, 2)))
+            _, _, why = v.message.partition(" during preview: ")
+            if why:
+                console.print(_indented(Text(why, style="dim"), (0, 0, 0, 4)))
     if not findings:
-        console.print(f"[green]policy pack {policy_pack}: no violations[/]")
-        return
-    grouped: dict[str, list[Violation]] = defaultdict(list)
-    for v in findings:
-        grouped[v.urn].append(v)
-    console.print(f"[bold]policy violations ({len(findings)})[/]")
-    for urn, items in grouped.items():
-        resource = by_urn.get(urn)
-        title = f"{resource.type} {resource.name}" if resource else (urn or "stack")
-        console.print(f"  [bold]{title}[/]")
-        for v in items:
-            color = {"mandatory": "red", "advisory": "yellow"}.get(v.level, "magenta")
-            console.print(f"    [{color}]{v.level}[/] {v.policy}: {v.message}")
+        console.print(Text(f"policy pack {policy_pack}: no violations", style="green"))
+    if used:
+        tokens = [("legend:", "dim")]
+        tokens += [(f"{MARKS[k][0]} {_LEGEND[k]}", MARKS[k][1]) for k in MARKS if k in used]
+        console.print(pack(tokens, width, hang=8))
+
+
+def print_summary(console: Console, stack: str, result: Outcome) -> None:
+    """The closing line: resources, violations by level, deferred checks, the exit code and why."""
+    parts = [f"{stack}: {_plural(result.resources, 'resource')}"]
+    if result.evaluated:
+        parts.append(f"{result.mandatory} mandatory and {result.advisory} advisory violation(s)")
+        parts.append(_plural(result.deferred, "deferred check"))
+    parts.append(f"exit {result.exit_code}: {result.reason}")
+    console.print(Text("; ".join(parts) + ".", style="bold red" if result.exit_code else "bold green"))

@@ -10,9 +10,13 @@ Human output goes to stdout as rich tables, progress bars to stderr (only on a t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,12 +26,15 @@ from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped,unu
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from golden_images.common.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_aws_region
+from golden_images.core.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_aws_region
 from golden_images.tools import report as render
-from golden_images.tools.audit import AllowList, AuditConfig, Severity, run_audit
+from golden_images.tools.audit import AllowList, AuditConfig, AuditReport, Severity, run_audit
 from golden_images.tools.aws import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from golden_images.tools.cleanup import CleanupPolicy, CleanupReport, run_cleanup
 from golden_images.tools.pin import PinResult, StackError, pin_stack
+
+#: Stacks that follow the newest parents (stacks/README.md): ``pin`` leaves them out unless named.
+FOLLOWS_NEWEST = frozenset({"dev"})
 
 #: Tests replace this to inject botocore event hooks into every client the commands create.
 factory_hooks: list[Any] = []
@@ -110,6 +117,104 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[str, int, int], N
         yield update
 
 
+class _RegionStatus:
+    """Progress of a command over regions, on stderr: a line per region as it starts and ends when stderr is
+    not a terminal (CI logs), a rich status line naming the regions still being read when it is."""
+
+    def __init__(self, label: str, regions: Sequence[str]) -> None:
+        self.label = label
+        self.pending = list(regions)
+        self.started = time.monotonic()
+        self._lock = threading.Lock()
+        self._status: Any = None
+
+    def __enter__(self) -> _RegionStatus:
+        if _err.is_terminal:
+            self._status = _err.status(self._text())
+            self._status.__enter__()
+        else:
+            _err.print(f"{self.label}: reading {', '.join(self.pending)}", highlight=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def _text(self) -> str:
+        return f"{self.label}: reading {', '.join(self.pending)} ({time.monotonic() - self.started:.0f}s)"
+
+    def done(self, region: str, outcome: str) -> None:
+        """``region`` finished with ``outcome`` (a few words: image count or the failure)."""
+        with self._lock:
+            if region in self.pending:
+                self.pending.remove(region)
+            took = time.monotonic() - self.started
+            if self._status is not None:
+                _err.print(f"{self.label} {region}: {outcome} ({took:.1f}s)", highlight=False)
+                if self.pending:
+                    self._status.update(self._text())
+            else:
+                _err.print(f"{self.label} {region}: {outcome} ({took:.1f}s)", highlight=False)
+
+
+def _audit_regions(
+    factory: ClientFactory, regions: Sequence[str], config: AuditConfig, *, concurrency: int, workers: int
+) -> AuditReport:
+    """:func:`run_audit` region by region (``concurrency`` at once) so that each region's end — or failure,
+    after botocore's retries — is shown as it happens; the reports are merged in the driver's order."""
+    now = dt.datetime.now(dt.UTC)
+    reports: dict[str, AuditReport] = {}
+    with _RegionStatus("audit", regions) as status:
+
+        def one(region: str) -> AuditReport:
+            report = run_audit(factory, [region], config, now=now, concurrency=1, workers=workers)
+            error = report.failed_regions.get(region)
+            status.done(
+                region,
+                f"FAILED: {error}"
+                if error is not None
+                else f"{len(report.images)} images, {len(report.findings)} findings",
+            )
+            return report
+
+        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(regions)))) as pool:
+            for region, report in zip(regions, pool.map(one, regions), strict=True):
+                reports[region] = report
+    findings = [f for r in reports.values() for f in r.findings]
+    findings.sort(key=lambda f: (f.region, f.image_id, -f.severity, f.check.value))
+    images = sorted(
+        (i for r in reports.values() for i in r.images),
+        key=lambda i: (i.region, i.group, i.created, i.image_id),
+    )
+    failed = {region: e for r in reports.values() for region, e in r.failed_regions.items()}
+    return AuditReport(
+        generated_at=now,
+        regions=tuple(regions),
+        config=config,
+        images=tuple(images),
+        findings=tuple(findings),
+        failed_regions=dict(sorted(failed.items())),
+    )
+
+
+def _region_lines(label: str) -> Callable[[str, int, int], None]:
+    """A ``progress(region, done, total)`` callback printing one line when a region's images are listed
+    and one when its permissions are read (for stderr that is not a terminal)."""
+    seen: set[tuple[str, bool]] = set()
+    lock = threading.Lock()
+
+    def update(region: str, done: int, total: int) -> None:
+        finished = done >= total
+        with lock:
+            if (region, finished) in seen:
+                return
+            seen.add((region, finished))
+        what = f"{total} images read" if finished else f"{total} images, reading launch permissions"
+        _err.print(f"{label} {region}: {what}", highlight=False)
+
+    return update
+
+
 def _allow_list(accounts: Sequence[str], orgs: Sequence[str], file: Path | None) -> AllowList:
     account_set = set(accounts)
     org_set: set[str] = set()
@@ -188,22 +293,21 @@ def audit(
     threshold: Severity | None
     try:
         threshold = None if fail_on.strip().lower() == "none" else Severity.parse(fail_on)
-    except ValueError as exc:
-        raise _fail_input(str(exc)) from None
+    except ValueError:
+        valid = ", ".join([*(s.label for s in sorted(Severity, reverse=True)), "none"])
+        raise _fail_input(f"--fail-on: unknown severity {fail_on!r}; use one of {valid}") from None
     allow = _allow_list(allowed_account or [], allowed_org or [], allow_list)
     factory = _factory(profile, max_attempts, pool=workers + 4)
     regions = _regions(region, factory)
     config = AuditConfig(max_age_days=max_age_days, keep=keep, allow=allow)
-    with _progress(True, "audit") as progress:
-        result = run_audit(
-            factory, regions, config, concurrency=concurrency, workers=workers, progress=progress
-        )
+    result = _audit_regions(factory, regions, config, concurrency=concurrency, workers=workers)
     if as_json:
         print(json.dumps(render.audit_json(result), indent=2))
     elif markdown:
         sys.stdout.write(render.audit_markdown(result))
     else:
         render.audit_table(result, _out)
+        _out.print(render.audit_summary(result, threshold))
     raise typer.Exit(1 if result.fails(threshold) else 0)
 
 
@@ -260,7 +364,12 @@ def cleanup(
         render.cleanup_table(plan, _err, hint=False)
         return bool(typer.confirm("Apply this plan?", default=False, err=True))
 
-    with _progress(True, "cleanup") as progress:
+    with _progress(True, "cleanup") as bar:
+        progress = bar
+        if progress is None:
+            # No terminal (CI): a line per region as its inventory is read, so a slow region is visible.
+            _err.print(f"cleanup: reading {', '.join(regions)}", highlight=False)
+            progress = _region_lines("cleanup")
         result = run_cleanup(
             factory,
             regions,
@@ -277,6 +386,7 @@ def cleanup(
         print(json.dumps(render.cleanup_json(result), indent=2))
     else:
         render.cleanup_table(result, _out)
+        _out.print(render.cleanup_summary(result))
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -290,7 +400,12 @@ def _project_root(start: Path) -> Path:
 def pin(
     stack: Annotated[
         list[str] | None,
-        typer.Option("--stack", "-s", help="Stack (environment); repeat. Default: every stack."),
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Stack (environment); repeat. Default: every stack but dev, which follows the newest "
+            "parents (stacks/README.md).",
+        ),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 when a newer base image exists.")
@@ -305,10 +420,20 @@ def pin(
     """Resolve SSM-parameter parents to exact AMI ids per region and record them in stacks/pins/<env>.yaml."""
     project = (root or _project_root(Path.cwd())).resolve()
     stacks_dir = project / "stacks"
+    skipped: list[str] = []
     if stack:
         files = [stacks_dir / f"Pulumi.{name}.yaml" for name in dict.fromkeys(stack)]
     else:
-        files = sorted(stacks_dir.glob("Pulumi.*.yaml"))
+        every = sorted(stacks_dir.glob("Pulumi.*.yaml"))
+        files = [
+            f for f in every if f.name.removeprefix("Pulumi.").removesuffix(".yaml") not in FOLLOWS_NEWEST
+        ]
+        skipped = [f.name.removeprefix("Pulumi.").removesuffix(".yaml") for f in every if f not in files]
+        if every and not files:
+            raise _fail_input(
+                f"only {', '.join(skipped)} in {stacks_dir}, which follows the newest parents and is not "
+                f"pinned by default (stacks/README.md); pass --stack {skipped[0]} to pin it anyway"
+            )
     if not files:
         raise _fail_input(f"no stack files in {stacks_dir}")
     factory = _factory(profile, max_attempts)
@@ -326,6 +451,7 @@ def pin(
     else:
         for result in results:
             render.pin_table(result, _out, check=check)
+        _out.print(render.pin_summary(results, written, check=check, skipped=skipped))
     failed = any(r.errors for r in results) or (check and any(r.changed for r in results))
     raise typer.Exit(1 if failed else 0)
 

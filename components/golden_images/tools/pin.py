@@ -1,12 +1,12 @@
 """``golden-images pin``: resolve SSM-parameter parents to exact AMI ids and record them.
 
-The pin file (``stacks/pins/<env>.yaml``, see :mod:`golden_images.common.pins`) is what the catalog reads,
+The pin file (``stacks/pins/<env>.yaml``, see :mod:`golden_images.platforms.aws.pins`) is what the catalog reads,
 so a base-image update is a small reviewable diff. Determinism: parameters and regions are sorted by
-:func:`~golden_images.common.pins.dump_pins`, and an unchanged AMI keeps its original ``resolved_at`` date —
+:func:`~golden_images.platforms.aws.pins.dump_pins`, and an unchanged AMI keeps its original ``resolved_at`` date —
 re-running ``pin`` without a new base image changes nothing.
 
 :func:`ssm_parents` reads the stack YAML directly (the catalog's ``defaults.aws`` deep-merged under each
-image's ``aws``). It is the single place to switch to ``golden_images.common.loader.load_catalog_file``.
+image's ``aws``). It is the single place to switch to ``golden_images.catalog.loader.load_catalog_file``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
 
-from golden_images.common import safeyaml
-from golden_images.common.pins import Pin, PinFile, dump_pins, load_pins, pins_path
-from golden_images.common.rules import is_ami_id, is_aws_region
+from golden_images.core import safeyaml
+from golden_images.core.rules import is_ami_id, is_aws_region
+from golden_images.platforms.aws.pins import Pin, PinFile, dump_pins, load_pins, pins_path
 from golden_images.tools.aws import ClientFactory, error_text
 
 CATALOG_KEY = "golden-images:catalog"
@@ -115,6 +115,9 @@ class Change(enum.StrEnum):
     NEW = "new"
     UPDATED = "updated"
     REMOVED = "removed"
+    UNRESOLVED = "unresolved"
+    """The lookup failed (see :attr:`PinResult.errors`): what is pinned stays, but nothing is known to be
+    current."""
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,9 @@ class PinResult:
 
     @property
     def changed(self) -> bool:
-        """True when any row is not :attr:`Change.UNCHANGED`."""
-        return any(c.change is not Change.UNCHANGED for c in self.changes)
+        """True when any row is ``new``, ``updated`` or ``removed`` (an ``unresolved`` row is an error, not a
+        change)."""
+        return any(c.change not in (Change.UNCHANGED, Change.UNRESOLVED) for c in self.changes)
 
 
 def resolve_parameters(
@@ -226,7 +230,24 @@ def pin_stack(
                 before = old.lookup(parameter, region)
                 if f"{region} {parameter}" in errors and before is not None:
                     resolved.setdefault(parameter, {})[region] = before.ami
-    new, changes = compare(old, resolved, today or dt.datetime.now(dt.UTC).date())
+    new, compared = compare(old, resolved, today or dt.datetime.now(dt.UTC).date())
+    # A failed lookup is neither "unchanged" (nobody knows what is current) nor a removal: its own row.
+    failed = {
+        (parameter, region)
+        for parameter, regions in parents.items()
+        for region in regions
+        if f"{region} {parameter}" in errors
+    }
+    changes = tuple(
+        sorted(
+            [c for c in compared if (c.parameter, c.region) not in failed]
+            + [
+                PinChange(p, r, pin.ami if (pin := old.lookup(p, r)) else None, None, Change.UNRESOLVED)
+                for p, r in failed
+            ],
+            key=lambda c: (c.parameter, c.region),
+        )
+    )
     if write and not errors and (new.pins or path.is_file()):
         text = dump_pins(new)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
