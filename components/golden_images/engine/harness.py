@@ -15,9 +15,10 @@ environment. The pack prints its gRPC port as the first stdout line; the engine 
    output values flattened, resource references downgraded to their id/URN, internal ``__`` keys dropped),
 6. ``AnalyzeStack`` with every resource and its outputs,
 
-and finally stops the plugin. This module serves a minimal ``Engine`` gRPC service at ``engineAddress`` too (the
-engine's address is the first argument); the Python policy SDK does not dial it today, but a pack that logs
-through it works. Used by ``golden-images preview`` and as the fixture of every policy test.
+and finally stops the plugin. It serves a minimal ``Engine`` gRPC service (:mod:`.service`) at
+``engineAddress`` too (the engine's address is the first argument); the Python policy SDK does not dial it
+today, but a pack that logs through it works. Pack config lives in :mod:`.packconfig`, the property wire
+format in :mod:`.wire`. Used by ``golden-images preview`` and as the fixture of every policy test.
 """
 
 from __future__ import annotations
@@ -25,42 +26,54 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent import futures
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
 import grpc
-import jsonschema
 import yaml
-from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from golden_images.engine.model import RegisteredResource, Violation
+from golden_images.engine.packconfig import (
+    ENFORCEMENT_LEVELS,
+    POLICY_PROJECT_KEYS,
+    PolicyConfigError,
+    PolicyHarnessError,
+    PolicyInfo,
+    PolicyPackConfig,
+    PolicyPackStartError,
+    load_policy_config,
+    reconcile_config,
+)
+from golden_images.engine.service import EngineService
+from golden_images.engine.wire import (
+    duration_seconds,
+    engine_properties,
+    engine_value,
+    struct,
+    urn_type_and_name,
+)
 
 __all__ = [
+    "ENFORCEMENT_LEVELS",
     "PolicyConfigError",
     "PolicyHarness",
     "PolicyHarnessError",
     "PolicyInfo",
     "PolicyPackConfig",
     "PolicyPackStartError",
+    "engine_properties",
     "is_preview_notice",
     "load_policy_config",
 ]
-
-#: Keys Pulumi's ``PolicyPackProject`` accepts in PulumiPolicy.yaml.
-POLICY_PROJECT_KEYS: Final = frozenset(
-    {"runtime", "version", "main", "description", "author", "website", "license"}
-)
-ENFORCEMENT_LEVELS: Final[tuple[str, ...]] = ("advisory", "mandatory", "remediate", "disabled")
 
 _LEVEL_TO_PROTO: Final = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -81,13 +94,6 @@ _POLICY_TYPE: Final = {
     analyzer_pb2.POLICY_TYPE_STACK: "stack",
 }
 
-# Property-value signatures of the Pulumi wire format (sdk/go/common/resource/properties.go).
-_SIG: Final = "4dabf18193072939515e22adb298388d"
-_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
-_OUTPUT_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
-_RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
-_UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-
 _START_TIMEOUT: Final = 60.0
 _RPC_TIMEOUT: Final = 120.0
 _IN_FLIGHT: Final = 8
@@ -99,45 +105,6 @@ _CHANNEL_OPTIONS: Final = [
 ]
 
 
-class PolicyHarnessError(RuntimeError):
-    """The policy pack could not be run."""
-
-
-class PolicyPackStartError(PolicyHarnessError):
-    """The pack process did not start; ``stderr`` holds its output verbatim."""
-
-    def __init__(self, message: str, stderr: str = "") -> None:
-        super().__init__(message)
-        self.stderr = stderr
-
-
-class PolicyConfigError(PolicyHarnessError, ValueError):
-    """A ``--policy-pack-config`` file is unreadable, malformed or does not match a policy's schema."""
-
-
-class PolicyPackConfig(dict[str, Any]):
-    """A parsed policy pack config; remembers the file it came from for error messages."""
-
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class PolicyInfo:
-    """One policy as ``GetAnalyzerInfo`` reports it."""
-
-    name: str
-    description: str
-    enforcement_level: str
-    tags: tuple[str, ...] = ()
-    severity: str = ""
-    config_schema: Mapping[str, Any] | None = None
-    remediation: str = ""
-    display_name: str = ""
-    policy_type: str = ""
-    required_config: tuple[str, ...] = ()
-    url: str = ""
-
-
 def is_preview_notice(violation: Violation) -> bool:
     """True for the SDK's advisory "can't run policy ... during preview" note (a value was unknown).
 
@@ -145,229 +112,6 @@ def is_preview_notice(violation: Violation) -> bool:
     it failed.
     """
     return violation.level == "advisory" and violation.message.startswith(_PREVIEW_NOTICE)
-
-
-# -- policy pack config (the engine's parsePolicyPackConfig / ReconcilePolicyPackConfig) ----------------------
-
-
-def _normalise_entry(source: str, key: str, value: Any) -> tuple[str, dict[str, Any]] | None:
-    where = f"policy pack config {source}" if source else "policy pack config"
-    if isinstance(value, str):
-        if value not in ENFORCEMENT_LEVELS:
-            raise PolicyConfigError(
-                f"{where}: {key}: {value!r} is not a valid enforcement level (use one of "
-                f"{', '.join(ENFORCEMENT_LEVELS)})"
-            )
-        return value, {}
-    if isinstance(value, Mapping):
-        props = dict(value)
-        level = props.pop("enforcementLevel", "")
-        if not isinstance(level, str) or (level and level not in ENFORCEMENT_LEVELS):
-            raise PolicyConfigError(
-                f"{where}: {key}: enforcementLevel {level!r} is not a valid enforcement level (use one of "
-                f"{', '.join(ENFORCEMENT_LEVELS)})"
-            )
-        if not level and not props:
-            return None  # the engine drops empty entries
-        return level, props
-    raise PolicyConfigError(
-        f"{where}: {key}: {value!r} is not a valid value; it must be a string or an object"
-    )
-
-
-def load_policy_config(path: Path) -> dict[str, Any]:
-    """Read a ``--policy-pack-config`` JSON file; raise :class:`PolicyConfigError` naming the file on any problem.
-
-    Shape (as Pulumi): ``{"all": "<level>", "<policy>": "<level>" | {"enforcementLevel": "<level>", ...config}}``.
-    Schema validation against each policy happens when the harness configures the pack.
-    """
-    path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyConfigError(
-            f"policy pack config {path} cannot be read: {error.strerror or error}"
-        ) from error
-    result = PolicyPackConfig()
-    result.source = str(path)
-    if not raw.strip():
-        return result  # the engine accepts an empty file
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise PolicyConfigError(
-            f"policy pack config {path} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from error
-    if not isinstance(data, dict):
-        raise PolicyConfigError(
-            f"policy pack config {path} must be a JSON object mapping policy names to config"
-        )
-    for key, value in data.items():
-        _normalise_entry(str(path), key, value)  # fail early, naming the file and the policy
-        result[key] = value
-    return result
-
-
-def _schema_defaults(info: PolicyInfo) -> dict[str, Any] | None:
-    props: dict[str, Any] | None = None
-    for key, prop in (info.config_schema or {}).items():
-        if isinstance(prop, Mapping) and "default" in prop:
-            props = props or {}
-            props[key] = prop["default"]
-    return props
-
-
-def reconcile_config(
-    policies: Sequence[PolicyInfo],
-    initial: Mapping[str, tuple[str, dict[str, Any] | None]],
-    given: Mapping[str, Any] | None,
-    source: str = "",
-) -> dict[str, tuple[str, dict[str, Any] | None]]:
-    """The config the engine sends to ``Configure``: defaults, then initial config, then the given file."""
-    result: dict[str, tuple[str, dict[str, Any] | None]] = {
-        p.name: (p.enforcement_level, _schema_defaults(p)) for p in policies
-    }
-
-    def apply(config: Mapping[str, tuple[str, dict[str, Any] | None]]) -> None:
-        all_level = config.get("all", ("", None))[0]
-        if all_level in ENFORCEMENT_LEVELS:
-            for name, (_, props) in list(result.items()):
-                result[name] = (all_level, props)
-        for name, (level, given_props) in config.items():
-            current_level, props = result.get(name, ("", None))
-            if level in ENFORCEMENT_LEVELS:
-                current_level = level
-            if given_props:
-                props = dict(props or {})
-                props.update(given_props)
-            result[name] = (current_level, props)
-
-    apply(initial)
-    normalised: dict[str, tuple[str, dict[str, Any] | None]] = {}
-    for key, value in (given or {}).items():
-        entry = _normalise_entry(source, key, value)
-        if entry is not None:
-            normalised[key] = entry
-    apply(normalised)
-
-    errors: list[str] = []
-    for policy in policies:
-        if policy.config_schema is None:
-            continue
-        schema: dict[str, Any] = {"type": "object", "properties": dict(policy.config_schema)}
-        schema["properties"]["enforcementLevel"] = {"type": "string", "enum": list(ENFORCEMENT_LEVELS)}
-        if policy.required_config:
-            schema["required"] = list(policy.required_config)
-        document = result.get(policy.name, ("", None))[1] or {}
-        validator = jsonschema.Draft7Validator(schema)
-        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
-            field = ".".join(str(p) for p in error.absolute_path) or "(root)"
-            errors.append(f"{policy.name}: {field}: {error.message}")
-    if errors:
-        where = f"policy pack config {source}" if source else "policy pack config"
-        raise PolicyConfigError(f"{where} is invalid:\n  " + "\n  ".join(errors))
-    return result
-
-
-# -- wire format -----------------------------------------------------------------------------------------------
-
-
-def _engine_value(value: Any, top: bool = True) -> Any:
-    """Re-marshal one property value as the engine sends it to analyzers.
-
-    MarshalOptions{KeepUnknowns, KeepSecrets, SkipInternalKeys}: unknowns and secrets stay, output values become
-    their plain (or unknown, or secret) value, resource references are downgraded to their id (custom) or URN
-    (component), keys starting with ``__`` are dropped from the top-level map only (the engine's
-    MarshalProperties clears SkipInternalKeys for nested objects). ``top`` (default True) is that level.
-    """
-    if isinstance(value, list):
-        return [_engine_value(v, False) for v in value]
-    if not isinstance(value, dict):
-        return value
-    sig = value.get(_SIG)
-    if sig == _OUTPUT_SIG:
-        inner = _engine_value(value["value"], False) if "value" in value else _UNKNOWN
-        return {_SIG: _SECRET_SIG, "value": inner} if value.get("secret") is True else inner
-    if sig == _RESOURCE_SIG:
-        if "id" in value:
-            ident = value["id"]
-            return ident if ident != "" else _UNKNOWN
-        return value.get("urn", "")
-    if sig == _SECRET_SIG:
-        return {_SIG: _SECRET_SIG, "value": _engine_value(value.get("value"), False)}
-    if sig is not None:
-        return value  # assets and archives travel as they are
-    return {
-        k: _engine_value(v, False)
-        for k, v in value.items()
-        if not (top and isinstance(k, str) and k.startswith("__"))
-    }
-
-
-_DURATION_UNITS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-
-
-def _duration_seconds(text: str) -> float:
-    """A Go duration string (``"240m"``, ``"1h30m"``) in seconds, as the engine parses custom timeouts;
-    an unparsable value counts as 0 (no timeout), which is what the engine sends when none is set."""
-    text = text.strip()
-    if not text or _DURATION_PART.sub("", text) not in ("", "+"):
-        return 0.0
-    return sum(float(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))
-
-
-def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    struct = struct_pb2.Struct()
-    struct.update(dict(props))
-    return struct
-
-
-def engine_properties(resource: RegisteredResource) -> struct_pb2.Struct:
-    """The ``properties`` Struct the engine would send to ``Analyze`` for ``resource``'s inputs."""
-    wire = resource.wire_inputs
-    if isinstance(wire, struct_pb2.Struct):
-        raw: Any = json_format.MessageToDict(wire)
-    elif isinstance(wire, Mapping):
-        raw = dict(wire)
-    else:
-        raw = dict(resource.inputs)
-    converted = _engine_value(raw)
-    return _struct(converted if isinstance(converted, dict) else {})
-
-
-def _urn_type_and_name(urn: str) -> tuple[str, str]:
-    parts = urn.split("::")
-    if len(parts) < 4:
-        return "", urn
-    return parts[2].rsplit("$", 1)[-1], "::".join(parts[3:])
-
-
-# -- the fake engine's own gRPC service ----------------------------------------------------------------------
-
-
-class _EngineService(engine_pb2_grpc.EngineServicer):
-    """Just enough of the engine for a plugin: logging and the root resource."""
-
-    def __init__(self) -> None:
-        self.logs: list[tuple[int, str, str]] = []
-        self._root = ""
-        self._lock = threading.Lock()
-
-    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:  # noqa: N802 (gRPC method name)
-        with self._lock:
-            self.logs.append((request.severity, request.message, request.urn))
-        return empty_pb2.Empty()
-
-    def GetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
-        return engine_pb2.GetRootResourceResponse(urn=self._root)
-
-    def SetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
-        self._root = request.urn
-        return engine_pb2.SetRootResourceResponse()
-
-
-# -- the harness -----------------------------------------------------------------------------------------------
 
 
 def _read_policy_project(pack_dir: Path) -> dict[str, Any]:
@@ -433,7 +177,7 @@ class PolicyHarness:
         self._by_name: dict[str, PolicyInfo] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._engine: grpc.Server | None = None
-        self._engine_service = _EngineService()
+        self._engine_service = EngineService()
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._stderr: list[bytes] = []
@@ -638,7 +382,7 @@ class PolicyHarness:
                 )
             entry = request.policyConfig[name]
             entry.enforcementLevel = _LEVEL_TO_PROTO[level]
-            entry.properties.CopyFrom(_struct(props or {}))
+            entry.properties.CopyFrom(struct(props or {}))
         self._call("Configure", request)
 
     def close(self) -> None:
@@ -704,13 +448,13 @@ class PolicyHarness:
                 name=provider.name,
                 properties=engine_properties(provider),
             )
-        type_, name = _urn_type_and_name(urn)
-        return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name, properties=_struct({}))
+        type_, name = urn_type_and_name(urn)
+        return analyzer_pb2.AnalyzerProviderResource(type=type_, urn=urn, name=name, properties=struct({}))
 
     @staticmethod
     def _options(resource: RegisteredResource) -> Any:
         """The engine's marshalResourceOptions: every option it forwards, timeouts in seconds."""
-        timeouts = {k: _duration_seconds(v) for k, v in resource.custom_timeouts.items()}
+        timeouts = {k: duration_seconds(v) for k, v in resource.custom_timeouts.items()}
         dbr = resource.delete_before_replace
         return analyzer_pb2.AnalyzerResourceOptions(
             protect=resource.protect,
@@ -772,7 +516,7 @@ class PolicyHarness:
                 if urns:  # the engine leaves out properties without dependencies
                     entry.propertyDependencies[key].urns.extend(urns)
             if resource.outputs:
-                entry.properties.CopyFrom(_struct(_engine_value(dict(resource.outputs))))
+                entry.properties.CopyFrom(struct(engine_value(dict(resource.outputs))))
             else:
                 entry.properties.CopyFrom(engine_properties(resource))
             provider = self._provider(resource, by_urn)
