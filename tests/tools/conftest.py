@@ -178,18 +178,20 @@ def tool_factory(*hooks: Any, **kwargs: Any) -> ClientFactory:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    """Start moto on 127.0.0.1:0 once per session (per xdist worker). Default AMIs are not loaded (seeding
-    stays fast); the variable is set only while the session runs, not at import."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield MotoServer(f"http://{host}:{port}")
-        finally:
-            server.stop()
+    """Start moto on 127.0.0.1:0 once per session (per xdist worker). No environment variable is set here:
+    ``MOTO_EC2_LOAD_DEFAULT_AMIS`` is set per test by :func:`_fresh_moto` (moto reads it when a reset
+    backend is rebuilt, i.e. during the test's requests)."""
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield MotoServer(f"http://{host}:{port}")
+    finally:
+        server.stop()
+        werkzeug.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
@@ -209,6 +211,8 @@ def _fresh_moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    # Default AMIs are not loaded (seeding stays fast); restored when the test ends, like the rest.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     monkeypatch.setattr(Ami, "block_device_mappings", property(_bdm_with_encryption))
     original_send = botocore.httpsession.URLLib3Session.send
 

@@ -401,3 +401,111 @@ def test_destructive_calls_run_in_order_tag_deprecate_deregister_wait_delete(see
         "DeleteSnapshot",
     ]
     assert old not in seed.image_ids(R)
+
+
+# --- a failing deregistration, waiter or snapshot deletion --------------------------------------------------
+
+
+def _refuse(op: str, code: str, message: str, *, after: str | None = None) -> Any:
+    """A client hook: ``op`` answers ``code`` (HTTP 400, as EC2 does) — every call, or only once ``after``
+    was called (so the planner's own calls of the same operation still succeed)."""
+
+    def hook(client: Any, service: str, region: str) -> None:
+        if service != "ec2":
+            return
+        seen: list[str] = []
+
+        def mark(**_: Any) -> None:
+            seen.append(after or "")
+
+        def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+            if after is not None and not seen:
+                return None
+            parsed = {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+            return AWSResponse("https://stubbed.invalid/", 400, {}, None), parsed
+
+        if after is not None:
+            client.meta.events.register(f"before-call.ec2.{after}", mark)
+        client.meta.events.register(f"before-call.ec2.{op}", refuse)
+
+    return hook
+
+
+def _old_and_new(seed: Seeder) -> tuple[str, str]:
+    old = seed.image(R, name="b-0", tags=golden_tags("base", "0.1.0"), age_days=400)
+    seed.image(R, name="b-1", tags=golden_tags("base", "1.0.0"), age_days=1)
+    return old, seed.snapshot_of(R, old)
+
+
+def test_refused_deregistration_keeps_image_and_snapshot_and_says_which_step(seed: Seeder) -> None:
+    old, snapshot = _old_and_new(seed)
+    refuse = _refuse(
+        "DeregisterImage", "UnauthorizedOperation", "You are not authorized to perform this operation."
+    )
+    deletes: list[str] = []
+
+    def count_deletes(client: Any, service: str, region: str) -> None:
+        client.meta.events.register("before-call.ec2.DeleteSnapshot", lambda **_: deletes.append("x"))
+
+    report = run_cleanup(tool_factory(refuse, count_deletes), [R], CleanupPolicy(keep=1), apply=True, now=NOW)
+    (outcome,) = report.outcomes
+    assert not report.ok and not outcome.ok
+    assert list(outcome.steps) == ["mark-snapshots", "deprecate", "deregister"]
+    assert outcome.steps["mark-snapshots"] == outcome.steps["deprecate"] == "ok"
+    assert outcome.error is not None and outcome.error.startswith("deregister: ")
+    assert "UnauthorizedOperation" in outcome.error and "not authorized" in outcome.error
+    assert old in seed.image_ids(R) and snapshot in seed.snapshot_ids(R)
+    assert deletes == []  # no snapshot of a still-registered image is touched
+
+
+def test_failed_waiter_keeps_the_snapshots_of_a_deregistered_image(seed: Seeder) -> None:
+    """The AMI is deregistered but the waiter cannot confirm it (DescribeImages refused): deleting its
+    snapshots could fail half-way, so they stay, tagged, for the next run."""
+    old, snapshot = _old_and_new(seed)
+    refuse = _refuse(
+        "DescribeImages", "RequestLimitExceeded", "Request limit exceeded.", after="DeregisterImage"
+    )
+    report = run_cleanup(
+        tool_factory(refuse, max_attempts=1), [R], CleanupPolicy(keep=1), apply=True, now=NOW
+    )
+    (outcome,) = report.outcomes
+    assert not report.ok and not outcome.ok
+    assert outcome.error is not None
+    assert outcome.error.startswith("deregistered, snapshots kept for the next run: ")
+    assert "RequestLimitExceeded" in outcome.error
+    assert outcome.deleted_snapshots == () and "delete-snapshots" not in outcome.steps
+    assert old not in seed.image_ids(R)
+    assert snapshot in seed.snapshot_ids(R)
+    tags = seed.ec2(R).describe_snapshots(SnapshotIds=[snapshot])["Snapshots"][0]["Tags"]
+    assert {"Key": MARK_AMI, "Value": old} in tags
+    # The next run (no fault) finds the tagged snapshot as an orphan and deletes it.
+    again = run_cleanup(tool_factory(), [R], CleanupPolicy(keep=1), apply=True, now=NOW)
+    assert again.ok and [s for o in again.outcomes for s in o.deleted_snapshots] == [snapshot]
+    assert snapshot not in seed.snapshot_ids(R)
+
+
+@pytest.mark.parametrize(
+    ("code", "deleted"),
+    [("InvalidSnapshot.InUse", False), ("InvalidSnapshot.NotFound", True)],
+    ids=["in-use-is-an-error", "already-gone-is-done"],
+)
+def test_snapshot_deletion_failure_is_reported_per_snapshot(seed: Seeder, code: str, deleted: bool) -> None:
+    old, snapshot = _old_and_new(seed)
+    refuse = _refuse("DeleteSnapshot", code, f"The snapshot {snapshot} is refused.")
+    report = run_cleanup(tool_factory(refuse), [R], CleanupPolicy(keep=1), apply=True, now=NOW)
+    (outcome,) = report.outcomes
+    assert outcome.ok  # the image itself was retired
+    assert old not in seed.image_ids(R)
+    if deleted:
+        assert outcome.snapshot_errors == {} and outcome.deleted_snapshots == (snapshot,)
+        assert outcome.steps["delete-snapshots"] == "ok" and report.ok
+    else:
+        assert outcome.deleted_snapshots == ()
+        assert list(outcome.snapshot_errors) == [snapshot]
+        assert code in outcome.snapshot_errors[snapshot]
+        assert outcome.steps["delete-snapshots"] == "1 failed"
+        assert not report.ok  # a kept snapshot fails the run, so it is looked at
+        assert snapshot in seed.snapshot_ids(R)

@@ -14,6 +14,7 @@ Each VM follows a *script*: a list of ``(status, bake_status_line | None)`` step
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import ssl
 import threading
@@ -63,6 +64,10 @@ class FakePve:
     upids: int = 0
     fail_template: bool = False
     deny_agent: bool = False
+    task_exit: dict[str, str] = field(default_factory=dict)
+    """Task type (``qmtemplate``, ``qmdestroy``, ``qmstop``) → the exit status its task ends with (default OK)."""
+    hung_tasks: set[str] = field(default_factory=set)
+    """Task types whose tasks stay ``running`` forever."""
 
     def add(self, vm: FakeVm) -> FakeVm:
         self.vms[vm.vmid] = vm
@@ -89,6 +94,10 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
+        # An IP SAN: with the certificate trusted (REQUESTS_CA_BUNDLE) verification succeeds for 127.0.0.1.
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = directory / "pve.crt", directory / "pve.key"
@@ -137,8 +146,14 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                 return
             parts = url.path[len(prefix) :].strip("/").split("/")
             if parts[0] == "tasks" and len(parts) == 3 and parts[2] == "status":
+                kind = parts[1].split(":")[5] if parts[1].count(":") >= 6 else ""
+                if kind in state.hung_tasks:
+                    self._reply(200, {"upid": parts[1], "status": "running", "node": state.node})
+                    return
+                exit_status = state.task_exit.get(kind, "OK")
                 self._reply(
-                    200, {"upid": parts[1], "status": "stopped", "exitstatus": "OK", "node": state.node}
+                    200,
+                    {"upid": parts[1], "status": "stopped", "exitstatus": exit_status, "node": state.node},
                 )
                 return
             if parts[0] != "qemu":
@@ -195,6 +210,13 @@ def _handler(state: FakePve) -> type[BaseHTTPRequestHandler]:
                 if params.get("delete") == "cicustom":
                     vm.cicustom = None
                 self._reply(200, None)
+            elif method == "GET" and rest == "status/current" and vm.step[0] == "gone":
+                # The builder deleted from outside mid-wait (another run, an operator): PVE's own answer.
+                del state.vms[vmid]
+                self._reply(
+                    500,
+                    reason=f"Configuration file 'nodes/{state.node}/qemu-server/{vmid}.conf' does not exist",
+                )
             elif method == "GET" and rest == "status/current":
                 status, _ = vm.step
                 vm.polls += 1

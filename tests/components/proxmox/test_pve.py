@@ -304,3 +304,112 @@ def test_dynamic_provider_delete_keeps_the_template(fake: tuple[str, FakePve]) -
 def test_bake_request_coerces_engine_numbers() -> None:
     req = bake_request(_props("https://pve1:8006/"))
     assert req.vm_id == VMID and isinstance(req.vm_id, int) and req.retain == 3
+
+
+# --- task failures, timeouts, a vanished builder, TLS ------------------------------------------------------
+
+
+def test_conversion_task_that_fails_is_a_clean_failure_naming_the_exit_status(
+    fake: tuple[str, FakePve],
+) -> None:
+    """The template POST is accepted but its task ends in an error (a full storage, a lock): no template,
+    the task's own exit status in the message, the builder deleted."""
+    endpoint, state = fake
+    builder(state, [("running", f"ok {FP}"), ("stopped", None)])
+    state.task_exit["qmtemplate"] = "can't lock file '/var/lock/qemu-server/lock-1010402.conf' - got timeout"
+    with pytest.raises(BakeError) as info:
+        bake_template(api(endpoint), request())
+    message = str(info.value)
+    assert "the conversion into a template failed (PVE task UPID:pve1:" in message
+    assert ":qmtemplate:1010402:" in message
+    assert (
+        "on node pve1 failed: can't lock file '/var/lock/qemu-server/lock-1010402.conf' - got timeout"
+        in message
+    )
+    assert "was stopped and deleted" in message
+    assert VMID not in state.vms
+
+
+def test_cleanup_task_that_fails_says_to_remove_the_builder_by_hand(fake: tuple[str, FakePve]) -> None:
+    endpoint, state = fake
+    builder(state, [("running", f"failed provision:harden {FP}")])
+    state.task_exit["qmdestroy"] = "unable to remove VM 1010402 - VM is locked (backup)"
+    with pytest.raises(BakeError) as info:
+        bake_template(api(endpoint), request(timeout_seconds=30))
+    message = str(info.value)
+    assert "provisioning failed in step 'provision:harden'" in message
+    assert "Cleanup of builder VM 1010402 failed too (PVE task UPID:pve1:" in message
+    assert "failed: unable to remove VM 1010402 - VM is locked (backup)); remove it by hand." in message
+    assert "stopped and deleted" not in message
+
+
+def test_task_that_never_stops_times_out_after_the_given_seconds(fake: tuple[str, FakePve]) -> None:
+    endpoint, state = fake
+    state.hung_tasks.add("qmstop")
+    upid = state.upid("qmstop", VMID)
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with pytest.raises(BakeError) as info:
+        pve.wait_task(api(endpoint), "pve1", upid, timeout=5, poll=1.0, clock=lambda: now[0], sleep=sleep)
+    assert str(info.value) == f"PVE task {upid} on node pve1 did not finish within 5 s"
+    # Polled at 0..5 s (six status reads), slept five times in between: the deadline, not one poll more.
+    assert slept == [1.0] * 5
+    assert [op for op in state.ops() if "tasks" in op] == [
+        f"GET /api2/json/nodes/pve1/tasks/{upid}/status"
+    ] * 6
+
+
+def test_synchronous_answers_are_not_waited_for(fake: tuple[str, FakePve]) -> None:
+    endpoint, state = fake
+    pve.wait_task(api(endpoint), "pve1", None, sleep=lambda s: pytest.fail("slept"))
+    pve.wait_task(api(endpoint), "pve1", "not-a-upid", sleep=lambda s: pytest.fail("slept"))
+    assert state.calls == []
+
+
+def test_builder_vanishing_mid_wait_says_to_refresh_and_converts_nothing(fake: tuple[str, FakePve]) -> None:
+    endpoint, state = fake
+    builder(state, [("running", None), ("running", f"running {FP}"), ("gone", None)])
+    with pytest.raises(BakeError) as info:
+        bake_template(api(endpoint), request(timeout_seconds=30))
+    assert str(info.value) == (
+        f"Builder VM {VMID} of base-ubuntu does not exist on node pve1 (deleted after an earlier failure?); "
+        "run `pulumi up --refresh` so it is created again"
+    )
+    ops = state.ops()
+    assert ops.count(f"GET /{VMID}/status/current") == 3
+    # Nothing was written: no stop, no delete, no conversion of a VM that is not there.
+    assert [op for op in ops if not op.startswith("GET")] == []
+
+
+def test_verify_tls_refuses_a_self_signed_certificate_before_sending_the_token(
+    fake: tuple[str, FakePve],
+) -> None:
+    import requests
+
+    endpoint, state = fake
+    builder(state, [("running", f"ok {FP}"), ("stopped", None)])
+    strict = Connection(endpoint=endpoint, api_token=TOKEN, timeout_seconds=5)
+    assert strict.verify_tls is True  # the default
+    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
+        bake_template(strict.open(), request())
+    # The handshake failed: no request (and so no API token) ever reached the server.
+    assert state.calls == [] and state.auth_headers == []
+    assert not state.vms[VMID].template
+
+
+def test_verify_tls_accepts_the_same_certificate_once_trusted(
+    fake: tuple[str, FakePve], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positive control for the refusal above: the same server, its certificate in the trust store
+    (``REQUESTS_CA_BUNDLE``, how an internal CA is trusted), and verification on — the bake completes."""
+    endpoint, state = fake
+    builder(state, [("running", f"ok {FP}"), ("stopped", None)])
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "pve.crt"))
+    strict = Connection(endpoint=endpoint, api_token=TOKEN, timeout_seconds=5)
+    result = bake_template(strict.open(), request())
+    assert state.vms[VMID].template and not result.adopted
