@@ -164,6 +164,9 @@ def test_renderers(seed: Seeder) -> None:
         "snapshot-shared": 0,
         "aws-managed-key": 0,
         "deregistration-protected": 0,
+        # The registry checks: this project has no stacks/registry.yaml, so nothing is revoked.
+        "revoked-launchable": 0,
+        "revoked-running": 0,
     }
     assert doc["summary"]["by_severity"]["critical"] == 1
     assert doc["summary"]["age_distribution"] == {
