@@ -9,8 +9,8 @@ from typing import Any
 
 from policy_factories import ACCOUNT, ENCRYPTED_DATASTORE, ORG, OU, SUBSCRIPTION, T, compliant, mutate
 
-from golden_images.engine.harness import PolicyHarness
-from golden_images.preview.model import RegisteredResource, Violation
+from golden_images.engine.harness import PolicyHarness, is_preview_notice
+from golden_images.engine.model import RegisteredResource, Violation
 
 #: The pack under test; GOLDEN_IMAGES_POLICY_PACK points at another copy (e.g. an older commit's, to show that a
 #: test fails before a fix). Default: this repository's ``policies``.
@@ -79,3 +79,13 @@ def assert_violation(
     assert all("'golden'" in v.message for v in found), [v.message for v in found]  # names the resource
     if exclusive:
         assert {v.policy for v in violations} == {policy}, "one mutation trips exactly one policy"
+
+
+def messages(harness: PolicyHarness, kind: str, changes: dict[str, Any], policy: str) -> list[str]:
+    """The sorted messages ``policy`` gives the compliant ``kind`` (named ``golden``) with ``changes`` applied
+    (dotted path -> value, in order), preview notices left out."""
+    props = compliant(kind)
+    for path, value in changes.items():
+        props = mutate(props, path, value)
+    found = of(run(harness, kind, props, name="golden"), policy)
+    return sorted(v.message for v in found if not is_preview_notice(v))
