@@ -31,7 +31,7 @@ from golden_images.catalog.loader import (
     load_catalog_file,
     read_stack_file,
 )
-from golden_images.catalog.spec import Catalog, FileStep, PackagesStep, ScriptStep, ShellStep
+from golden_images.catalog.spec import Catalog
 from golden_images.core import safeyaml
 from golden_images.engine.model import Violation
 from golden_images.policypack import installed_policy_pack, package_version
@@ -157,21 +157,14 @@ def _platform_config(catalog: Catalog, stack_config: dict[str, Any]) -> Platform
 # -- bad input, explained -------------------------------------------------------------------------------------
 #
 # The loader names the file, the dotted field and what is allowed; here, where the stack file's text is at
-# hand, each problem also gets the file's line, the image by name and — for the slips people make most (a
-# misspelt key, an unquoted number) — the fix.
+# hand, each problem also gets the file's line and the image by name (the loader names the key and the fix:
+# a misspelt key, an unquoted number).
 
 _CATALOG_PREFIX = f"config.{CATALOG_KEY}"
 _IMAGE_INDEX = re.compile(rf"^{re.escape(_CATALOG_PREFIX)}\.images\[(\d+)\]")
 _FROM_DEFAULTS = re.compile(r"\(the (?:value|key) comes from (defaults\.[^)\s]+)\)")
 _REPEATED = re.compile(r"appears more than once \(images\[\d+\] and images\[(\d+)\]\)")
 _LAST_STEP = re.compile(r"(\[\d+\]|\.[^.\[\]]+)$")
-_STEP_KEYS = sorted(
-    {
-        (f.alias or n)
-        for m in (ShellStep, ScriptStep, FileStep, PackagesStep)
-        for n, f in m.model_fields.items()
-    }
-)
 
 
 def _join(path: str, key: str | int) -> str:
@@ -246,42 +239,6 @@ def _suggest(word: str, choices: Iterable[str], form: str = "; did you mean {!r}
     return form.format(close[0]) if close else ""
 
 
-def _better_message(issue: Issue, document: Any) -> str:
-    """The loader's message, with the fix for the common slips (the raw value and keys are in ``document``,
-    the stack file as parsed)."""
-    message = issue.message
-    found, value = _value_at(document, issue.path)
-    if message.startswith("Input should be a valid string") and found and not isinstance(value, str):
-        shown = "true/false" if isinstance(value, bool) else repr(value)
-        kind = "a boolean" if isinstance(value, bool) else "a number"
-        key = issue.path.rsplit(".", 1)[-1]
-        return (
-            f"expected a string, but YAML read the unquoted {shown} as {kind}: quote it "
-            f'({key}: "{value if not isinstance(value, bool) else str(value).lower()}")'
-        )
-    if message.startswith("a step needs exactly one of the keys") and found and isinstance(value, Mapping):
-        unknown = [k for k in value if k not in _STEP_KEYS]
-        hints = [
-            f"unknown key {k!r}{_suggest(str(k), ('shell', 'script', 'file', 'packages'))}" for k in unknown
-        ]
-        if hints:
-            return "; ".join(hints) + f" ({message})"
-    if message.startswith("unknown key ") and "did you mean" not in message:
-        key = issue.path.rsplit(".", 1)[-1]
-        allowed = message.partition("allowed keys here: ")[2].split(", ")
-        hint = _suggest(key, [a for a in allowed if a], " (did you mean {!r}?)")
-        if hint:
-            head, _, rest = message.partition(";")
-            return f"{head}{hint}{(';' + rest) if rest else ''}"
-    if issue.path == _CATALOG_PREFIX and message.startswith("the catalog is missing"):
-        config = document.get("config") if isinstance(document, Mapping) else None
-        keys = [k for k in config if isinstance(k, str)] if isinstance(config, Mapping) else []
-        near = difflib.get_close_matches(CATALOG_KEY, keys, n=1, cutoff=0.75)
-        if near:
-            return f"config has no {CATALOG_KEY!r} but has {near[0]!r}; did you mean {CATALOG_KEY!r}?"
-    return message
-
-
 def explain(issues: Sequence[Issue], stack_file: Path, root: Path) -> list[dict[str, Any]]:
     """``issues`` as the ``errors[]`` of ``--json``: ``file``, ``path``, ``message`` (with the fix where one
     is known), plus ``line`` (1-based, ``None`` when not in the stack file) and ``image`` (the catalog image
@@ -310,7 +267,7 @@ def explain(issues: Sequence[Issue], stack_file: Path, root: Path) -> list[dict[
         if mine:
             origin = _FROM_DEFAULTS.search(issue.message)
             target = f"{_CATALOG_PREFIX}.{origin.group(1)}" if origin else issue.path
-            misspelt = re.search(r"but has '([^']+)'", message := _better_message(issue, document))
+            misspelt = re.search(r"config has '([^']+)'", issue.message)
             if issue.path == _CATALOG_PREFIX and misspelt:
                 target = f"config.{misspelt.group(1)}"  # where the misspelt key is written
             repeated = _REPEATED.search(issue.message)
@@ -320,10 +277,8 @@ def explain(issues: Sequence[Issue], stack_file: Path, root: Path) -> list[dict[
                 parent = _LAST_STEP.sub("", target)
                 target = parent if parent != target else ""
             line = lines.get(target) if target else None
-        else:
-            message = issue.message
         errors.append(
-            {"file": issue.file, "path": issue.path, "message": message, "line": line, "image": image}
+            {"file": issue.file, "path": issue.path, "message": issue.message, "line": line, "image": image}
         )
     return errors
 

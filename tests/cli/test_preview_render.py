@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from golden_images.catalog.loader import CatalogError, load_catalog
 from golden_images.cli import app, yaml_lines
 from tests.cli.snap import WIDTHS, check
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_catalog
 
 STACKS = ("dev", "staging", "prod")
 
@@ -131,8 +132,8 @@ CASES = {
         'version: "1.4.2"',
         "version: 0.1",
         "version: 0.1",
-        "images[base-ubuntu].version expected a string, but YAML read the unquoted 0.1 as a number: quote it "
-        '(version: "0.1")',
+        "images[base-ubuntu].version Input should be a valid string: YAML read the unquoted 0.1 as a number; "
+        'quote it (version: "0.1")',
     ),
     "misspelt-step-key": (
         "      - name: harden\n            script: images/base-ubuntu/harden.sh\n          - name: sshd-config",
@@ -145,8 +146,8 @@ CASES = {
         "golden-images:catalog:",
         "golden-images:catalogue:",
         "golden-images:catalogue:",
-        "config.golden-images:catalog config has no 'golden-images:catalog' but has 'golden-images:catalogue'; "
-        "did you mean 'golden-images:catalog'?",
+        "config.golden-images:catalog the catalog is missing, but config has 'golden-images:catalogue'; did you "
+        "mean 'golden-images:catalog'?",
     ),
     "duplicate-name": (
         "- name: app-runtime",
@@ -158,7 +159,8 @@ CASES = {
         "        tags:\n          data-classification: internal\n        azure:\n          os_disk_size_gb",
         "        tgas:\n          data-classification: internal\n        azure:\n          os_disk_size_gb",
         "tgas:",
-        "images[app-runtime].tgas unknown key 'tgas' (did you mean 'tags'?); allowed keys here: aws, azure,",
+        "images[app-runtime].tgas unknown key 'tgas'; allowed keys here: aws, azure, description, gcp, name, os, "
+        "provision, proxmox, tags, tests, validate, version; did you mean 'tags'?",
     ),
 }
 
@@ -251,3 +253,24 @@ def test_yaml_lines_maps_dotted_paths_to_lines() -> None:
         "config.a[1].z": 5,
         "config.b": 6,
     }
+
+
+def test_the_loader_itself_names_the_key_and_the_fix() -> None:
+    """What ``pulumi up`` shows too (the program reports the loader's messages): the misspelt step key with
+    its likely meaning, the quotes an unquoted number needs, the misspelt image key."""
+    raw = stack_catalog("dev")
+    raw["images"][0]["version"] = 0.1
+    step = raw["images"][0]["provision"][1]
+    step["scirpt"] = step.pop("script")
+    raw["images"][1]["descripton"] = raw["images"][1]["description"]
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(raw, source="stacks/Pulumi.dev.yaml", root=ROOT, stack="dev")
+    messages = {i.path.removeprefix("config.golden-images:catalog."): i.message for i in caught.value.issues}
+    assert messages["images[0].version"] == (
+        'Input should be a valid string: YAML read the unquoted 0.1 as a number; quote it (version: "0.1")'
+    )
+    assert messages["images[0].provision[1]"] == (
+        "unknown key 'scirpt'; did you mean 'script'? (a step needs exactly one of the keys shell, script, file "
+        "or packages)"
+    )
+    assert messages["images[1].descripton"].endswith("; did you mean 'description'?")

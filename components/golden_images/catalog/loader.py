@@ -8,6 +8,7 @@ returned — so nothing can be registered — unless the whole catalog is valid.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import hashlib
 import json
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from golden_images.catalog.spec import Catalog, FileStep, ScriptStep
 from golden_images.core import repofiles, safeyaml
+from golden_images.core.image import PackagesStep, ShellStep
 from golden_images.core.rules import ENVIRONMENTS
 from golden_images.core.tokens import CONFIG_NAMESPACE
 from golden_images.platforms import PLATFORMS
@@ -126,18 +128,42 @@ def _first_model(annotation: Any) -> Any:
     return _first_model(origin) if origin not in (None, annotation) else None
 
 
+#: The keys that say what a step is (exactly one per step).
+_STEP_KINDS = ("shell", "script", "file", "packages")
+
+
+def _did_you_mean(word: object, choices: Sequence[str]) -> str:
+    """``"; did you mean 'x'?"`` for the choice closest to a misspelt ``word``, ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     loc = error.get("loc", ())
+    value = error.get("input")
     if kind == "extra_forbidden":
         owner = _model_at(loc[:-1])
         allowed = sorted((f.alias or n) for n, f in owner.model_fields.items()) if owner else []
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key {loc[-1]!r}{hint}"
+        return f"unknown key {loc[-1]!r}{hint}{_did_you_mean(loc[-1], allowed)}"
     if kind == "missing":
         return "required field is missing"
-    msg = str(error.get("msg", "invalid value"))
-    return msg.removeprefix("Value error, ")
+    if kind == "step_kind" and isinstance(value, Mapping):
+        # Name the key that was meant to be the step's kind (``scirpt``), not only the rule.
+        steps = (ShellStep, ScriptStep, FileStep, PackagesStep)
+        known = {(f.alias or n) for m in steps for n, f in m.model_fields.items()}
+        unknown = [k for k in value if k not in known]
+        named = "; ".join(f"unknown key {k!r}{_did_you_mean(k, _STEP_KINDS)}" for k in unknown)
+        if named:
+            return f"{named} (a step needs exactly one of the keys shell, script, file or packages)"
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if kind == "string_type" and isinstance(value, int | float) and loc:
+        # YAML reads `version: 0.1` as a number; the fix is quotes, which the pydantic sentence does not say.
+        shown = str(value).lower() if isinstance(value, bool) else repr(value)
+        what = "a boolean" if isinstance(value, bool) else "a number"
+        return f'{msg}: YAML read the unquoted {shown} as {what}; quote it ({loc[-1]}: "{shown}")'
+    return msg
 
 
 def _inherited(raw: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
@@ -360,4 +386,17 @@ def load_catalog_file(stack_file: Path, *, root: Path, stack: str | None = None)
     if stack is None:
         name = stack_file.name
         stack = name[len("Pulumi.") : -len(".yaml")] if name.startswith("Pulumi.") else None
+    if config.get(CATALOG_KEY) is None:
+        # A misspelt key (`golden-images:catalogue`) reads as "no catalog": name the key that was written.
+        near = difflib.get_close_matches(CATALOG_KEY, [str(k) for k in config], n=1, cutoff=0.75)
+        if near:
+            raise CatalogError(
+                [
+                    Issue(
+                        source,
+                        f"config.{CATALOG_KEY}",
+                        f"the catalog is missing, but config has {near[0]!r}; did you mean {CATALOG_KEY!r}?",
+                    )
+                ]
+            )
     return load_catalog(config.get(CATALOG_KEY), source=source, root=root, stack=stack)
