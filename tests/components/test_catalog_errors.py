@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from golden_images.catalog.loader import CatalogError, load_catalog
+from golden_images.catalog.loader import CatalogError, load_catalog, load_catalog_file
 from golden_images.core import repofiles
 from golden_images.core.repofiles import MAX_FILE_BYTES
 from tests.conftest import ROOT, RunStack, assert_refused, stack_catalog
@@ -461,3 +461,63 @@ def test_binary_file_with_wrong_sha256_names_the_digest(tmp_path: Path) -> None:
     [issue] = info.value.issues
     assert issue.path == f"{P}.images[0].provision[{len(raw['images'][0]['provision']) - 1}].sha256"
     assert hashlib.sha256(b"\xff\xfe\x00").hexdigest() in issue.message
+
+
+# --- the stack file itself: unreadable, not YAML, not a mapping --------------------------------------------
+
+STACK_FILE_CASES = {
+    # name: (file content, or None for no file / "<dir>" for a directory; issue path; message)
+    "missing": (None, "", "stack file does not exist"),
+    "directory": ("<dir>", "", "stack file cannot be read (Is a directory)"),
+    "unclosed-flow": (
+        "config: [unclosed\n",
+        "config[1]",
+        "line 2: not valid YAML: did not find expected ',' or ']'",
+    ),
+    "tab-indent": (
+        "config:\n\t- x\n",
+        "config",
+        "line 2: not valid YAML: found character that cannot start any token",
+    ),
+    "top-level-list": ("- config\n- images\n", "", "a stack file must be a mapping with a config key"),
+    "top-level-scalar": ("just text\n", "", "a stack file must be a mapping with a config key"),
+    "empty": ("", "", "a stack file must be a mapping with a config key"),
+    "config-list": ("config: [a, b]\n", "config", "config must be a mapping"),
+    "catalog-list": (
+        "config:\n  golden-images:catalog: [a]\n",
+        "config.golden-images:catalog",
+        "the catalog is a list; it must be a mapping with environment and images",
+    ),
+    "catalog-scalar": (
+        "config:\n  golden-images:catalog: hello\n",
+        "config.golden-images:catalog",
+        "the catalog is a str; it must be a mapping with environment and images",
+    ),
+    "catalog-missing": (
+        "config: {}\n",
+        "config.golden-images:catalog",
+        "the catalog is missing; it must be a mapping with environment and images",
+    ),
+    "catalog-misspelt": (
+        "config:\n  golden-images:catalogue: {}\n",
+        "config.golden-images:catalog",
+        "the catalog is missing, but config has 'golden-images:catalogue'; did you mean 'golden-images:catalog'?",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STACK_FILE_CASES))
+def test_stack_file_problems_name_file_field_and_reason(tmp_path: Path, case: str) -> None:
+    content, path, message = STACK_FILE_CASES[case]
+    stack_file = tmp_path / "stacks" / "Pulumi.dev.yaml"
+    stack_file.parent.mkdir()
+    if content == "<dir>":
+        stack_file.mkdir()
+    elif content is not None:
+        stack_file.write_text(content)
+    with pytest.raises(CatalogError) as info:
+        load_catalog_file(stack_file, root=tmp_path, stack="dev")
+    (issue,) = info.value.issues
+    # Reading problems name the file as given; catalog problems name it relative to the project root.
+    assert issue.file in (str(stack_file), "stacks/Pulumi.dev.yaml")
+    assert (issue.path, issue.message) == (path, message)

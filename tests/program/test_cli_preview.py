@@ -177,3 +177,39 @@ def test_deferred_rules_are_not_shown_as_findings() -> None:
     code, document = _preview("--stack", "prod")
     deferred = [v for v in document["violations"] if v["message"].startswith("can't run policy")]
     assert code == 0 and deferred and all(v["level"] == "advisory" for v in deferred)
+
+
+def test_find_root_walks_up_to_the_nearest_pulumi_yaml(tmp_path: Path) -> None:
+    from golden_images.cli import find_root
+
+    (tmp_path / "Pulumi.yaml").write_text("name: outer\nruntime: python\n")
+    inner = tmp_path / "teams" / "web"
+    (inner / "deep" / "er").mkdir(parents=True)
+    (inner / "Pulumi.yaml").write_text("name: inner\nruntime: python\n")
+    assert find_root(inner / "deep" / "er") == inner  # the nearest, not the outermost
+    assert find_root(inner) == inner
+    assert find_root(tmp_path / "teams") == tmp_path
+    # A directory named Pulumi.yaml is not a project file.
+    (tmp_path / "teams" / "odd" / "Pulumi.yaml").mkdir(parents=True)
+    assert find_root(tmp_path / "teams" / "odd") == tmp_path
+
+
+def test_preview_outside_any_project_exits_2_saying_to_pass_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    from golden_images.cli import find_root
+
+    with pytest.raises(typer.BadParameter) as info:
+        find_root(tmp_path)
+    assert (
+        str(info.value)
+        == f"no Pulumi.yaml in {tmp_path} or any parent; run inside the project or pass --root"
+    )
+    monkeypatch.chdir(tmp_path)  # restored by monkeypatch when the test ends
+    result = CliRunner().invoke(app, ["preview", "--stack", "dev", "--json"])
+    assert result.exit_code == 2, result.output
+    flat = "".join(result.output.split())
+    assert "noPulumi.yamlin" in flat and "pass--root" in flat, result.output
+    assert "Traceback" not in result.output

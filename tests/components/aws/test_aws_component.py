@@ -221,3 +221,66 @@ def test_bake_on_up_adds_a_build_with_a_long_timeout(run_stack: RunStack) -> Non
 def test_project_bake_on_up_config(run_stack: RunStack) -> None:
     run = run_stack("dev", extra={"golden-images:bakeOnUp": True})
     assert len(by_type(run.resources, IMAGE)) == 2
+
+
+# --- explicit parents and a dnf family ---------------------------------------------------------------------
+
+ROCKY_ARN = "arn:aws:imagebuilder:us-east-1:aws:image/rocky-linux-9-x86/2024.11.1"
+
+
+def _rocky_dev() -> dict[str, object]:
+    """dev with base-ubuntu rebuilt on Rocky 9 from an exact AMI, app-runtime from an exact Image Builder
+    image ARN (the two parent forms the shipped stacks never use)."""
+    raw = stack_catalog("dev")
+    base, app = raw["images"]
+    base["os"] = {"family": "rocky", "release": "9", "architecture": "x86_64", "lts": True}
+    base["provision"] = [
+        {"name": "base-packages", "packages": ["audit", "chrony"]},
+        {"name": "cleanup", "script": "images/base-ubuntu/cleanup.sh"},
+    ]
+    base.pop("validate", None)
+    base["aws"] = {"parent": {"ssm_parameter": None, "ami": "ami-0123456789abcdef0"}}
+    app["aws"] = {"parent": {"ssm_parameter": None, "image_builder_arn": ROCKY_ARN}}
+    return raw
+
+
+def test_explicit_ami_and_image_builder_arn_parents_reach_the_recipe_and_the_record(
+    run_stack: RunStack,
+) -> None:
+    run = run_stack("dev", _rocky_dev())
+    assert run.error is None, run.error
+    parents = {r.name: r.inputs["parentImage"] for r in by_type(run.resources, RECIPE)}
+    assert parents == {"base-ubuntu-aws-recipe": "ami-0123456789abcdef0", "app-runtime-aws-recipe": ROCKY_ARN}
+    records = run.outputs["images"]
+    assert records["base-ubuntu"]["parent"]["aws"] == "ami-0123456789abcdef0"
+    assert records["app-runtime"]["parent"]["aws"] == ROCKY_ARN
+
+
+def _build_scripts(document: str) -> list[str]:
+    """The script each build step of an AWSTOE document runs, decoded from its base64 heredoc."""
+    import base64
+
+    import yaml
+
+    build = next(p for p in yaml.safe_load(document)["phases"] if p["name"] == "build")
+    scripts = []
+    for step in build["steps"]:
+        body = step["inputs"]["commands"][-1]
+        encoded = body.split("<<'GOLDEN_IMAGES_B64'\n", 1)[1].split("GOLDEN_IMAGES_B64", 1)[0]
+        scripts.append(base64.b64decode("".join(encoded.split())).decode())
+    return scripts
+
+
+def test_dnf_family_installs_packages_with_dnf_not_apt(run_stack: RunStack) -> None:
+    run = run_stack("dev", _rocky_dev())
+    assert run.error is None, run.error
+    rocky = _build_scripts(one(run.resources, COMPONENT, "base-ubuntu-aws-component").inputs["data"])
+    assert rocky[0] == "dnf install -y audit chrony\n"
+    # The Ubuntu image next to it still uses apt: the family decides, per image.
+    ubuntu = _build_scripts(one(run.resources, COMPONENT, "app-runtime-aws-component").inputs["data"])
+    assert ubuntu[0] == (
+        "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi\n"
+        "export DEBIAN_FRONTEND=noninteractive\n"
+        "apt-get -o DPkg::Lock::Timeout=600 update -y\n"
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd chrony\n"
+    )

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 from golden_images.preview.present import public_inputs
 from golden_images.preview.runner import ProgramRun, run_program
 from tests.components.limits import has_required_tags
-from tests.conftest import ROOT, by_type, one, stack_catalog
+from tests.conftest import ROOT, RunStack, by_type, one, stack_catalog
 
 COMPONENT = "golden-images:index:AzureGoldenImage"
 TEMPLATE = "azure-native:virtualmachineimages:VirtualMachineImageTemplate"
@@ -439,3 +439,42 @@ def test_role_definitions_wait_for_the_resource_group_they_are_scoped_to(
         for role in by_type(_children(run, image), ROLE):
             assert group.inputs["resourceGroupName"] in role.inputs["assignableScopes"][0]
             assert group.urn in requests_seen[role.name].dependencies, role.name
+
+
+GALLERY_SOURCE = (
+    "/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-images/providers/"
+    "Microsoft.Compute/galleries/gal_base/images/rocky9/versions/1.2.3"
+)
+
+
+def test_build_from_a_gallery_image_version(run_stack: RunStack) -> None:
+    """A gallery source: the template reads that exact version, the build identity gets a read-only role on
+    the source gallery (not its subscription or resource group), and the record names the version."""
+    raw = stack_catalog("dev")
+    raw["defaults"]["azure"]["source"] = {"gallery_image_version_id": GALLERY_SOURCE}
+    run = run_stack("dev", raw)
+    assert run.error is None, run.error
+    for image in IMAGES:
+        template = one(run.resources, TEMPLATE, f"{image}-azure-template").inputs
+        assert template["source"] == {"type": "SharedImageVersion", "imageVersionId": GALLERY_SOURCE}
+        role = one(run.resources, ROLE, f"{image}-azure-source-role").inputs
+        assert role["permissions"] == [
+            {
+                "actions": [
+                    "Microsoft.Compute/galleries/read",
+                    "Microsoft.Compute/galleries/images/read",
+                    "Microsoft.Compute/galleries/images/versions/read",
+                ],
+                "notActions": [],
+            }
+        ]
+        assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-source-role-assignment").inputs
+        assert assignment["scope"] == (
+            "/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-images/providers/"
+            "Microsoft.Compute/galleries/gal_base"
+        )
+        assert assignment["principalType"] == "ServicePrincipal"
+        assert run.outputs["images"][image]["parent"]["azure"] == GALLERY_SOURCE
+    # The marketplace stack has no source role at all (nothing to read outside the build's own gallery).
+    marketplace = run_stack("dev")
+    assert not [r for r in marketplace.resources if r.name.endswith("-azure-source-role")]
