@@ -16,15 +16,11 @@ from pulumi.runtime.config import is_config_secret
 
 from golden_images.catalog.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
 from golden_images.catalog.spec import Catalog
+from golden_images.catalog.stackfiles import stack_file_name
 from golden_images.core.build import ImageBuild
 from golden_images.golden_image import GoldenImage
 from golden_images.platforms import PLATFORMS
 from golden_images.platforms.aws.pins import load_pins, pins_path
-
-
-def stack_file_name(stack: str) -> str:
-    """The stack file Pulumi reads for ``stack`` (``stackConfigDir: stacks``), as named in errors."""
-    return f"stacks/Pulumi.{stack.rsplit('/', maxsplit=1)[-1]}.yaml"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from golden_images.core.tokens import AWS_GOLDEN_IMAGE
 from golden_images.platforms.aws import policies
 from golden_images.platforms.aws.awstoe import render_component_document
 from golden_images.platforms.aws.spec import AwsSpec
+from golden_images.platforms.base import PlatformComponent
 
 _ROOT_DEVICE = {"ubuntu": "/dev/sda1", "debian": "/dev/xvda", "amazon-linux": "/dev/xvda"}
 
@@ -65,7 +66,7 @@ def root_device_name(build: ImageBuild, spec: AwsSpec) -> str:
     return spec.root_device_name or _ROOT_DEVICE.get(build.image.os.family, "/dev/xvda")
 
 
-class AwsGoldenImage(pulumi.ComponentResource):
+class AwsGoldenImage(PlatformComponent):
     """An EC2 Image Builder pipeline (and optionally one build) for one catalog image."""
 
     artifacts: pulumi.Output[dict[str, str]]
@@ -91,18 +92,16 @@ class AwsGoldenImage(pulumi.ComponentResource):
         super().__init__(
             AWS_GOLDEN_IMAGE,
             name,
+            build,
             {
-                "imageName": image.name,
-                "version": image.version,
                 "regions": list(spec.regions),
                 "parentImage": parent_ref,
                 # Fixed for AWS: the distribution sets a customer key in every region (the catalog requires it).
                 "encryption": "enforced",
-                "tags": build.tags,
             },
             opts,
         )
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child
         env = build.environment
         region = spec.build_region
         tags = aws_tags(build.tags)
@@ -334,7 +333,6 @@ class AwsGoldenImage(pulumi.ComponentResource):
 
         # --- Optional: build once now -----------------------------------------------------------------------
         artifacts: dict[str, Any] = {r: f"ssm:{ssm_name}" for r in spec.regions}
-        self.built_at = None
         if spec.bake_on_up or build.bake_on_up:
             baked = aws.imagebuilder.Image(
                 f"{name}-image",
@@ -366,18 +364,13 @@ class AwsGoldenImage(pulumi.ComponentResource):
             artifacts = {r: amis.apply(lambda m, r=r: m.get(r, f"ssm:{ssm_name}")) for r in spec.regions}
             self.built_at = baked.date_created
 
-        self.artifacts = pulumi.Output.from_input(artifacts)
         self.pipeline_arn = pipeline.arn
         self.recipe_arn = recipe.arn
-        self.encryption_level = "enforced"
-        self.parent_reference = parent_ref
-        self.register_outputs(
-            {
-                "artifacts": self.artifacts,
-                "pipelineArn": self.pipeline_arn,
-                "recipeArn": self.recipe_arn,
-                "encryption": self.encryption_level,
-            }
+        self.finish(
+            artifacts,
+            encryption_level="enforced",
+            parent_reference=parent_ref,
+            outputs={"pipelineArn": self.pipeline_arn, "recipeArn": self.recipe_arn},
         )
 
     @staticmethod

@@ -42,6 +42,7 @@ from golden_images.platforms.azure.spec import (
     source_gallery,
     subnet_vnet,
 )
+from golden_images.platforms.base import PlatformComponent
 
 #: Image definition architecture per catalog ``os.architecture``.
 ARCHITECTURE = {"x86_64": "x64", "arm64": "Arm64"}
@@ -162,7 +163,7 @@ def user_assigned_identity(
     )
 
 
-class AzureGoldenImage(pulumi.ComponentResource):
+class AzureGoldenImage(PlatformComponent):
     """An Azure VM Image Builder template publishing one catalog image into its own Compute Gallery."""
 
     artifacts: pulumi.Output[dict[str, Any]]
@@ -203,16 +204,14 @@ class AzureGoldenImage(pulumi.ComponentResource):
         super().__init__(
             AZURE_GOLDEN_IMAGE,
             name,
+            build,
             {
-                "imageName": image.name,
-                "version": image.version,
                 "location": spec.location,
                 "regions": [r.region for r in spec.replication],
                 "source": parent_ref,
                 "parentImage": parent_ref,
                 "customerManagedKeys": spec.uses_cmk,
                 "encryption": encryption,
-                "tags": build.tags,
             },
             opts,
         )
@@ -334,7 +333,6 @@ class AzureGoldenImage(pulumi.ComponentResource):
 
         # --- Optional bake: run, wait, then publish the encrypted version -----------------------------------
         artifact_id: pulumi.Output[Any] | None = None
-        self.built_at = None
         if wait:
             script = self._runner(
                 name, build, spec, rg_name, rg_id, template, template_name, run_output, tags
@@ -355,12 +353,10 @@ class AzureGoldenImage(pulumi.ComponentResource):
             )
         else:
             version_id = None if spec.uses_cmk else artifact_id
-        self.encryption_level = encryption
 
         self.gallery_image_id = definition.id
         self.template_name = template_name
-        self.parent_reference = parent_ref
-        self.artifacts = pulumi.Output.from_input(
+        self.finish(
             {
                 "gallery": gallery_name(spec, env, image.name),
                 "gallery_image_id": definition.id,
@@ -372,15 +368,10 @@ class AzureGoldenImage(pulumi.ComponentResource):
                 if version_name
                 else aib.resolve_hint(rg_name_plain, template_name, run_output),
                 "regions": [r.region for r in spec.replication],
-            }
-        )
-        self.register_outputs(
-            {
-                "artifacts": self.artifacts,
-                "galleryImageId": self.gallery_image_id,
-                "templateName": self.template_name,
-                "encryption": self.encryption_level,
-            }
+            },
+            encryption_level=encryption,
+            parent_reference=parent_ref,
+            outputs={"galleryImageId": self.gallery_image_id, "templateName": self.template_name},
         )
 
     # ------------------------------------------------------------------------------------------------------

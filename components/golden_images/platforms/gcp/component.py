@@ -35,6 +35,7 @@ from pulumi_gcp import cloudbuild, cloudscheduler, compute, kms, projects, pubsu
 from golden_images.core.build import ImageBuild
 from golden_images.core.tags import gcp_labels
 from golden_images.core.tokens import GCP_GOLDEN_IMAGE
+from golden_images.platforms.base import PlatformComponent
 from golden_images.platforms.gcp import iam
 from golden_images.platforms.gcp.cloudbuild import bucket_name, build_steps
 from golden_images.platforms.gcp.packer import RenderedBuild, render_build
@@ -56,7 +57,7 @@ def consumer_lookup(project: str, family: str) -> str:
     return f"gcp.compute.get_image(family={family!r}, project={project!r})"
 
 
-class GcpGoldenImage(pulumi.ComponentResource):
+class GcpGoldenImage(PlatformComponent):
     """A Cloud Build + Packer pipeline that bakes one catalog image into a GCP image family."""
 
     artifacts: pulumi.Output[dict[str, str]]
@@ -99,9 +100,8 @@ class GcpGoldenImage(pulumi.ComponentResource):
         super().__init__(
             GCP_GOLDEN_IMAGE,
             name,
+            build,
             {
-                "imageName": image.name,
-                "version": image.version,
                 "environment": env,
                 "project": project,
                 "family": rendered.family,
@@ -111,11 +111,10 @@ class GcpGoldenImage(pulumi.ComponentResource):
                 "kmsKey": spec.kms_key,
                 # The Packer template sets the CMEK key on the image and the build verifies it afterwards.
                 "encryption": "enforced",
-                "tags": build.tags,
             },
             opts,
         )
-        child = pulumi.ResourceOptions(parent=self)
+        child = self.child
         labels = gcp_labels(build.tags)
         topic_name = f"golden-{image.name}-{env}-bake"
         topic_path = f"projects/{project}/topics/{topic_name}"
@@ -322,29 +321,20 @@ class GcpGoldenImage(pulumi.ComponentResource):
                 after(publisher, trigger),
             )
 
-        self.artifacts = pulumi.Output.from_input(
+        self.trigger_id = trigger.trigger_id
+        self.bucket = bucket_res.name
+        self.topic = topic_path
+        self.image_name = rendered.image_name
+        self.finish(
             {
                 "project": project,
                 "family": rendered.family,
                 "image": rendered.image_name,
                 "resolve": consumer_lookup(project, rendered.family),
-            }
-        )
-        self.trigger_id = trigger.trigger_id
-        self.bucket = bucket_res.name
-        self.topic = topic_path
-        self.image_name = rendered.image_name
-        self.built_at = None
-        self.encryption_level = "enforced"
-        self.parent_reference = spec.source_image.reference
-        self.register_outputs(
-            {
-                "artifacts": self.artifacts,
-                "triggerId": self.trigger_id,
-                "bucket": self.bucket,
-                "topic": self.topic,
-                "encryption": self.encryption_level,
-            }
+            },
+            encryption_level="enforced",
+            parent_reference=spec.source_image.reference,
+            outputs={"triggerId": self.trigger_id, "bucket": self.bucket, "topic": self.topic},
         )
 
     @staticmethod

@@ -32,6 +32,7 @@ from pulumi_proxmoxve import download
 from golden_images.core.build import ImageBuild
 from golden_images.core.tags import proxmox_tags
 from golden_images.core.tokens import CONFIG_NAMESPACE, PROXMOX_GOLDEN_TEMPLATE
+from golden_images.platforms.base import PlatformComponent
 from golden_images.platforms.proxmox import layout
 from golden_images.platforms.proxmox.cloudinit import render_user_data
 from golden_images.platforms.proxmox.dynamic import ProxmoxTemplateBake
@@ -64,7 +65,7 @@ def parent_reference(spec: ProxmoxSpec) -> str:
     return f"{spec.cloud_image.url}@sha256:{spec.cloud_image.sha256}"
 
 
-class ProxmoxGoldenTemplate(pulumi.ComponentResource):
+class ProxmoxGoldenTemplate(PlatformComponent):
     """One catalog image baked into a Proxmox VE template per node."""
 
     artifacts: pulumi.Output[dict[str, int]]
@@ -84,21 +85,19 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
         build = args["build"]
         image = build.image
         spec = build.section("proxmox", ProxmoxSpec)
-        self.parent_reference = parent_reference(spec)
-        self.encryption_level = layout.encryption_level(spec)
+        parent_ref = parent_reference(spec)
+        encryption = layout.encryption_level(spec)
         self.vm_ids = {node: layout.template_vm_id(spec, image.version, node) for node in spec.nodes}
         super().__init__(
             PROXMOX_GOLDEN_TEMPLATE,
             name,
+            build,
             {
-                "imageName": image.name,
-                "version": image.version,
                 "environment": build.environment,
                 "nodes": list(spec.nodes),
                 "vmIds": dict(self.vm_ids),
-                "parentImage": self.parent_reference,
-                "encryption": self.encryption_level,
-                "tags": build.tags,
+                "parentImage": parent_ref,
+                "encryption": encryption,
             },
             opts,
         )
@@ -218,19 +217,16 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
             )
 
         nodes = list(spec.nodes)
-        self.artifacts = pulumi.Output.all(*[b.vm_id for b in bakes]).apply(
-            lambda ids: {node: int(i) for node, i in zip(nodes, ids, strict=True)}
-        )
         # The conversion time exists only once `pulumi up` converted the template; in a preview it would be an
         # unknown that makes the whole version record unknown, so the record says "not built" instead.
         self.built_at = None if pulumi.runtime.is_dry_run() else bakes[0].converted_at
-        self.register_outputs(
-            {
-                "artifacts": self.artifacts,
-                "builtAt": self.built_at,
-                "encryption": self.encryption_level,
-                "parentImage": self.parent_reference,
-            }
+        self.finish(
+            pulumi.Output.all(*[b.vm_id for b in bakes]).apply(
+                lambda ids: {node: int(i) for node, i in zip(nodes, ids, strict=True)}
+            ),
+            encryption_level=encryption,
+            parent_reference=parent_ref,
+            outputs={"builtAt": self.built_at, "parentImage": parent_ref},
         )
 
     @staticmethod
