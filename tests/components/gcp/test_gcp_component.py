@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from golden_images.engine.model import RegisteredResource
 from golden_images.platforms.gcp import iam
 from golden_images.platforms.gcp.spec import (
     BUILD_IMAGE_PINS,
@@ -17,7 +18,6 @@ from golden_images.platforms.gcp.spec import (
     DEFAULT_PACKER_IMAGE,
     stale_build_images,
 )
-from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import ProgramRun, run_program
 from tests.components.gcp.gcp_helpers import STACKS, gcp_catalog
 from tests.components.limits import GCP_NAME, has_required_tags, is_gcp_label

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from golden_images.core.rules import is_proxmox_tag
+from golden_images.engine.model import RegisteredResource
 from golden_images.platforms.proxmox import layout
 from golden_images.platforms.proxmox.dynamic import BakeError, connection
 from golden_images.platforms.proxmox.pve import PROXMOX_TOKEN_ENV_VARS
 from golden_images.platforms.proxmox.spec import ProxmoxSpec
-from golden_images.preview.model import RegisteredResource
 from golden_images.preview.runner import PLACEHOLDER_SECRET, ProgramRun, run_program
 from tests.components.proxmox.helpers import catalog
 from tests.conftest import ROOT, RunStack, assert_refused, by_type, one, write_stack
