@@ -173,7 +173,8 @@ def _audit_regions(
                 region,
                 f"FAILED: {error}"
                 if error is not None
-                else f"{len(report.images)} images, {len(report.findings)} findings",
+                else f"{render.plural(len(report.images), 'image')}, "
+                f"{render.plural(len(report.findings), 'finding')}",
             )
             return report
 
@@ -209,7 +210,8 @@ def _region_lines(label: str) -> Callable[[str, int, int], None]:
             if (region, finished) in seen:
                 return
             seen.add((region, finished))
-        what = f"{total} images read" if finished else f"{total} images, reading launch permissions"
+        images = render.plural(total, "image")
+        what = f"{images} read" if finished else f"{images}, reading launch permissions"
         _err.print(f"{label} {region}: {what}", highlight=False)
 
     return update

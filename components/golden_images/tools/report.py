@@ -187,7 +187,8 @@ def audit_markdown(report: AuditReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``1 image``, ``2 images``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
@@ -278,7 +279,7 @@ def audit_table(report: AuditReport, console: Console) -> None:
     if report.findings:
         console.print(
             Text(
-                f"Findings: {len(report.findings)} on {_plural(len(by_image), 'image')} "
+                f"Findings: {len(report.findings)} on {plural(len(by_image), 'image')} "
                 f"(of {len(report.images)} audited)",
                 style="bold",
             )
@@ -325,7 +326,7 @@ def audit_summary(report: AuditReport, threshold: Severity | None) -> Text:
     counts = Counter(f.severity for f in report.findings)
     found = ", ".join(f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s])
     parts = [
-        f"audit: {_plural(len(report.images), 'image')} in {audited} of {_plural(len(report.regions), 'region')}",
+        f"audit: {plural(len(report.images), 'image')} in {audited} of {plural(len(report.regions), 'region')}",
         f"findings: {found or 'none'}",
     ]
     gate = f"--fail-on {threshold.label}" if threshold is not None else "--fail-on none"
@@ -469,7 +470,7 @@ def cleanup_summary(report: CleanupReport) -> Text:
     audited = len(report.regions) - len(report.failed_regions)
     parts = [
         f"cleanup ({'applied' if report.applied else 'dry run'}): {audited} of "
-        f"{_plural(len(report.regions), 'region')} read",
+        f"{plural(len(report.regions), 'region')} read",
         f"{len(report.plan.candidates)} to {verb}, {len(report.plan.orphans)} orphaned snapshot(s), "
         f"{len(report.plan.kept)} kept",
     ]
@@ -477,7 +478,7 @@ def cleanup_summary(report: CleanupReport) -> Text:
     if report.partial:
         parts.append(f"exit 1: {', '.join(report.failed_regions)} could not be read (nothing done there)")
     elif failed_actions:
-        parts.append(f"exit 1: {_plural(failed_actions, 'action')} failed")
+        parts.append(f"exit 1: {plural(failed_actions, 'action')} failed")
     elif report.applied:
         parts.append("exit 0: every action succeeded")
     else:
@@ -556,7 +557,7 @@ def pin_summary(
     """The closing line of ``pin``: stacks, rows by change, what was written, the exit code and why."""
     counts = Counter(c.change for r in results for c in r.changes)
     rows = ", ".join(f"{counts[c]} {c.value}" for c in Change if counts[c]) or "no SSM parents"
-    parts = [f"pin: {_plural(len(results), 'stack')} ({', '.join(r.environment for r in results)})", rows]
+    parts = [f"pin: {plural(len(results), 'stack')} ({', '.join(r.environment for r in results)})", rows]
     if skipped:
         parts.append(f"not pinned: {', '.join(skipped)} (follows the newest parents; pass --stack to pin it)")
     wrote = [env for env, done in written.items() if done]
@@ -564,7 +565,7 @@ def pin_summary(
         parts.append(f"written: {', '.join(wrote) or 'nothing'}")
     errors = sum(len(r.errors) for r in results)
     if errors:
-        parts.append(f"exit 1: {_plural(errors, 'lookup')} failed, so nothing was written for that stack")
+        parts.append(f"exit 1: {plural(errors, 'lookup')} failed, so nothing was written for that stack")
     elif check and any(r.changed for r in results):
         parts.append("exit 1: --check found a newer base image (or a removed parameter)")
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner
 
 from golden_images.tools import commands
@@ -260,3 +262,18 @@ def test_pin_unresolvable_parameter_is_not_unchanged_at_width(
         console.print(render.pin_summary([shown], {"prod": False}, check=False))  # type: ignore[attr-defined]
 
     check(f"pin-unresolved-{width}", rendered(width, draw), width)
+
+
+def test_audit_on_a_terminal_shows_a_status_and_a_line_per_finished_region(
+    seed: Seeder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_fleet(seed)
+    screen = io.StringIO()
+    monkeypatch.setattr(commands, "_err", Console(file=screen, force_terminal=True, width=80))
+    result = CliRunner().invoke(app(), ["audit", "-r", f"{R},{REGIONS[1]}", "--fail-on", "none"])
+    assert result.exit_code == 0, result.output
+    shown = screen.getvalue()
+    assert "audit: reading" in shown  # the live status names the regions still being read
+    assert re.search(rf"audit {R}: 5 images, \d+ findings \(\d+\.\ds\)", shown), shown
+    assert re.search(rf"audit {REGIONS[1]}: 1 image, 0 findings", shown), shown
+    assert flat(result.stdout).endswith("exit 0: no finding at or above the threshold (--fail-on none).")
