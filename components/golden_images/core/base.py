@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from golden_images.core import repofiles, rules
 
@@ -69,3 +71,11 @@ SemVer = Annotated[str, AfterValidator(_semver)]
 ImageName = Annotated[str, AfterValidator(_image_name)]
 RepoFile = Annotated[str, AfterValidator(_repo_file)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def require_exactly_one(model: BaseModel, fields: Sequence[str], error_type: str, message: str) -> None:
+    """Raise ``PydanticCustomError(error_type, message)`` unless exactly one of ``fields`` is set on ``model``;
+    ``{given}`` in ``message`` becomes the fields that are set (``none`` when none is)."""
+    given = [name for name in fields if getattr(model, name) is not None]
+    if len(given) != 1:
+        raise PydanticCustomError(error_type, message, {"given": ", ".join(given) or "none"})

@@ -42,7 +42,9 @@ _AWS_OU_ARN = re.compile(
     r"^arn:aws[a-z-]*:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$"
 )
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_AMI_ID = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")
+#: An AMI id (8 or 17 hex digits), as a pattern for models and a compiled regex for rules.
+AMI_ID_PATTERN: Final = r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$"
+_AMI_ID = re.compile(AMI_ID_PATTERN)
 # KMS key references as KMS accepts them: key ARN (UUID or ``mrk-`` multi-Region id), alias ARN, bare key id or
 # alias name. The UUID is matched group by group so a 36-character run of hyphens is not a key id.
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

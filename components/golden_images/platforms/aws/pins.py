@@ -18,9 +18,9 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from golden_images.core import safeyaml
+from golden_images.core import rules, safeyaml
 
-AmiId = Annotated[str, StringConstraints(pattern=r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")]
+AmiId = Annotated[str, StringConstraints(pattern=rules.AMI_ID_PATTERN)]
 
 
 class Pin(BaseModel):

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
-from golden_images.core.base import CatalogModel, context_value
+from golden_images.core.base import CatalogModel, context_value, require_exactly_one
 
 
 # AWS scalar types: each refuses with a sentence naming the expected form.
@@ -65,7 +65,7 @@ class AwsParent(CatalogModel):
     (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a public AMI parameter such as
     Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned)."""
 
-    ami: Annotated[str, Field(pattern=r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$")] | None = None
+    ami: Annotated[str, Field(pattern=rules.AMI_ID_PATTERN)] | None = None
     image_builder_arn: str | None = None
     ssm_parameter: Annotated[str, Field(pattern=_SSM_PARAM)] | None = None
 
@@ -89,13 +89,12 @@ class AwsParent(CatalogModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AwsParent:
-        given = [k for k in ("ami", "image_builder_arn", "ssm_parameter") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise PydanticCustomError(
-                "parent_choice",
-                "set exactly one of ami, image_builder_arn or ssm_parameter (got {given})",
-                {"given": ", ".join(given) or "none"},
-            )
+        require_exactly_one(
+            self,
+            ("ami", "image_builder_arn", "ssm_parameter"),
+            "parent_choice",
+            "set exactly one of ami, image_builder_arn or ssm_parameter (got {given})",
+        )
         return self
 
 

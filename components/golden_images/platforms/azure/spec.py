@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from golden_images.core.base import CatalogModel, NonEmptyStr, context_value
+from golden_images.core import rules
+from golden_images.core.base import CatalogModel, NonEmptyStr, context_value, require_exactly_one
 
 #: Azure Compute Gallery names: 1-80 characters. The gallery is ``<prefix>_<env>_<image>``; env ≤ 7
 #: (``staging``) and image ≤ 40 characters leave 31 for the prefix.
@@ -45,7 +46,6 @@ _GALLERY_VERSION_ID = re.compile(
 )
 # Marketplace image versions are Major.Minor.Build (Canonical: 24.04.202411030); 'latest' is refused.
 _MARKETPLACE_VERSION = re.compile(r"^\d{1,10}\.\d{1,10}\.\d{1,20}$")
-_INT32_MAX = 2**31 - 1
 _VM_SIZE = r"^(Standard|Basic)_[A-Za-z0-9_]{1,60}$"
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
@@ -65,12 +65,8 @@ def is_azure_region(value: Any) -> bool:
     return isinstance(value, str) and _REGION.fullmatch(value) is not None
 
 
-def is_gallery_version_int32(value: Any) -> bool:
-    """``int.int.int`` with every part within the signed 32-bit range (Compute Gallery version names)."""
-    if not isinstance(value, str):
-        return False
-    parts = value.split(".")
-    return len(parts) == 3 and all(p.isascii() and p.isdigit() and int(p) <= _INT32_MAX for p in parts)
+#: Gallery version names (``int.int.int``, 32-bit parts): the rule lives once, in :mod:`golden_images.core.rules`.
+is_gallery_version_int32 = rules.is_gallery_version_name
 
 
 def subnet_vnet(subnet_id: str) -> tuple[str, str]:
@@ -157,13 +153,12 @@ class AzureSource(CatalogModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AzureSource:
-        given = [k for k in ("marketplace", "gallery_image_version_id") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise PydanticCustomError(
-                "azure_source_choice",
-                "set exactly one of marketplace or gallery_image_version_id (got {given})",
-                {"given": ", ".join(given) or "none"},
-            )
+        require_exactly_one(
+            self,
+            ("marketplace", "gallery_image_version_id"),
+            "azure_source_choice",
+            "set exactly one of marketplace or gallery_image_version_id (got {given})",
+        )
         return self
 
     def reference(self) -> str:

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
-from golden_images.core.base import CatalogModel, context_value
+from golden_images.core.base import CatalogModel, context_value, require_exactly_one
 
 # GCP project ids: 6-30 chars, lowercase letters, digits, hyphens, starting with a letter.
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -195,13 +195,12 @@ class GcpSourceImage(CatalogModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> GcpSourceImage:
-        given = [k for k in ("image", "family") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise PydanticCustomError(
-                "source_choice",
-                "set exactly one of image (an exact image name) or family (not in prod); got {given}",
-                {"given": ", ".join(given) or "none"},
-            )
+        require_exactly_one(
+            self,
+            ("image", "family"),
+            "source_choice",
+            "set exactly one of image (an exact image name) or family (not in prod); got {given}",
+        )
         return self
 
     @property
