@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from golden_images.core import tokens
 from golden_images.core.rules import ENVIRONMENTS, is_semver
 
 from .props import UNKNOWN, Props
@@ -78,11 +79,11 @@ KIND: Final[dict[str, str]] = {
     "azure:compute/sharedImageVersion:SharedImageVersion": "Azure shared image version",
     "azure:compute/image:Image": "Azure managed image",
     "gcp:compute/snapshot:Snapshot": "GCP snapshot",
-    "golden-images:index:GoldenImage": "golden image",
-    "golden-images:index:AwsGoldenImage": "AWS golden image",
-    "golden-images:index:AzureGoldenImage": "Azure golden image",
-    "golden-images:index:GcpGoldenImage": "GCP golden image",
-    "golden-images:index:ProxmoxGoldenTemplate": "Proxmox golden template",
+    tokens.GOLDEN_IMAGE: "golden image",
+    tokens.AWS_GOLDEN_IMAGE: "AWS golden image",
+    tokens.AZURE_GOLDEN_IMAGE: "Azure golden image",
+    tokens.GCP_GOLDEN_IMAGE: "GCP golden image",
+    tokens.PROXMOX_GOLDEN_TEMPLATE: "Proxmox golden template",
     # Resources that launch machines from an image (judged by the launch rules).
     "aws:ec2/instance:Instance": "EC2 instance",
     "aws:ec2/launchTemplate:LaunchTemplate": "EC2 launch template",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from golden_images.core import tokens
 from golden_images.core.rules import is_floating_reference, is_truthy_flag
 
 from .. import tagging
@@ -16,12 +17,12 @@ from ..base import Ctx, semver_problems
 from ..props import UNKNOWN, is_mapping, text
 from ..registry import resource_policy
 
-GOLDEN_IMAGE: Final = "golden-images:index:GoldenImage"
+GOLDEN_IMAGE: Final = tokens.GOLDEN_IMAGE
 PLATFORM_COMPONENTS: Final = (
-    "golden-images:index:AwsGoldenImage",
-    "golden-images:index:AzureGoldenImage",
-    "golden-images:index:GcpGoldenImage",
-    "golden-images:index:ProxmoxGoldenTemplate",
+    tokens.AWS_GOLDEN_IMAGE,
+    tokens.AZURE_GOLDEN_IMAGE,
+    tokens.GCP_GOLDEN_IMAGE,
+    tokens.PROXMOX_GOLDEN_TEMPLATE,
 )
 ALL_COMPONENTS: Final = (GOLDEN_IMAGE, *PLATFORM_COMPONENTS)
 
