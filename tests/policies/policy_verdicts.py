@@ -20,7 +20,7 @@ from typing import Any
 from policy_support import PACK_DIR, PROJECT
 
 from golden_images.engine.harness import PolicyHarness
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 
 Case = dict[str, Any]
 

@@ -29,7 +29,7 @@ from golden_images.engine.harness import (
     engine_properties,
     load_policy_config,
 )
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 
 
 def _pack(tmp_path: Path, main: str) -> Path:
