@@ -3,9 +3,16 @@
 
 Usage::
 
-    python3 scripts/coverage.py                      # the whole suite, then the per-module table
+    python3 scripts/coverage.py                      # the whole suite on a snapshot of the working tree
     python3 scripts/coverage.py tests/tools          # only these tests (any pytest arguments)
+    python3 scripts/coverage.py --head               # a snapshot of the committed tree (HEAD) instead
+    python3 scripts/coverage.py --in-place           # no snapshot: run in the working tree itself
     python3 scripts/coverage.py --json cov.json      # also the per-module numbers as JSON
+
+By default the suite runs in a throwaway copy of the working tree (tracked and untracked files git does not
+ignore; ``.venv`` linked in), with ``PYTHONPATH`` and ``GOLDEN_IMAGES_POLICY_PACK`` pointing the tests and
+the pack subprocess at the copy: in a tree others edit while the suite runs (the run takes half an hour
+under coverage on two cores) a file changing mid-run would otherwise break collection or the report.
 
 What is measured: ``golden_images`` (``components/golden_images``) and ``golden_images_policies``
 (``policies/golden_images_policies``), with branch coverage on. The policy pack runs in a subprocess the
