@@ -6,6 +6,7 @@ The version record (the component's main output, JSON-serialisable; values may b
       "name": "base-ubuntu", "version": "1.4.2",
       "fingerprint": "<sha256 of everything that changes the image bytes>",
       "parent": {"aws": "ami-…", ...},              # the pinned base image per platform
+                                                     # (``<image>@<version>`` for a golden parent)
       "built_at": "<date>" | None,                   # set when ``pulumi up`` baked the image itself
       "artifacts": {"aws": {"<region>": "ami-…" | "ssm:<parameter>"}, "azure": {...}, "gcp": {...},
                     "proxmox": {...}},
@@ -19,6 +20,10 @@ The version record (the component's main output, JSON-serialisable; values may b
         "gcp": {"project": "…", "family": "…", "family_self_link": "https://…/images/family/<family>",
                 "image_self_link": "https://…/images/<image>"},
         "proxmox": {"<node>": {"vm_id": 1010402}}
+      },
+      "ancestry": {                                  # the chain each platform's image is built on
+        "aws": [{"image": "base-ubuntu", "version": "1.4.2", "ref": "base-ubuntu@1.4.2",
+                 "fingerprint": "<parent's fingerprint>"}, ..., {"vendor": "ami-…"}]
       }
     }
 
@@ -31,8 +36,9 @@ added, never renamed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from typing import Any, Protocol, TypedDict, cast
+from typing import Any, NotRequired, Protocol, TypedDict, cast
 
 import pulumi
 
@@ -80,6 +86,33 @@ class GoldenImageArgs(TypedDict):
 
     build: ImageBuild
     """The derived image build: spec, environment, canonical tags, resolved steps, fingerprint and pins."""
+    parent: NotRequired[GoldenImage]
+    """The golden parent's component (required when a platform section names ``parent: {image: …}``): each
+    layered platform component is built from the parent's component of the same platform."""
+
+
+def ancestry(build: ImageBuild, platform: str) -> list[dict[str, Any]]:
+    """The record's ``ancestry.<platform>``: the chain the platform's image is built on, parent first, each as
+    ``{"image", "version", "ref": "<image>@<version>", "fingerprint"}``, ending with the vendor source
+    ``{"vendor": "<reference as pinned>"}`` of the root (the root's ``source_identity``). Empty for an image
+    built on a vendor source directly except for that last entry."""
+    chain: list[dict[str, Any]] = []
+    current = build
+    while current.golden_parent(platform) is not None and current.parent is not None:
+        parent = current.parent
+        chain.append(
+            {
+                "image": parent.image.name,
+                "version": parent.image.version,
+                "ref": f"{parent.image.name}@{parent.image.version}",
+                "fingerprint": parent.fingerprint,
+            }
+        )
+        current = parent
+    identity = getattr(current.image.section(platform), "source_identity", None)
+    vendor = identity(current.pins) if callable(identity) else None
+    chain.append({"vendor": vendor if isinstance(vendor, str) else json.dumps(vendor, sort_keys=True)})
+    return chain
 
 
 class GoldenImage(pulumi.ComponentResource):
@@ -97,6 +130,7 @@ class GoldenImage(pulumi.ComponentResource):
     ) -> None:
         # Plain data (another repo's program) is validated by the catalog model before anything registers.
         build = cast(GoldenImageArgs, args)["build"] if "build" in args else image_build(name, args)
+        golden = cast(GoldenImageArgs, args).get("parent") if "build" in args else None
         image = build.image
         super().__init__(
             GOLDEN_IMAGE,
@@ -114,9 +148,15 @@ class GoldenImage(pulumi.ComponentResource):
         self.platforms = {}
         for platform in image.platforms():
             cls = PLATFORMS[platform].component_class()
-            self.platforms[platform] = cls(
-                f"{name}-{platform}", {"build": build}, pulumi.ResourceOptions(parent=self)
-            )
+            inputs: dict[str, Any] = {"build": build}
+            if build.golden_parent(platform) is not None:
+                if golden is None or platform not in golden.platforms:
+                    raise ValueError(
+                        f"image {image.name!r} builds on {build.golden_parent(platform)!r} on {platform}: "
+                        "pass that image's GoldenImage as 'parent'"
+                    )
+                inputs["parent"] = golden.platforms[platform]
+            self.platforms[platform] = cls(f"{name}-{platform}", inputs, pulumi.ResourceOptions(parent=self))
         built = [p.built_at for p in self.platforms.values() if p.built_at is not None]
         record: dict[str, Any] = {
             "name": image.name,
@@ -128,6 +168,7 @@ class GoldenImage(pulumi.ComponentResource):
             "encryption": {k: p.encryption_level for k, p in self.platforms.items()},
             "tags": build.tags,
             "launch": {k: _launch(k, p.artifacts, build) for k, p in self.platforms.items()},
+            "ancestry": {k: ancestry(build, k) for k in self.platforms},
         }
         self.record = pulumi.Output.from_input(record)
         self.register_outputs({"record": self.record})

@@ -14,11 +14,11 @@ from pathlib import Path
 import pulumi
 from pulumi.runtime.config import is_config_secret
 
+from golden_images.catalog import layers
 from golden_images.catalog.loader import CATALOG_KEY, CONFIG_NAMESPACE, CatalogError, Issue, load_catalog
 from golden_images.catalog.spec import Catalog
 from golden_images.catalog.stackfiles import stack_file_name
-from golden_images.core.build import ImageBuild
-from golden_images.golden_image import GoldenImage
+from golden_images.golden_image import GoldenImage, GoldenImageArgs
 from golden_images.platforms import PLATFORMS
 from golden_images.platforms.aws.pins import load_pins, pins_path
 
@@ -94,12 +94,17 @@ def run(root: Path) -> dict[str, GoldenImage]:
     for note in checked.notes:
         pulumi.log.info(note)
     pins = load_pins(pins_path(root, catalog.environment))
-    images = {
-        image.name: GoldenImage(
-            image.name, {"build": ImageBuild.from_catalog(catalog, image, root, pins, bake_on_up=bake_on_up)}
-        )
-        for image in catalog.images
-    }
+    images: dict[str, GoldenImage] = {}
+    # Parents first: a layered image is declared with its parent's component (and its build, whose
+    # fingerprint its own covers).
+    for name, build in layers.builds(catalog, root, pins, bake_on_up=bake_on_up).items():
+        parent = build.parent
+        args: GoldenImageArgs = {"build": build}
+        if parent is not None:
+            args["parent"] = images[parent.image.name]
+        images[name] = GoldenImage(name, args)
+    # Exported in catalog order, as before layering.
+    images = {image.name: images[image.name] for image in catalog.images}
     pulumi.export("environment", catalog.environment)
     pulumi.export("images", {name: component.record for name, component in images.items()})
     return images

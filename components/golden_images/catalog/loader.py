@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from golden_images.catalog import layers
 from golden_images.catalog.spec import Catalog, FileStep, ScriptStep
 from golden_images.core import repofiles, safeyaml
 from golden_images.core.image import PackagesStep, ShellStep
@@ -81,10 +82,21 @@ def _apply_platform_defaults(raw: Mapping[str, Any]) -> dict[str, Any]:
                 base = defaults.get(platform)
                 if platform in image and isinstance(base, Mapping):
                     own = image[platform] if image[platform] is not None else {}
+                    if _has_golden_parent(own):
+                        # A layered section starts from its parent image: the defaults' vendor source
+                        # (parent/source fields) does not apply to it.
+                        fields = getattr(PLATFORMS[platform].section, "SOURCE_FIELDS", ())
+                        base = {k: v for k, v in base.items() if k not in fields}
                     image[platform] = deep_merge(base, own) if isinstance(own, Mapping) else own
         merged_images.append(image)
     data["images"] = merged_images
     return data
+
+
+def _has_golden_parent(section: Any) -> bool:
+    """True when a raw platform section names a catalog image as its parent (``parent: {image: …}``)."""
+    parent = section.get("parent") if isinstance(section, Mapping) else None
+    return isinstance(parent, Mapping) and "image" in parent
 
 
 def _dotted(prefix: str, loc: Sequence[int | str]) -> str:
@@ -334,6 +346,10 @@ def load_catalog(
         file_issues = _file_checks(catalog, root, source, prefix)
         issues.extend(file_issues)
         issues.extend(_platform_checks(catalog, source, prefix))
+        issues.extend(
+            Issue(source, f"{prefix}.images[{i}].{field}", message)
+            for i, field, message in layers.problems(catalog)
+        )
         if not file_issues:  # rendering reads the files: only once they are known to be safe to read
             issues.extend(_platform_checks(catalog, source, prefix, root=root))
     if issues:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from golden_images.core.base import CatalogModel
-from golden_images.core.fingerprint import image_fingerprint
+from golden_images.core.fingerprint import chain_fingerprint, image_fingerprint
 from golden_images.core.image import ImageCore
 from golden_images.core.steps import ResolvedSteps, resolve_steps
 
@@ -54,6 +54,26 @@ class ImageBuild:
     pins: PinLookup = NO_PINS
     bake_on_up: bool = False
     """Project-wide ``bakeOnUp``: bake every image now, whatever its platform section says."""
+    parent: ImageBuild | None = None
+    """The build of the golden parent (another catalog image) this image is layered on (default: none)."""
+    content_fingerprint: str = ""
+    """The platform-neutral content hash alone (:func:`~golden_images.core.fingerprint.image_fingerprint`);
+    ``fingerprint`` is the chain fingerprint that also covers the parent and the resolved vendor sources."""
+
+    def ancestors(self) -> tuple[ImageBuild, ...]:
+        """The parent, its parent, … up to the root (default: empty)."""
+        chain: list[ImageBuild] = []
+        current = self.parent
+        while current is not None:
+            chain.append(current)
+            current = current.parent
+        return tuple(chain)
+
+    def golden_parent(self, platform: str) -> str | None:
+        """The name of the catalog image the ``platform`` section is layered on, ``None`` for a vendor source."""
+        section = getattr(self.image, platform, None)
+        name = getattr(section, "golden_parent", None)
+        return name if isinstance(name, str) else None
 
     @property
     def core(self) -> ImageCore:
@@ -77,16 +97,29 @@ class ImageBuild:
         pins: PinLookup | None = None,
         *,
         bake_on_up: bool = False,
+        parent: ImageBuild | None = None,
     ) -> ImageBuild:
-        """Derive the build of ``image`` (tags, resolved steps, fingerprint)."""
+        """Derive the build of ``image`` (tags, resolved steps, fingerprint); ``parent`` is the build of its
+        golden parent (default: none; required when a platform section names one)."""
         steps = resolve_steps(image, root)
+        lookup = pins or NO_PINS
+        content = image_fingerprint(image, steps)
+        sources: dict[str, Any] = {}
+        for platform in image.platforms():
+            # Each section names what its bytes start from (duck-typed: core does not know the platforms).
+            identity = getattr(image.section(platform), "source_identity", None)
+            sources[platform] = identity(lookup) if callable(identity) else None
         return cls(
             image=image,
             environment=catalog.environment,
             tags=catalog.tags_for(image),
             steps=steps,
-            fingerprint=image_fingerprint(image, steps),
+            fingerprint=chain_fingerprint(
+                content, parent=parent.fingerprint if parent is not None else None, sources=sources
+            ),
             root=root,
-            pins=pins or NO_PINS,
+            pins=lookup,
             bake_on_up=bake_on_up,
+            parent=parent,
+            content_fingerprint=content,
         )

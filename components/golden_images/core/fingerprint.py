@@ -2,14 +2,19 @@
 
 The image fingerprint covers the OS, and every step of every phase including the *content* of referenced
 scripts and files. It ignores description, tags, version, other images and key order, so an unrelated edit
-never produces a new build. Platform fingerprints add the platform's build inputs (parent image, disk size…)
-and name the immutable builder resources, so a change replaces exactly what it affects.
+never produces a new build. The record's fingerprint (:func:`chain_fingerprint`) adds where the bytes start
+from: the parent image's fingerprint for a layered image, and the resolved vendor source of every platform
+(the pinned AMI, not the floating parameter) — so a change in an ancestor changes exactly its descendants,
+and dev (newest vendor image) and prod (pinned) never share a fingerprint for different bytes. Platform
+fingerprints add the platform's build inputs (parent image, disk size…) and name the immutable builder
+resources, so a change replaces exactly what it affects.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from golden_images.core.image import ImageCore
@@ -36,6 +41,14 @@ def image_fingerprint(image: ImageCore, steps: ResolvedSteps) -> str:
             "phases": {phase: [s.identity() for s in items] for phase, items in steps.phases()},
         }
     )
+
+
+def chain_fingerprint(content: str, *, parent: str | None, sources: Mapping[str, Any]) -> str:
+    """The fingerprint of an image in its chain (hex sha256): its ``content`` fingerprint
+    (:func:`image_fingerprint`), the ``parent``'s chain fingerprint (``None`` for an image built from vendor
+    sources only) and ``sources``, platform → the resolved source identity (a vendor image as pinned, or
+    ``{"image": <parent name>}`` for a golden parent)."""
+    return digest({"content": content, "parent": parent, "sources": dict(sources)})
 
 
 def platform_fingerprint(image_fp: str, platform: str, inputs: Any) -> str:

@@ -39,6 +39,14 @@ class OsSpec(CatalogModel):
     lts: bool
 
 
+class GoldenParent(CatalogModel):
+    """A parent that is another image of the same catalog (``parent: {image: base-ubuntu}`` in a platform
+    section): the child is built from that image's output on this platform, inherits its OS facts and its
+    vendor source, and its fingerprint covers the parent's."""
+
+    image: ImageName
+
+
 class _StepBase(CatalogModel):
     name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9 _-]{0,62}$")] | None = None
 

@@ -20,7 +20,7 @@ Resources (children named ``<name>-<role>``):
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -44,13 +44,27 @@ class AwsGoldenImageArgs(TypedDict):
     build: ImageBuild
     """The derived image build (spec, environment, canonical tags, resolved steps, fingerprint, pins).
     Its ``image.aws`` section must be set."""
+    parent: NotRequired[AwsGoldenImage]
+    """The golden parent's AWS component (required when ``aws.parent.image`` names one): the recipe's parent
+    is its Image Builder image and this pipeline depends on its pipeline."""
+
+
+def image_arn(recipe_arn: str) -> str:
+    """The Image Builder image ARN a recipe's builds produce, at the recipe's version
+    (``…:image-recipe/<name>/<version>`` → ``…:image/<name>/<version>``): as a recipe's parent it selects the
+    newest build of that version, and a new build is a dependency update for the child's pipeline."""
+    return recipe_arn.replace(":image-recipe/", ":image/", 1)
 
 
 def resolve_parent(build: ImageBuild, spec: AwsSpec) -> str:
     """The recipe's ``parentImage``: the AMI id or Image Builder ARN as given, the pinned AMI of an SSM
     parameter in the build region, or ``ssm:<parameter>`` when it is not pinned (allowed outside prod only;
-    the catalog refuses it in prod)."""
+    the catalog refuses it in prod). A golden parent is named ``<image>@<version>`` (the component wires
+    its Image Builder image ARN)."""
     parent = spec.parent
+    if parent.image is not None:
+        golden = build.parent
+        return f"{golden.image.name}@{golden.image.version}" if golden is not None else parent.image
     if parent.ami is not None:
         return parent.ami
     if parent.image_builder_arn is not None:
@@ -80,7 +94,11 @@ class AwsGoldenImage(PlatformComponent):
     encryption_level: str
     """``enforced``: every region's AMI is encrypted by Image Builder with the customer key we set."""
     parent_reference: str
-    """The pinned parent image reference used by the recipe."""
+    """The pinned parent image reference used by the recipe (``<image>@<version>`` for a golden parent)."""
+    pipeline: aws.imagebuilder.ImagePipeline
+    """The Image Builder pipeline (a layered child's pipeline depends on it)."""
+    baked: aws.imagebuilder.Image | None
+    """The one-shot build of ``bake_on_up`` (``None`` without it); a layered child's build waits for it."""
 
     def __init__(
         self, name: str, args: AwsGoldenImageArgs, opts: pulumi.ResourceOptions | None = None
@@ -88,14 +106,21 @@ class AwsGoldenImage(PlatformComponent):
         build = args["build"]
         image = build.image
         spec = build.section("aws", AwsSpec)
+        golden = args.get("parent")
+        if spec.parent.image is not None and golden is None:
+            raise ValueError(f"image {image.name!r} builds on {spec.parent.image!r}: pass its AWS component")
         parent_ref = resolve_parent(build, spec)
+        # A golden parent is the parent component's Image Builder image, known once its recipe is registered.
+        parent_image: pulumi.Input[str] = (
+            golden.recipe_arn.apply(image_arn) if golden is not None else parent_ref
+        )
         super().__init__(
             AWS_GOLDEN_IMAGE,
             name,
             build,
             {
                 "regions": list(spec.regions),
-                "parentImage": parent_ref,
+                "parentImage": parent_image,
                 # Fixed for AWS: the distribution sets a customer key in every region (the catalog requires it).
                 "encryption": "enforced",
             },
@@ -170,7 +195,7 @@ class AwsGoldenImage(PlatformComponent):
             aws.imagebuilder.ImageRecipeArgs(
                 name=recipe_name,
                 version=image.version,
-                parent_image=parent_ref,
+                parent_image=parent_image,
                 components=[aws.imagebuilder.ImageRecipeComponentArgs(component_arn=component.arn)],
                 block_device_mappings=[
                     aws.imagebuilder.ImageRecipeBlockDeviceMappingArgs(
@@ -253,7 +278,10 @@ class AwsGoldenImage(PlatformComponent):
                 region=region,
                 tags=tags,
             ),
-            child,
+            # A layered image's pipeline runs after its parent's exists (its builds start on the parent's).
+            pulumi.ResourceOptions(parent=self, depends_on=[golden.pipeline])
+            if golden is not None
+            else child,
         )
 
         # --- Retention ---------------------------------------------------------------------------------------
@@ -333,6 +361,7 @@ class AwsGoldenImage(PlatformComponent):
 
         # --- Optional: build once now -----------------------------------------------------------------------
         artifacts: dict[str, Any] = {r: f"ssm:{ssm_name}" for r in spec.regions}
+        self.baked = None
         if spec.bake_on_up or build.bake_on_up:
             baked = aws.imagebuilder.Image(
                 f"{name}-image",
@@ -354,6 +383,8 @@ class AwsGoldenImage(PlatformComponent):
                 pulumi.ResourceOptions(
                     parent=self,
                     custom_timeouts=pulumi.CustomTimeouts(create=f"{spec.build_timeout_minutes + 60}m"),
+                    # A child baked now starts from the parent's image baked now.
+                    depends_on=[golden.baked] if golden is not None and golden.baked is not None else None,
                 ),
             )
             amis = baked.output_resources.apply(
@@ -363,7 +394,9 @@ class AwsGoldenImage(PlatformComponent):
             )
             artifacts = {r: amis.apply(lambda m, r=r: m.get(r, f"ssm:{ssm_name}")) for r in spec.regions}
             self.built_at = baked.date_created
+            self.baked = baked
 
+        self.pipeline = pipeline
         self.pipeline_arn = pipeline.arn
         self.recipe_arn = recipe.arn
         self.finish(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
-from golden_images.core.base import CatalogModel, context_value, require_exactly_one
+from golden_images.core.base import CatalogModel, ImageName, context_value, require_exactly_one
 
 
 # AWS scalar types: each refuses with a sentence naming the expected form.
@@ -62,12 +62,15 @@ _INSTANCE_TYPE = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 
 class AwsParent(CatalogModel):
     """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region), ``image_builder_arn``
-    (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a public AMI parameter such as
-    Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned)."""
+    (an Image Builder image ARN with an exact version), ``ssm_parameter`` (a public AMI parameter such as
+    Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned) or ``image`` (another
+    image of this catalog: the recipe's parent becomes that image's Image Builder image, and its pipeline
+    runs first)."""
 
     ami: Annotated[str, Field(pattern=rules.AMI_ID_PATTERN)] | None = None
     image_builder_arn: str | None = None
     ssm_parameter: Annotated[str, Field(pattern=_SSM_PARAM)] | None = None
+    image: ImageName | None = None
 
     @field_validator("image_builder_arn")
     @classmethod
@@ -91,9 +94,9 @@ class AwsParent(CatalogModel):
     def _exactly_one(self) -> AwsParent:
         require_exactly_one(
             self,
-            ("ami", "image_builder_arn", "ssm_parameter"),
+            ("ami", "image_builder_arn", "ssm_parameter", "image"),
             "parent_choice",
-            "set exactly one of ami, image_builder_arn or ssm_parameter (got {given})",
+            "set exactly one of ami, image_builder_arn, ssm_parameter or image (got {given})",
         )
         return self
 
@@ -121,7 +124,8 @@ StartCondition = Literal["EXPRESSION_MATCH_ONLY", "EXPRESSION_MATCH_AND_DEPENDEN
 class AwsSchedule(CatalogModel):
     """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default
     ``Etc/UTC``) and the ``start_condition``. Default: ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE``
-    only for a floating ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image
+    only for a golden parent (``parent.image``: a new build of the parent starts the child) or a floating
+    ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image
     Builder detects "dependency updates" only through semantic-version filters, and components are always
     exact versions, so with a pinned ``ami``/exact ARN/SSM parent the update condition would never start a
     build. Setting the update condition explicitly with such a parent is refused."""
@@ -250,10 +254,32 @@ class AwsSpec(CatalogModel):
             raise PydanticCustomError("aws_section", "{problems}", {"problems": "; ".join(problems)})
         return self
 
+    #: The fields that name where the bytes start from: a child with a golden parent does not inherit them
+    #: from ``defaults.aws`` (the loader leaves them out).
+    SOURCE_FIELDS: ClassVar[tuple[str, ...]] = ("parent",)
+
+    @property
+    def golden_parent(self) -> str | None:
+        """The catalog image this section is layered on (``parent.image``), ``None`` for a vendor parent."""
+        return self.parent.image
+
+    def source_identity(self, pins: Any) -> Any:
+        """What the build starts from, as resolved for the fingerprint: the AMI id, the ARN, the pinned AMI of
+        an SSM parameter in the build region (``ssm:<parameter>`` while unpinned) or the golden parent."""
+        parent = self.parent
+        if parent.image is not None:
+            return {"image": parent.image}
+        if parent.ssm_parameter is not None:
+            pin = pins.lookup(parent.ssm_parameter, self.build_region) if pins is not None else None
+            return getattr(pin, "ami", None) or f"ssm:{parent.ssm_parameter}"
+        return parent.ami or parent.image_builder_arn
+
     @property
     def parent_has_version_filter(self) -> bool:
-        """True when the parent is an Image Builder ARN with a semantic-version wildcard (``…/x.x.x``), the
-        only parent for which Image Builder detects dependency updates."""
+        """True when the parent is a golden parent (its Image Builder image, whose new builds Image Builder
+        sees as dependency updates) or an Image Builder ARN with a semantic-version wildcard (``…/x.x.x``)."""
+        if self.parent.image is not None:
+            return True
         arn = self.parent.image_builder_arn
         return arn is not None and rules.is_floating_reference(arn)
 
