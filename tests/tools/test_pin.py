@@ -229,7 +229,9 @@ def test_ssm_failure_in_one_region_keeps_the_old_pin_and_writes_nothing(tmp_path
     first = pin_stack(ClientFactory(), stack, root=tmp_path, write=True, today=dt.date(2026, 11, 1))
     assert first.errors == {}
     path = pins_path(tmp_path, "dev")
-    before = path.read_text()
+    # us-east-1's x86 pin is stale: that row resolves to an update, which must still not be written.
+    before = path.read_text().replace(ssm_value(AL_X86, "us-east-1"), "ami-00000000000000000")
+    path.write_text(before)
     eu_arm = load_pins(path).lookup(AL_ARM, "eu-west-1")
     assert eu_arm is not None
     result = pin_stack(ClientFactory(hooks=[_ssm_denied_in("eu-west-1")]), stack, root=tmp_path, write=True)
@@ -239,9 +241,10 @@ def test_ssm_failure_in_one_region_keeps_the_old_pin_and_writes_nothing(tmp_path
     rows = {(c.parameter, c.region): c for c in result.changes}
     assert rows[(AL_ARM, "eu-west-1")].change is Change.UNRESOLVED
     assert rows[(AL_ARM, "eu-west-1")].old == eu_arm.ami and rows[(AL_ARM, "eu-west-1")].new is None
-    assert rows[(AL_X86, "us-east-1")].change is Change.UNCHANGED
-    assert not result.changed
-    # A failed lookup is not a removal: the old pin stays in the new file, and with errors nothing is written.
+    assert rows[(AL_X86, "us-east-1")].change is Change.UPDATED
+    assert rows[(AL_X86, "us-east-1")].old == "ami-00000000000000000"
+    # A failed lookup is not a removal: the old pin stays in the new file; with errors nothing is written,
+    # not even the rows that did resolve.
     kept = result.pins.lookup(AL_ARM, "eu-west-1")
     assert kept is not None and kept.ami == eu_arm.ami
     assert path.read_text() == before
