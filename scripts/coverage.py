@@ -25,10 +25,10 @@ installed into ``.venv``: when the venv has no ``coverage`` module, coverage 7.x
 ``pip install --target`` into a private directory under the system temp dir (default
 ``$TMPDIR/gi-coverage/lib``; ``--lib DIR`` to choose) and only added to ``PYTHONPATH`` for the run.
 
-The pytest run defaults to ``-n 2 -o addopts= -q tests`` (pass your own arguments after the options to
-replace ``tests``). Prints coverage's own report (with missing lines) to ``--report`` (default: none), then a
-table per module: statements, line %, branches, branch %, and every module below ``--threshold`` (default
-90) lines. Exit code: pytest's when the tests failed, otherwise 0; 2 on bad arguments.
+The pytest run defaults to ``-n 2 --dist loadgroup -o addopts= -q tests`` (as ``scripts/dev.py test``);
+arguments after the options replace it. Prints a table per module: statements, line %, branches, branch %,
+then every module below ``--threshold`` (default 90) lines; ``--report FILE`` also keeps coverage's own
+report with the missing lines. Exit code: pytest's when the tests failed, otherwise 0; 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 #: 7.x: ``process_startup`` and branch coverage as used here; the C tracer is in the wheel.
 COVERAGE_REQUIREMENT = "coverage>=7.10,<8"
 SOURCES = ["golden_images", "golden_images_policies"]
-DEFAULT_PYTEST = ["-n", "2", "-o", "addopts=", "-q", "-p", "no:cacheprovider", "tests"]
+DEFAULT_PYTEST = ["-n", "2", "--dist", "loadgroup", "-o", "addopts=", "-q", "-p", "no:cacheprovider", "tests"]
 
 SITECUSTOMIZE = '''\
 """Written by scripts/coverage.py: start coverage in every Python process of the run (the pack too)."""
