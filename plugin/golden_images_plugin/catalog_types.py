@@ -38,7 +38,7 @@ class StepArgs(TypedDict):
 
 
 class AwsParentArgs(TypedDict):
-    """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region), ``image_builder_arn`` (an Image Builder image ARN with an exact version) or ``ssm_parameter`` (a public AMI parameter such as Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned)."""
+    """The parent (base) image: exactly one of ``ami`` (an AMI id in the build region), ``image_builder_arn`` (an Image Builder image ARN with an exact version), ``ssm_parameter`` (a public AMI parameter such as Canonical's; pinned per region by ``golden-images pin``; prod refuses it unpinned) or ``image`` (another image of this catalog: the recipe's parent becomes that image's Image Builder image, and its pipeline runs first)."""
 
     ami: NotRequired[str]
     """Catalog key ``aws.parent.ami``. Pattern ``^ami-[0-9a-f]{8}([0-9a-f]{9})?$``. Default: not set."""
@@ -46,6 +46,8 @@ class AwsParentArgs(TypedDict):
     """Catalog key ``aws.parent.image_builder_arn``. Default: not set."""
     ssm_parameter: NotRequired[str]
     """Catalog key ``aws.parent.ssm_parameter``. Pattern ``^/[A-Za-z0-9_.\\-/]{1,1010}$``. Default: not set."""
+    image: NotRequired[str]
+    """Catalog key ``aws.parent.image``. Default: not set."""
 
 
 class AwsRetentionArgs(TypedDict):
@@ -58,7 +60,7 @@ class AwsRetentionArgs(TypedDict):
 
 
 class AwsScheduleArgs(TypedDict):
-    """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default ``Etc/UTC``) and the ``start_condition``. Default: ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE`` only for a floating ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image Builder detects "dependency updates" only through semantic-version filters, and components are always exact versions, so with a pinned ``ami``/exact ARN/SSM parent the update condition would never start a build. Setting the update condition explicitly with such a parent is refused."""
+    """Pipeline schedule: a 6-field Image Builder ``cron(...)`` expression, its ``timezone`` (default ``Etc/UTC``) and the ``start_condition``. Default: ``EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE`` only for a golden parent (``parent.image``: a new build of the parent starts the child) or a floating ``image_builder_arn`` parent (``…/x.x.x``), else ``EXPRESSION_MATCH_ONLY`` — Image Builder detects "dependency updates" only through semantic-version filters, and components are always exact versions, so with a pinned ``ami``/exact ARN/SSM parent the update condition would never start a build. Setting the update condition explicitly with such a parent is refused."""
 
     cron: str
     """Catalog key ``aws.schedule.cron``. Required."""
@@ -254,6 +256,13 @@ class GcpSourceImageArgs(TypedDict):
     """Catalog key ``gcp.source_image.family``. Default: not set."""
 
 
+class GoldenParentArgs(TypedDict):
+    """A parent that is another image of the same catalog (``parent: {image: base-ubuntu}`` in a platform section): the child is built from that image's output on this platform, inherits its OS facts and its vendor source, and its fingerprint covers the parent's."""
+
+    image: str
+    """Catalog key ``gcp.parent.image``. Required."""
+
+
 class GcpArgs(TypedDict):
     """Cloud Build + Packer ``googlecompute`` settings. Required: ``project``, ``project_number`` (names the Compute Engine and Cloud Build service agents), ``region``, ``source_image``, ``network``, ``subnetwork``, ``worker_pool`` (a Cloud Build private pool peered with the network: the build VM has no external IP, so Packer reaches it on its internal address) and ``kms_key`` (the CMEK key of the image). Defaults: ``zone`` ``<region>-b``; ``machine_type`` ``e2-standard-2``; ``disk_size_gb`` 20 on ``pd-balanced``; ``network_project`` none (the network is in ``project``; set it for a Shared VPC host); ``family`` the catalog image name; ``storage_locations`` ``[<region>]``; ``guest_os_features`` ``[UEFI_COMPATIBLE, GVNIC]``; shielded VM all on; no ``schedule`` (bakes start by publishing to the bake topic); ``ssh_username`` ``packer``; builder defaults in :class:`GcpBuilder`."""
 
@@ -265,8 +274,10 @@ class GcpArgs(TypedDict):
     """Catalog key ``gcp.region``. Required."""
     zone: NotRequired[str]
     """Catalog key ``gcp.zone``. Default: not set."""
-    source_image: GcpSourceImageArgs
-    """Catalog key ``gcp.source_image``. Required."""
+    source_image: NotRequired[GcpSourceImageArgs]
+    """Catalog key ``gcp.source_image``. Default: not set."""
+    parent: NotRequired[GoldenParentArgs]
+    """Catalog key ``gcp.parent``. Default: not set."""
     machine_type: NotRequired[str]
     """Catalog key ``gcp.machine_type``. Default: ``"e2-standard-2"``."""
     disk_size_gb: NotRequired[int]

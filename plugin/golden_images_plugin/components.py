@@ -143,6 +143,23 @@ class RecordLaunch(TypedDict):
     """Node → launch reference."""
 
 
+class AncestryEntry(TypedDict):
+    """One link of a platform's image chain, parent first: a golden parent (``image``, ``version``, ``ref``,
+    ``fingerprint``) or, last, the root's vendor source (``vendor``). The contract's two shapes in one type
+    (the schema has no unions)."""
+
+    image: NotRequired[str]
+    """Golden parent: its image name."""
+    version: NotRequired[str]
+    """Golden parent: its version."""
+    ref: NotRequired[str]
+    """Golden parent: ``<image>@<version>``."""
+    fingerprint: NotRequired[str]
+    """Golden parent: its fingerprint."""
+    vendor: NotRequired[str]
+    """Root: the vendor source the chain starts from; absent when unknown."""
+
+
 class VersionRecord(TypedDict):
     """The version record (``golden_images.golden_image``; schema ``schemas/version-record.schema.json``):
     the contract for consumers, channels, promotion and revocation."""
@@ -165,6 +182,8 @@ class VersionRecord(TypedDict):
     """The canonical tag map."""
     launch: RecordLaunch
     """Per platform, what its launch API accepts."""
+    ancestry: NotRequired[dict[str, list[AncestryEntry]]]
+    """Platform → the chain its image is built on, parent first (absent in records older than layering)."""
 
 
 # --- Plain data in, real components out ----------------------------------------------------------------------
@@ -393,6 +412,8 @@ class GcpGoldenImage(pulumi.ComponentResource):
     """Pub/Sub topic path; publishing any message to it starts a bake."""
     image_name: str
     """The image name the next bake produces."""
+    project: str
+    """The project the image family is in."""
     built_at: pulumi.Output[str] | None
     """Always absent: bakes run in Cloud Build, not during ``pulumi up``."""
     encryption_level: str
@@ -458,6 +479,7 @@ for _documented in [
     GcpLaunch,
     ProxmoxLaunch,
     RecordLaunch,
+    AncestryEntry,
     VersionRecord,
 ]:
     _documented.__doc__ = inspect.cleandoc(_documented.__doc__ or "")

@@ -211,6 +211,12 @@ def test_golden_image_construct_registers_what_the_python_component_registers(
     assert typed["launch"]["proxmox"][node] == {"vmId": record["launch"]["proxmox"][node]["vm_id"]}
     assert typed["artifacts"]["azure"]["galleryImageId"] == record["artifacts"]["azure"]["gallery_image_id"]
     assert typed["tags"] == record["tags"]
+    # Ancestry (map of lists of objects) passes through with its nulls dropped, like every optional value.
+    assert typed["ancestry"] == {
+        platform: [{k: v for k, v in link.items() if v is not None} for link in chain]
+        for platform, chain in record["ancestry"].items()
+    }
+    assert set(typed["ancestry"]) == set(PLATFORM_TYPES)
 
 
 @pytest.mark.parametrize("platform", ["aws", "azure", "gcp"])
