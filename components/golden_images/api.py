@@ -103,6 +103,18 @@ def _caller_path(path: str) -> str:
     return path or "(image)"
 
 
+def _caller_message(path: str, message: str) -> str:
+    """A catalog message in plain-data terms: there are no ``defaults.tags``, and there is only one image, so
+    a golden parent (``<platform>.parent.image``) cannot be found here whatever its name."""
+    message = message.replace("set them here or in defaults.tags", "set them in tags")
+    if re.fullmatch(r"[a-z]+\.parent\.image", path):
+        message += (
+            "; plain data holds one image, so a golden parent cannot be named here: build layered images"
+            " from a stack-file catalog, or use the parent's baked image (ami / image_builder_arn) instead"
+        )
+    return message
+
+
 def image_build(
     name: str, args: Mapping[str, Any], *, source: str | None = None, pins: PinFile | None = None
 ) -> ImageBuild:
@@ -132,7 +144,7 @@ def image_build(
                 Issue(
                     issue.file,
                     _caller_path(issue.path),
-                    issue.message.replace("set them here or in defaults.tags", "set them in tags"),
+                    _caller_message(_caller_path(issue.path), issue.message),
                 )
                 for issue in exc.issues
             ]
