@@ -25,7 +25,8 @@ Resources (children named ``<name>-<role>``):
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import dataclasses
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, compute, managedidentity, resources, virtualmachineimages
@@ -37,6 +38,7 @@ from golden_images.core.tags import azure_tags
 from golden_images.core.tokens import AZURE_GOLDEN_IMAGE
 from golden_images.platforms.azure import aib, roles
 from golden_images.platforms.azure.spec import (
+    AzureSource,
     AzureSpec,
     is_gallery_version_int32,
     source_gallery,
@@ -77,6 +79,9 @@ class AzureGoldenImageArgs(TypedDict):
     build: ImageBuild
     """The derived image build (spec, environment, canonical tags, resolved steps, fingerprint).
     Its ``image.azure`` section must be set."""
+    parent: NotRequired[AzureGoldenImage]
+    """The golden parent's Azure component (required when ``azure.parent`` names one): the AIB source is its
+    gallery image version (:attr:`AzureGoldenImage.child_source`)."""
 
 
 def gallery_name(spec: AzureSpec, environment: str, image: str) -> str:
@@ -183,13 +188,32 @@ class AzureGoldenImage(PlatformComponent):
     ``platform-default`` (platform-managed keys; also while a customer-key image is not yet published)."""
     parent_reference: str
     """The pinned source: ``publisher:offer:sku:version`` or the gallery image version id."""
+    child_source: str
+    """The gallery image version a layered child builds from: ``…/images/<image>/versions/<version>`` when
+    this stack publishes it, else ``…/versions/latest``."""
+    published: compute.GalleryImageVersion | None
+    """The version this stack publishes (customer keys and a waited bake), ``None`` otherwise."""
 
     def __init__(
         self, name: str, args: AzureGoldenImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         build = args["build"]
-        image = build.image
         spec = build.section("azure", AzureSpec)
+        golden = args.get("parent")
+        if spec.parent is not None:
+            if golden is None:
+                raise ValueError(
+                    f"image {build.image.name!r} builds on {spec.parent.image!r}: pass its Azure component"
+                )
+            # Layered: the source is the parent's gallery image version (an id built from its names, so the
+            # template document and the source-gallery grant are plain strings like for a vendor source).
+            # Not validated again: a parent that does not publish exact versions is read at 'latest'.
+            source = AzureSource.model_construct(
+                marketplace=None, gallery_image_version_id=golden.child_source
+            )
+            spec = spec.model_copy(update={"vendor_source": source})
+            build = dataclasses.replace(build, image=build.image.model_copy(update={"azure": spec}))
+        image = build.image
         if not is_gallery_version_int32(image.version):
             # Checked before anything is registered here; gallery versions refuse parts above 2^31-1.
             raise ValueError(
@@ -310,6 +334,9 @@ class AzureGoldenImage(PlatformComponent):
                     f"Azure VM Image Builder joins build VMs of golden image {image.name} ({env}) to its subnet",
                 )
             )
+        if golden is not None and golden.published is not None:
+            # The parent's published version must exist before AIB validates this template's source.
+            grants.append(golden.published)
         if spec.source.gallery_image_version_id is not None:
             source_id = source_gallery(spec.source.gallery_image_version_id)
             grants.append(
@@ -342,18 +369,27 @@ class AzureGoldenImage(PlatformComponent):
 
         version_id: pulumi.Input[str] | None = None
         version_name: str | None = None
+        self.published = None
         if spec.uses_cmk and artifact_id is not None:
             version = self._published_version(
                 name, env, image.name, spec, rg_name, definition, image.version, artifact_id, tags
             )
             version_id = version.id
             version_name = image.version
+            self.published = version
             self.built_at = version.publishing_profile.apply(
                 lambda p: p.published_date if p is not None else None
             )
         else:
             version_id = None if spec.uses_cmk else artifact_id
 
+        # What a layered child starts from: the exact version this stack publishes, else the definition's
+        # newest (AIB numbers the versions it distributes itself, so no exact id is known before the build).
+        definition_path = (
+            f"/subscriptions/{sub}/resourceGroups/{rg_name_plain}/providers/Microsoft.Compute/galleries/"
+            f"{gallery_name(spec, env, image.name)}/images/{image.name}"
+        )
+        self.child_source = f"{definition_path}/versions/{version_name or 'latest'}"
         self.gallery_image_id = definition.id
         self.template_name = template_name
         self.finish(

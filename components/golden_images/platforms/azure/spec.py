@@ -11,13 +11,14 @@ keys. See ``docs/azure.md``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
 from golden_images.core.base import CatalogModel, NonEmptyStr, context_value, require_exactly_one
+from golden_images.core.image import GoldenParent
 
 #: Azure Compute Gallery names: 1-80 characters. The gallery is ``<prefix>_<env>_<image>``; env ≤ 7
 #: (``staging``) and image ≤ 40 characters leave 31 for the prefix.
@@ -238,12 +239,47 @@ class AzureSpec(CatalogModel):
     resource_group: AzureResourceGroup
     location: str
     replication: Annotated[tuple[AzureReplica, ...], Field(min_length=1)]
-    source: AzureSource
+    vendor_source: AzureSource | None = Field(default=None, alias="source")
+    """The vendor source (catalog key ``source``); ``None`` for a layered image (``parent``)."""
+    parent: GoldenParent | None = None
+    """A golden parent (``parent: {image: <catalog image>}``): the child's AIB source is the parent's gallery
+    image version (``SharedImageVersion``). Exactly one of ``source`` and ``parent``."""
     image_definition: AzureImageDefinition
     vm_size: Annotated[str, Field(pattern=_VM_SIZE)] = "Standard_D2ds_v5"
     os_disk_size_gb: Annotated[int, Field(ge=30, le=4095)] = 30
     subnet_id: str | None = Field(default=None, validate_default=True)
     gallery_prefix: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")] = "golden_images"
+
+    #: The vendor-source field a layered section does not inherit from ``defaults.azure``.
+    SOURCE_FIELDS: ClassVar[tuple[str, ...]] = ("source",)
+
+    @model_validator(mode="after")
+    def _source_or_parent(self) -> AzureSpec:
+        if (self.vendor_source is None) == (self.parent is None):
+            raise PydanticCustomError(
+                "azure_source_parent",
+                "set exactly one of source (a vendor image) or parent (a catalog image); got {given}",
+                {"given": "both" if self.parent is not None else "neither"},
+            )
+        return self
+
+    @property
+    def source(self) -> AzureSource:
+        """The source; for a layered section only once the component resolved the parent's version."""
+        if self.vendor_source is None:
+            raise ValueError("a layered azure section has no source until its parent's version is resolved")
+        return self.vendor_source
+
+    @property
+    def golden_parent(self) -> str | None:
+        """The catalog image this section is layered on, ``None`` for a vendor source."""
+        return self.parent.image if self.parent is not None else None
+
+    def source_identity(self, pins: Any) -> Any:
+        """What the build starts from, for the fingerprint: the source reference or the golden parent."""
+        if self.parent is not None:
+            return {"image": self.parent.image}
+        return self.source.reference()
 
     @field_validator("gallery_prefix")
     @classmethod

@@ -26,8 +26,9 @@ Service-account emails, topic and account paths are deterministic in GCP, so the
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 from pulumi_gcp import cloudbuild, cloudscheduler, compute, kms, projects, pubsub, serviceaccount, storage
@@ -39,7 +40,7 @@ from golden_images.platforms.base import PlatformComponent
 from golden_images.platforms.gcp import iam
 from golden_images.platforms.gcp.cloudbuild import bucket_name, build_steps
 from golden_images.platforms.gcp.packer import RenderedBuild, render_build
-from golden_images.platforms.gcp.spec import GcpSpec
+from golden_images.platforms.gcp.spec import GcpSourceImage, GcpSpec
 
 _PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -50,6 +51,9 @@ class GcpGoldenImageArgs(TypedDict):
     build: ImageBuild
     """The derived image build (spec, environment, canonical tags, resolved steps, fingerprint).
     Its ``image.gcp`` section must be set."""
+    parent: NotRequired[GcpGoldenImage]
+    """The golden parent's GCP component (required when ``gcp.parent`` names one): the Packer source is the
+    image its bake writes (``image_name`` in its ``project``)."""
 
 
 def consumer_lookup(project: str, family: str) -> str:
@@ -63,6 +67,8 @@ class GcpGoldenImage(PlatformComponent):
     artifacts: pulumi.Output[dict[str, str]]
     """``{project, family, image, resolve}``: the project, the image family, the expected image name
     ``<family>-<version>-<fingerprint>`` (present once a bake has run) and the lookup consumers use."""
+    trigger: cloudbuild.Trigger
+    """The Cloud Build trigger (a layered child's trigger depends on it)."""
     trigger_id: pulumi.Output[str]
     """Id of the Cloud Build trigger that bakes the image."""
     bucket: pulumi.Output[str]
@@ -71,6 +77,8 @@ class GcpGoldenImage(PlatformComponent):
     """Pub/Sub topic path; publishing any message to it starts a bake."""
     image_name: str
     """The image name the next bake produces (and skips if it exists)."""
+    project: str
+    """The project the image is written to (a layered child's source project)."""
     built_at: pulumi.Output[str] | None
     """Always ``None``: bakes run asynchronously in Cloud Build, not during ``pulumi up``."""
     encryption_level: str
@@ -83,8 +91,20 @@ class GcpGoldenImage(PlatformComponent):
         self, name: str, args: GcpGoldenImageArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         build = args["build"]
-        image = build.image
         spec = build.section("gcp", GcpSpec)
+        golden = args.get("parent")
+        if spec.parent is not None:
+            if golden is None:
+                raise ValueError(
+                    f"image {build.image.name!r} builds on {spec.parent.image!r}: pass its GCP component"
+                )
+            # Layered: the Packer source is the exact image the parent's bake writes, in the parent's project
+            # (the child's name and fingerprint then follow from it like from any pinned source).
+            spec = spec.model_copy(
+                update={"source": GcpSourceImage(project=golden.project, image=golden.image_name)}
+            )
+            build = dataclasses.replace(build, image=build.image.model_copy(update={"gcp": spec}))
+        image = build.image
         env = build.environment
         project = spec.project
         ids = {role: iam.account_id(role, image.name, env) for role in ("build", "vm", "scheduler")}
@@ -269,7 +289,8 @@ class GcpGoldenImage(PlatformComponent):
         trigger = cloudbuild.Trigger(
             f"{name}-trigger",
             self._trigger_args(spec, rendered, build, topic_path, emails["build"], bucket),
-            after(topic, *objects, *grants),
+            # A layered image's trigger comes after its parent's (the parent bakes the image it starts from).
+            after(topic, *objects, *grants, *([golden.trigger] if golden is not None else [])),
         )
 
         # --- Schedule ------------------------------------------------------------------------------------
@@ -321,10 +342,12 @@ class GcpGoldenImage(PlatformComponent):
                 after(publisher, trigger),
             )
 
+        self.trigger = trigger
         self.trigger_id = trigger.trigger_id
         self.bucket = bucket_res.name
         self.topic = topic_path
         self.image_name = rendered.image_name
+        self.project = project
         self.finish(
             {
                 "project": project,

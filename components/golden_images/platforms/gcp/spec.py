@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
 from golden_images.core.base import CatalogModel, context_value, require_exactly_one
+from golden_images.core.image import GoldenParent
 
 # GCP project ids: 6-30 chars, lowercase letters, digits, hyphens, starting with a letter.
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -274,7 +275,11 @@ class GcpSpec(CatalogModel):
     project_number: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,19}$")]
     region: Region
     zone: str | None = None
-    source_image: GcpSourceImage
+    source: GcpSourceImage | None = Field(default=None, alias="source_image")
+    """The vendor source image (catalog key ``source_image``); ``None`` for a layered image (``parent``)."""
+    parent: GoldenParent | None = None
+    """A golden parent (``parent: {image: <catalog image>}``): the child's Packer source is the parent's image,
+    as this stack's bake names it, in the parent's project. Exactly one of ``source_image`` and ``parent``."""
     machine_type: Annotated[
         str, _pattern(_MACHINE_TYPE, "a Compute Engine machine type such as 'e2-standard-2'")
     ] = "e2-standard-2"
@@ -338,6 +343,38 @@ class GcpSpec(CatalogModel):
         if dupes:
             raise ValueError(f"guest OS feature(s) {', '.join(dupes)} listed more than once")
         return value
+
+    #: The vendor-source field a layered section does not inherit from ``defaults.gcp``.
+    SOURCE_FIELDS: ClassVar[tuple[str, ...]] = ("source_image",)
+
+    @model_validator(mode="after")
+    def _source_or_parent(self) -> GcpSpec:
+        if (self.source is None) == (self.parent is None):
+            given = "both" if self.parent is not None else "neither"
+            raise PydanticCustomError(
+                "gcp_source_choice",
+                "set exactly one of source_image (a vendor image) or parent (a catalog image); got {given}",
+                {"given": given},
+            )
+        return self
+
+    @property
+    def source_image(self) -> GcpSourceImage:
+        """The source image; for a layered section only once the component resolved the parent's image."""
+        if self.source is None:
+            raise ValueError("a layered gcp section has no source image until its parent's image is resolved")
+        return self.source
+
+    @property
+    def golden_parent(self) -> str | None:
+        """The catalog image this section is layered on, ``None`` for a vendor source."""
+        return self.parent.image if self.parent is not None else None
+
+    def source_identity(self, pins: Any) -> Any:
+        """What the build starts from, for the fingerprint: the source image reference or the golden parent."""
+        if self.parent is not None:
+            return {"image": self.parent.image}
+        return self.source_image.reference
 
     @model_validator(mode="after")
     def _cross(self) -> GcpSpec:
