@@ -175,6 +175,13 @@ class AzureSourceArgs(TypedDict):
     """Catalog key ``azure.source.gallery_image_version_id``. Default: not set."""
 
 
+class GoldenParentArgs(TypedDict):
+    """A parent that is another image of the same catalog (``parent: {image: base-ubuntu}`` in a platform section): the child is built from that image's output on this platform, inherits its OS facts and its vendor source, and its fingerprint covers the parent's."""
+
+    image: str
+    """Catalog key ``azure.parent.image``. Required."""
+
+
 class AzureArgs(TypedDict):
     """Azure VM Image Builder + Compute Gallery settings. Required: ``subscription_id``, ``resource_group``, ``location`` (where the template, gallery and build run), ``replication`` (target regions; must include ``location``), ``source``, ``image_definition``. Defaults: ``vm_size`` ``Standard_D2ds_v5``, ``os_disk_size_gb`` 30, no ``subnet_id`` (AIB-managed network with a public IP; prod requires a private subnet), ``gallery_prefix`` ``golden_images``, no ``disk_encryption_sets`` (platform-managed keys; prod requires one DES per replication region), ``build_timeout_minutes`` 240 (60-960), ``bake_on_up: false`` (``pulumi up`` creates the template but builds nothing), ``wait_for_build: true`` (a bake waits for the build and publishes in the same ``pulumi up``; ``false`` lets AIB auto-run asynchronously — not allowed with disk encryption sets), ``keep_failed_build_vm: false`` (clean up after a failed customizer or validation)."""
 
@@ -186,8 +193,10 @@ class AzureArgs(TypedDict):
     """Catalog key ``azure.location``. Required."""
     replication: list[AzureReplicaArgs]
     """Catalog key ``azure.replication``. At least 1 item. Required."""
-    source: AzureSourceArgs
-    """Catalog key ``azure.source``. Required."""
+    source: NotRequired[AzureSourceArgs]
+    """Catalog key ``azure.source``. Default: not set."""
+    parent: NotRequired[GoldenParentArgs]
+    """Catalog key ``azure.parent``. Default: not set."""
     image_definition: AzureImageDefinitionArgs
     """Catalog key ``azure.image_definition``. Required."""
     vm_size: NotRequired[str]
@@ -254,13 +263,6 @@ class GcpSourceImageArgs(TypedDict):
     """Catalog key ``gcp.source_image.image``. Default: not set."""
     family: NotRequired[str]
     """Catalog key ``gcp.source_image.family``. Default: not set."""
-
-
-class GoldenParentArgs(TypedDict):
-    """A parent that is another image of the same catalog (``parent: {image: base-ubuntu}`` in a platform section): the child is built from that image's output on this platform, inherits its OS facts and its vendor source, and its fingerprint covers the parent's."""
-
-    image: str
-    """Catalog key ``gcp.parent.image``. Required."""
 
 
 class GcpArgs(TypedDict):

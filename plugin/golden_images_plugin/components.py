@@ -386,6 +386,8 @@ class AzureGoldenImage(pulumi.ComponentResource):
     """``enforced`` (a disk encryption set in every target region) or ``platform-default``."""
     parent_reference: str
     """The pinned source: ``publisher:offer:sku:version`` or the gallery image version id."""
+    child_source: str
+    """The gallery image version a layered child builds from (``…/versions/<version>`` or ``…/versions/latest``)."""
 
     def __new__(
         cls, name: str, args: AzureGoldenImageArgs, opts: pulumi.ResourceOptions | None = None

@@ -223,7 +223,7 @@ def test_golden_image_construct_registers_what_the_python_component_registers(
 def test_platform_construct_registers_what_the_python_component_registers(
     plugin: Plugin, tmp_path: Path, platform: str
 ) -> None:
-    image = dev_image("app-runtime")
+    image = dev_image("base-ubuntu")  # the dev stack's root image (app-runtime is layered on it)
     args = {k: v for k, v in image.items() if k not in set(PLATFORM_TYPES) - {platform}}
     token = f"golden-images:index:{PLATFORM_TYPES[platform]}"
     response = plugin.construct(token, f"app-{platform}", wire_inputs(plugin, token, args), config=CONFIG)
