@@ -8,7 +8,7 @@ cloud-init, powers itself off, and only then is converted into a template (see
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -170,6 +170,18 @@ class ProxmoxSpec(CatalogModel):
     keep_failed_builder: bool = False
     insecure_tls: bool = False
     ssh_username: UserName = "root"
+
+    #: The vendor-source field (what a golden parent would replace).
+    SOURCE_FIELDS: ClassVar[tuple[str, ...]] = ("cloud_image",)
+
+    @property
+    def golden_parent(self) -> str | None:
+        """Always ``None``: Proxmox templates are baked from a cloud image (layering is not wired here yet)."""
+        return None
+
+    def source_identity(self, pins: Any) -> Any:
+        """What the build starts from, for the fingerprint: ``<cloud image url>@sha256:<digest>``."""
+        return f"{self.cloud_image.url}@sha256:{self.cloud_image.sha256}"
 
     @field_validator("nodes")
     @classmethod
