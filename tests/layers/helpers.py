@@ -17,6 +17,16 @@ def image(raw: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+def reparent(
+    entry: dict[str, Any], parent: str, platforms: tuple[str, ...] = ("aws", "azure", "gcp")
+) -> None:
+    """Layer the raw image ``entry`` on ``parent`` on ``platforms`` (dropping their vendor sources)."""
+    for platform in platforms:
+        section = entry.setdefault(platform, {})
+        section.pop(SOURCE_FIELDS[platform], None)
+        section["parent"] = {"image": parent}
+
+
 def layered(stack: str, platforms: tuple[str, ...] = ("aws",), child: str = "app-runtime") -> dict[str, Any]:
     """The stack's raw catalog with ``child`` built on ``base-ubuntu`` on ``platforms``."""
     raw = stack_catalog(stack)

@@ -9,7 +9,7 @@ import pytest
 from golden_images.catalog import layers
 from golden_images.catalog.loader import CatalogError, load_catalog
 from tests.conftest import ROOT
-from tests.layers.helpers import image, layered
+from tests.layers.helpers import image, layered, reparent
 
 FILE = "stacks/Pulumi.dev.yaml"
 PREFIX = "config.golden-images:catalog"
@@ -41,13 +41,13 @@ def test_a_layered_catalog_loads_and_orders_parents_first() -> None:
 
 def test_self_reference_is_refused() -> None:
     raw = layered("dev")
-    image(raw, "base-ubuntu")["aws"]["parent"] = {"image": "base-ubuntu"}
+    reparent(image(raw, "base-ubuntu"), "base-ubuntu")
     assert "names itself as its parent" in _refusal(raw, "images[0].aws.parent.image")
 
 
 def test_a_cycle_is_refused_with_the_chain_named() -> None:
     raw = layered("dev")
-    image(raw, "base-ubuntu")["aws"]["parent"] = {"image": "app-runtime"}
+    reparent(image(raw, "base-ubuntu"), "app-runtime")
     line = _refusal(raw, "images[0].aws.parent.image")
     assert "base-ubuntu -> app-runtime -> base-ubuntu" in line
     assert "app-runtime -> base-ubuntu -> app-runtime" in _refusal(raw, "images[1].aws.parent.image")
@@ -58,15 +58,15 @@ def test_a_three_image_cycle_names_every_link() -> None:
     third = copy.deepcopy(image(raw, "app-runtime"))
     third["name"] = "app-web"
     raw["images"].append(third)  # app-web -> base-ubuntu
-    image(raw, "base-ubuntu")["aws"]["parent"] = {"image": "app-web"}
-    image(raw, "app-web")["aws"]["parent"] = {"image": "app-runtime"}
+    reparent(image(raw, "base-ubuntu"), "app-web")
+    reparent(image(raw, "app-web"), "app-runtime")
     line = _refusal(raw, "images[0].aws.parent.image")
     assert "base-ubuntu -> app-web -> app-runtime -> base-ubuntu" in line
 
 
 def test_an_unknown_parent_is_refused() -> None:
     raw = layered("dev")
-    image(raw, "app-runtime")["aws"]["parent"] = {"image": "base-ubunt"}
+    reparent(image(raw, "app-runtime"), "base-ubunt")
     line = _refusal(raw, "images[1].aws.parent.image")
     assert "'base-ubunt' is not in this catalog" in line
 
@@ -86,6 +86,31 @@ def test_a_child_contradicting_the_parents_os_is_refused(fact: str, value: objec
     image(raw, "app-runtime")["os"][fact] = value
     line = _refusal(raw, f"images[1].os.{fact}")
     assert "builds on 'base-ubuntu'" in line and "inherits its parent's OS" in line
+
+
+def test_different_parents_per_platform_are_refused() -> None:
+    raw = layered("dev")
+    image(raw, "app-runtime")["gcp"]["parent"] = {"image": "app-runtime"}
+    assert (
+        "name different golden parents (aws: base-ubuntu, azure: base-ubuntu, gcp: app-runtime)"
+        in _refusal(raw, "images[1].aws.parent.image")
+    )
+
+
+def test_a_layered_gcp_section_does_not_inherit_the_default_source() -> None:
+    catalog = load_catalog(layered("dev"), source=FILE, root=ROOT, stack="dev")
+    child = catalog.image("app-runtime")
+    assert child.gcp.parent.image == "base-ubuntu" and child.gcp.source is None
+    assert child.azure.parent.image == "base-ubuntu" and child.azure.vendor_source is None
+
+
+def test_a_gcp_section_with_both_a_source_and_a_parent_is_refused() -> None:
+    raw = layered("dev")
+    image(raw, "app-runtime")["gcp"]["source_image"] = {
+        "project": "ubuntu-os-cloud",
+        "family": "ubuntu-2404-lts-amd64",
+    }
+    assert "exactly one of source_image (a vendor image) or parent" in _refusal(raw, "images[1].gcp")
 
 
 def test_a_golden_parent_excludes_a_vendor_parent() -> None:
