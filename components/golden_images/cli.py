@@ -19,7 +19,6 @@ import typer
 import typer.core
 import yaml
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 from golden_images.catalog import projectconfig
@@ -38,7 +37,7 @@ from golden_images.policypack import installed_policy_pack, package_version
 from golden_images.program import PlatformConfig, platform_config
 from golden_images.registry.commands import register as register_registry
 from golden_images.tools.commands import register as register_tools
-from golden_images.tools.report import pack
+from golden_images.tools.report import pack, print_indented
 
 
 def _hide_flag_types() -> None:
@@ -303,8 +302,8 @@ def _bad_input(as_json: bool, stack: str, errors: list[dict[str, Any]]) -> None:
         tokens = [(f"{where}:", "bold")]
         if e.get("path"):
             tokens.append((_shown_path(e), "cyan"))
-        err.print(Padding(pack(tokens, err.width - 2), (0, 0, 0, 2), expand=False))
-        err.print(Padding(Text(str(e["message"])), (0, 0, 0, 4), expand=False))
+        print_indented(err, pack(tokens, err.width - 2), 2)
+        print_indented(err, Text(str(e["message"])), 4)
     err.print(
         Text(
             f"{stack}: exit 2: invalid input, nothing was previewed; fix the {count} above.", style="bold red"

@@ -17,13 +17,12 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 from rich.tree import Tree
 
 from golden_images.engine.harness import is_preview_notice
 from golden_images.engine.model import RegisteredResource, Violation
-from golden_images.tools.report import pack
+from golden_images.tools.report import pack, print_indented
 
 SECRET_MASK = "[secret]"
 UNKNOWN_MASK = "[computed]"
@@ -171,12 +170,6 @@ def to_json(
 # -- layout ----------------------------------------------------------------------------------------------------
 
 
-def _indented(renderable: Text, pad: tuple[int, int, int, int]) -> Padding:
-    """``renderable`` indented by ``pad``'s left value, wrapped within the rest of the line (no trailing
-    spaces to the console width)."""
-    return Padding(renderable, pad, expand=False)
-
-
 def _fields(resource: RegisteredResource) -> list[str]:
     inputs = public_inputs(resource)
     return [f"{k}={inputs[k]}" for k in _KEY_INPUTS if isinstance(inputs.get(k), str | int)]
@@ -270,14 +263,14 @@ def render(
             grouped[v.urn].append(v)
         console.print(Text(f"policy violations ({len(findings)})", style="bold"))
         for urn in sorted(grouped, key=lambda u: (position.get(u, -1), u)):
-            console.print(_indented(_title(by_urn.get(urn), urn, width - 2), (0, 0, 0, 2)))
+            print_indented(console, _title(by_urn.get(urn), urn, width - 2), 2)
             for v in sorted(grouped[urn], key=lambda v: (_LEVEL_RANK.get(v.level, 3), v.policy, v.message)):
                 kind = _kind(v)
                 symbol, style = MARKS[kind]
                 used.add(kind)
                 heading = pack([(symbol, style), (v.level, style), (v.policy, "bold")], width - 4, gap=1)
-                console.print(_indented(heading, (0, 0, 0, 4)))
-                console.print(_indented(Text(v.message), (0, 0, 0, 6)))
+                print_indented(console, heading, 4)
+                print_indented(console, Text(v.message), 6)
     if notices:
         used.add("deferred")
         symbol, style = MARKS["deferred"]
@@ -291,10 +284,10 @@ def render(
         for v in notices:
             resource = by_urn.get(v.urn)
             where = resource.name if resource else v.urn or "the stack"
-            console.print(_indented(Text.assemble((symbol, style), f" {v.policy} on {where}"), (0, 0, 0, 2)))
+            print_indented(console, Text.assemble((symbol, style), f" {v.policy} on {where}"), 2)
             _, _, why = v.message.partition(" during preview: ")
             if why:
-                console.print(_indented(Text(why, style="dim"), (0, 0, 0, 4)))
+                print_indented(console, Text(why, style="dim"), 4)
     if not findings:
         console.print(Text(f"policy pack {policy_pack}: no violations", style="green"))
     if used:

@@ -244,6 +244,14 @@ def pack(tokens: Sequence[tuple[str, str] | Text], width: int, *, gap: int = 2, 
     return out
 
 
+def print_indented(console: Console, text: Text, indent: int) -> None:
+    """``text`` wrapped within the console width less ``indent`` and printed ``indent`` columns in, every
+    line (unlike :class:`rich.padding.Padding`, no trailing spaces out to the console width)."""
+    for line in text.wrap(console, max(console.width - indent, 16)):
+        line.rstrip()
+        console.print(Text(" " * indent).append_text(line), soft_wrap=True)
+
+
 def _print_item(
     console: Console,
     head: Sequence[tuple[str, str]],
@@ -252,10 +260,10 @@ def _print_item(
 ) -> None:
     """One listed thing: its identifying fields packed on the first line(s) at ``indent``, then ``lines``
     (details; prose wrapped by rich under the thing) two more in, or ``(line, more)`` ``more`` in."""
-    console.print(Padding(pack(head, console.width - indent), (0, 0, 0, indent), expand=False))
+    print_indented(console, pack(head, console.width - indent), indent)
     for line in lines:
         text, extra = line if isinstance(line, tuple) else (line, 2)
-        console.print(Padding(text, (0, 0, 0, indent + extra), expand=False))
+        print_indented(console, text, indent + extra)
 
 
 def _image_head(image: ImageFacts, now: dt.datetime, *extra: str) -> list[tuple[str, str]]:
@@ -527,11 +535,9 @@ def pin_table(result: PinResult, console: Console, *, check: bool) -> None:
     for c in result.changes:
         by_parameter[c.parameter].append(c)
     if not by_parameter:
-        console.print(
-            Padding(Text("no parent given as an SSM parameter", style="dim"), (0, 0, 0, 2), expand=False)
-        )
+        print_indented(console, Text("no parent given as an SSM parameter", style="dim"), 2)
     for parameter, rows in by_parameter.items():
-        console.print(Padding(pack([(parameter, "bold")], console.width - 2), (0, 0, 0, 2), expand=False))
+        print_indented(console, pack([(parameter, "bold")], console.width - 2), 2)
         table = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False)
         for column in ("Region", "Pinned", "Current", "Change"):
             table.add_column(column, no_wrap=True)
