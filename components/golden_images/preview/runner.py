@@ -33,7 +33,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from golden_images.catalog.loader import read_stack_file
-from golden_images.preview.model import RegisteredResource
+from golden_images.engine.model import RegisteredResource
 
 #: Account id used in the placeholder ARNs the mocks return.
 MOCK_ACCOUNT = "123456789012"
