@@ -33,6 +33,7 @@ from golden_images.catalog.loader import (
 from golden_images.catalog.spec import Catalog
 from golden_images.core import safeyaml
 from golden_images.engine.model import Violation
+from golden_images.lineage import command as lineage_command
 from golden_images.policypack import installed_policy_pack, package_version
 from golden_images.program import PlatformConfig, platform_config
 from golden_images.registry.commands import register as register_registry
@@ -469,6 +470,8 @@ def preview(
 register_tools(app)
 # Image registry: registry record/show/policy-config, promote, revoke (golden_images.registry).
 register_registry(app)
+# Layered images: what an image is built on, per stack (golden_images.lineage).
+app.command("lineage")(lineage_command)
 
 
 def main() -> None:

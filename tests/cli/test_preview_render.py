@@ -232,7 +232,7 @@ def test_consumer_program_with_an_invalid_catalog_exits_2_without_a_traceback(tm
 
 
 def test_help_shows_no_type_after_flags_and_version_exists() -> None:
-    for command in ([], ["preview"], ["pin"], ["audit"], ["cleanup"]):
+    for command in ([], ["preview"], ["pin"], ["audit"], ["cleanup"], ["lineage"]):
         result = invoke(*command, "--help", width=120)
         assert result.exit_code == 0 and "<bool>" not in result.stdout, command
     preview = invoke("preview", "--help", width=120).stdout
