@@ -78,6 +78,11 @@ def problems(catalog: Catalog) -> Iterator[tuple[int, str, str]]:
                     f"{image.name!r} from on {platform}; add a {platform} section to {name!r} or give this "
                     "section a vendor source",
                 )
+                continue
+            # A platform's own rule for building on the parent's section (Proxmox: the same nodes).
+            check = getattr(image.section(platform), "layer_problems", None)
+            for message in check(parent.section(platform)) if callable(check) else ():
+                yield i, field, message
         chain = _cycle(catalog, image.name)
         if chain is not None:
             yield (

@@ -23,6 +23,7 @@ bake): the previous versions' templates keep serving clones until retention remo
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -36,7 +37,7 @@ from golden_images.platforms.base import PlatformComponent
 from golden_images.platforms.proxmox import layout
 from golden_images.platforms.proxmox.cloudinit import render_user_data
 from golden_images.platforms.proxmox.dynamic import ProxmoxTemplateBake
-from golden_images.platforms.proxmox.spec import ProxmoxSpec
+from golden_images.platforms.proxmox.spec import ProxmoxCloudImage, ProxmoxSpec
 
 #: Project config keys (declared in Pulumi.yaml) used when ``args`` does not carry the connection.
 ENDPOINT_KEY = "proxmoxEndpoint"
@@ -52,6 +53,9 @@ class ProxmoxGoldenTemplateArgs(TypedDict):
     build: ImageBuild
     """The derived image build (spec, environment, canonical tags, resolved steps, fingerprint). Its
     ``image.proxmox`` section must be set."""
+    parent: NotRequired[ProxmoxGoldenTemplate]
+    """The golden parent's Proxmox component (required when ``proxmox.parent`` names one): each node's build
+    VM is a full clone of its template on that node, created once the parent's bake converted it."""
     endpoint: NotRequired[pulumi.Input[str]]
     """The PVE API endpoint (``https://host:8006/``). Default: config ``golden-images:proxmoxEndpoint``."""
     api_token: NotRequired[pulumi.Input[str]]
@@ -77,15 +81,33 @@ class ProxmoxGoldenTemplate(PlatformComponent):
     parent_reference: str
     """The pinned cloud image: ``<url>@sha256:<digest>``."""
     vm_ids: dict[str, int]
+    bakes: dict[str, ProxmoxTemplateBake]
+    """Node → the bake that converts the template there (a layered child's clone waits for it)."""
+    root_cloud_image: ProxmoxCloudImage
+    """The cloud image at the root of the chain (this image's own unless it is layered)."""
+    image_ref: str
+    """``<image>@<version>``: how a layered child names this parent."""
     """Node → VM id, computed from the version (plain values, for consumers that need them at once)."""
 
     def __init__(
         self, name: str, args: ProxmoxGoldenTemplateArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         build = args["build"]
-        image = build.image
         spec = build.section("proxmox", ProxmoxSpec)
-        parent_ref = parent_reference(spec)
+        golden = args.get("parent")
+        if spec.parent is not None:
+            if golden is None:
+                raise ValueError(
+                    f"image {build.image.name!r} builds on {spec.parent.image!r}: pass its Proxmox component"
+                )
+            # Layered: the bytes start from the root's cloud image (the fingerprint chain covers the layers
+            # in between); the disk itself comes from cloning the parent's template below.
+            spec = spec.model_copy(update={"cloud": golden.root_cloud_image})
+            build = dataclasses.replace(build, image=build.image.model_copy(update={"proxmox": spec}))
+        image = build.image
+        self.root_cloud_image = spec.cloud_image
+        parent_ref = golden.image_ref if golden is not None else parent_reference(spec)
+        self.image_ref = f"{image.name}@{image.version}"
         encryption = layout.encryption_level(spec)
         self.vm_ids = {node: layout.template_vm_id(spec, image.version, node) for node in spec.nodes}
         super().__init__(
@@ -127,27 +149,36 @@ class ProxmoxGoldenTemplate(PlatformComponent):
         )
         tags = proxmox_tags(build.tags)
         bakes: list[ProxmoxTemplateBake] = []
+        self.bakes: dict[str, ProxmoxTemplateBake] = {}
         for node in spec.nodes:
             vm_id = self.vm_ids[node]
-            cloud_image = download.File(
-                f"{name}-{node}-cloud-image",
-                download.FileArgs(
-                    node_name=node,
-                    datastore_id=spec.image_datastore,
-                    content_type="iso",
-                    url=spec.cloud_image.url,
-                    file_name=layout.cloud_image_file_name(image.name, spec.cloud_image.sha256),
-                    checksum=spec.cloud_image.sha256,
-                    checksum_algorithm="sha256",
-                    # Pinned bytes: never replace the file because upstream changed, never clobber a file
-                    # someone else put there.
-                    overwrite=False,
-                    overwrite_unmanaged=False,
-                    verify=True,
-                    upload_timeout=1800,
-                ),
-                on_pve,
-            )
+            disk_file_id: pulumi.Input[str] | None = None
+            clone: proxmoxve.VmLegacyCloneArgs | None = None
+            if golden is None:
+                cloud_image = download.File(
+                    f"{name}-{node}-cloud-image",
+                    download.FileArgs(
+                        node_name=node,
+                        datastore_id=spec.image_datastore,
+                        content_type="iso",
+                        url=spec.cloud_image.url,
+                        file_name=layout.cloud_image_file_name(image.name, spec.cloud_image.sha256),
+                        checksum=spec.cloud_image.sha256,
+                        checksum_algorithm="sha256",
+                        # Pinned bytes: never replace the file because upstream changed, never clobber a file
+                        # someone else put there.
+                        overwrite=False,
+                        overwrite_unmanaged=False,
+                        verify=True,
+                        upload_timeout=1800,
+                    ),
+                    on_pve,
+                )
+                disk_file_id = cloud_image.id
+            else:
+                # Layered: a full clone of the parent's template on this node (its disk, EFI vars and TPM
+                # state), provisioned by this image's steps like a fresh cloud image would be.
+                clone = proxmoxve.VmLegacyCloneArgs(vm_id=golden.bakes[node].vm_id, node_name=node, full=True)
             snippet = proxmoxve.FileLegacy(
                 f"{name}-{node}-user-data",
                 proxmoxve.FileLegacyArgs(
@@ -164,10 +195,12 @@ class ProxmoxGoldenTemplate(PlatformComponent):
             )
             vm = proxmoxve.VmLegacy(
                 f"{name}-{node}-template-{image.version}",
-                self._vm_args(build, spec, node, vm_id, cloud_image.id, snippet.id, description, tags),
+                self._vm_args(build, spec, node, vm_id, disk_file_id, snippet.id, description, tags, clone),
                 pulumi.ResourceOptions(
                     parent=self,
                     provider=provider,
+                    # A clone needs the parent's template converted (baked) first.
+                    depends_on=[golden.bakes[node]] if golden is not None else None,
                     # Older versions' templates stay when the version moves on; retention prunes them.
                     retain_on_delete=True,
                     # Same VM id for the same version: the old VM must go before a new one can exist.
@@ -188,29 +221,32 @@ class ProxmoxGoldenTemplate(PlatformComponent):
                 ),
             )
             bakes.append(
-                ProxmoxTemplateBake(
-                    f"{name}-{node}-bake-{image.version}",
-                    {
-                        "endpoint": endpoint,
-                        "api_token": token,
-                        "insecure_tls": spec.insecure_tls,
-                        "node": node,
-                        "vm_id": vm.vm_id.apply(lambda v, default=vm_id: v if v is not None else default),
-                        "image": image.name,
-                        "environment": build.environment,
-                        "fingerprint": fingerprint,
-                        "timeout_seconds": spec.build_timeout_minutes * 60,
-                        "poll_seconds": spec.poll_interval_seconds,
-                        "retain": spec.retain,
-                        "vm_id_min": spec.vm_id_range.start,
-                        "vm_id_max": spec.vm_id_range.end,
-                        "keep_failed_builder": spec.keep_failed_builder,
-                    },
-                    pulumi.ResourceOptions(
-                        parent=self,
-                        depends_on=[vm],
-                        custom_timeouts=pulumi.CustomTimeouts(
-                            create=f"{spec.build_timeout_minutes + _BAKE_MARGIN_MINUTES}m"
+                self.bakes.setdefault(
+                    node,
+                    ProxmoxTemplateBake(
+                        f"{name}-{node}-bake-{image.version}",
+                        {
+                            "endpoint": endpoint,
+                            "api_token": token,
+                            "insecure_tls": spec.insecure_tls,
+                            "node": node,
+                            "vm_id": vm.vm_id.apply(lambda v, default=vm_id: v if v is not None else default),
+                            "image": image.name,
+                            "environment": build.environment,
+                            "fingerprint": fingerprint,
+                            "timeout_seconds": spec.build_timeout_minutes * 60,
+                            "poll_seconds": spec.poll_interval_seconds,
+                            "retain": spec.retain,
+                            "vm_id_min": spec.vm_id_range.start,
+                            "vm_id_max": spec.vm_id_range.end,
+                            "keep_failed_builder": spec.keep_failed_builder,
+                        },
+                        pulumi.ResourceOptions(
+                            parent=self,
+                            depends_on=[vm],
+                            custom_timeouts=pulumi.CustomTimeouts(
+                                create=f"{spec.build_timeout_minutes + _BAKE_MARGIN_MINUTES}m"
+                            ),
                         ),
                     ),
                 )
@@ -235,10 +271,11 @@ class ProxmoxGoldenTemplate(PlatformComponent):
         spec: ProxmoxSpec,
         node: str,
         vm_id: int,
-        disk_file_id: pulumi.Input[str],
+        disk_file_id: pulumi.Input[str] | None,
         user_data_file_id: pulumi.Input[str],
         description: str,
         tags: list[str],
+        clone: proxmoxve.VmLegacyCloneArgs | None = None,
     ) -> proxmoxve.VmLegacyArgs:
         image = build.image
         store = spec.vm_datastore
@@ -246,6 +283,7 @@ class ProxmoxGoldenTemplate(PlatformComponent):
         return proxmoxve.VmLegacyArgs(
             node_name=node,
             vm_id=vm_id,
+            clone=clone,
             name=layout.builder_vm_name(image.name, image.version),
             description=description,
             tags=tags,

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from golden_images.core.base import CatalogModel, NonEmptyStr, context_value
+from golden_images.core.image import GoldenParent
 
 #: PVE node names are host names (a single DNS label).
 NODE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
@@ -152,7 +153,12 @@ class ProxmoxSpec(CatalogModel):
 
     nodes: Annotated[tuple[NodeName, ...], Field(min_length=1)]
     vm_id_range: ProxmoxVmIdRange
-    cloud_image: ProxmoxCloudImage
+    cloud: ProxmoxCloudImage | None = Field(default=None, alias="cloud_image")
+    """The vendor cloud image (catalog key ``cloud_image``); ``None`` for a layered image (``parent``)."""
+    parent: GoldenParent | None = None
+    """A golden parent (``parent: {image: <catalog image>}``): each node's build VM is a full clone of the
+    parent's template on the same node (every node must be one of the parent's). Exactly one of
+    ``cloud_image`` and ``parent``."""
     vm_datastore: DatastoreId = "local-lvm"
     image_datastore: DatastoreId = "local"
     snippets_datastore: DatastoreId = "local"
@@ -174,14 +180,44 @@ class ProxmoxSpec(CatalogModel):
     #: The vendor-source field (what a golden parent would replace).
     SOURCE_FIELDS: ClassVar[tuple[str, ...]] = ("cloud_image",)
 
+    @model_validator(mode="after")
+    def _source_or_parent(self) -> ProxmoxSpec:
+        if (self.cloud is None) == (self.parent is None):
+            raise PydanticCustomError(
+                "proxmox_source_parent",
+                "set exactly one of cloud_image (a vendor image) or parent (a catalog image); got {given}",
+                {"given": "both" if self.parent is not None else "neither"},
+            )
+        return self
+
+    @property
+    def cloud_image(self) -> ProxmoxCloudImage:
+        """The cloud image; for a layered section only once the component resolved the root's."""
+        if self.cloud is None:
+            raise ValueError("a layered proxmox section has no cloud image until its parent's is resolved")
+        return self.cloud
+
     @property
     def golden_parent(self) -> str | None:
-        """Always ``None``: Proxmox templates are baked from a cloud image (layering is not wired here yet)."""
-        return None
+        """The catalog image this section is layered on, ``None`` for a cloud image."""
+        return self.parent.image if self.parent is not None else None
 
     def source_identity(self, pins: Any) -> Any:
-        """What the build starts from, for the fingerprint: ``<cloud image url>@sha256:<digest>``."""
+        """What the build starts from, for the fingerprint: ``<cloud image url>@sha256:<digest>`` or the
+        golden parent."""
+        if self.parent is not None:
+            return {"image": self.parent.image}
         return f"{self.cloud_image.url}@sha256:{self.cloud_image.sha256}"
+
+    def layer_problems(self, parent: ProxmoxSpec) -> list[str]:
+        """Why this section cannot be built on ``parent``'s: a clone needs the parent's template on the node."""
+        missing = [n for n in self.nodes if n not in parent.nodes]
+        if missing:
+            return [
+                f"node(s) {', '.join(missing)} have no template of the parent (its nodes: "
+                f"{', '.join(parent.nodes)}); a layered template clones the parent's on the same node"
+            ]
+        return []
 
     @field_validator("nodes")
     @classmethod
