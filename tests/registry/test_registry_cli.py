@@ -5,7 +5,6 @@ on the registry file (read back by the registry's own reader) and on moto."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,11 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from golden_images.catalog import layers
 from golden_images.catalog.loader import load_catalog_file
 from golden_images.cli import app
-from golden_images.core.build import ImageBuild
 from golden_images.core.rules import MANAGED_BY
+from golden_images.platforms.aws.pins import load_pins, pins_path
 from golden_images.registry import ops, store
 from golden_images.registry.model import VersionRef
 
@@ -29,10 +29,10 @@ pytestmark = pytest.mark.usefixtures("aws")  # every test here talks to moto on 
 
 
 def _fingerprints(stack_file: Path) -> dict[str, tuple[str, str]]:
+    """Version and chain fingerprint of every image, as the program builds them (parents first, pins)."""
     catalog = load_catalog_file(stack_file, root=ROOT, stack="dev")
-    return {
-        i.name: (i.version, ImageBuild.from_catalog(catalog, i, ROOT).fingerprint) for i in catalog.images
-    }
+    builds = layers.builds(catalog, ROOT, load_pins(pins_path(ROOT, "dev")))
+    return {name: (b.image.version, b.fingerprint) for name, b in builds.items()}
 
 
 def _ami(image: str, version: str, fp: str, *, recipe: str | None = None, **drop: Any) -> str:
@@ -60,17 +60,6 @@ def _run(*args: str) -> Any:
     return runner.invoke(app, [*args], catch_exceptions=False)
 
 
-def _stack_with_parent(tmp_path: Path, parent_ami: str) -> Path:
-    """The dev stack file with app-runtime built on ``parent_ami`` (instead of Canonical's SSM parameter)."""
-    text = DEV.read_text()
-    marker = "      - name: app-runtime"
-    head, tail = text.split(marker, 1)
-    tail = re.sub(r"ssm_parameter: \S+", f"ami: {parent_ami}", tail, count=1)
-    file = tmp_path / "Pulumi.dev.yaml"
-    file.write_text(head + marker + tail)
-    return file
-
-
 def test_record_promote_revoke_rollback(tmp_path: Path) -> None:
     registry = tmp_path / "registry.yaml"
     base_version, base_fp = _fingerprints(DEV)["base-ubuntu"]
@@ -79,7 +68,7 @@ def test_record_promote_revoke_rollback(tmp_path: Path) -> None:
     _ami("base-ubuntu", base_version, base_fp, Ec2ImageBuilderArn=None)
     _ami("base-ubuntu", base_version, base_fp, recipe="base-ubuntu-prod-0123456789")
     _ami("base-ubuntu", base_version, base_fp, fingerprint="f" * 32)
-    stack = _stack_with_parent(tmp_path, good)
+    stack = DEV  # app-runtime is layered on base-ubuntu: its parent is the golden parent's version
     app_version, app_fp = _fingerprints(stack)["app-runtime"]
     child = _ami("app-runtime", app_version, app_fp)
 

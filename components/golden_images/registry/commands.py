@@ -20,9 +20,11 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from rich.console import Console
 from rich.table import Table
 
+from golden_images.catalog import layers
 from golden_images.catalog.loader import CatalogError, Issue, load_catalog_file
 from golden_images.core.build import ImageBuild
 from golden_images.core.rules import is_aws_region
+from golden_images.platforms.aws.pins import load_pins, pins_path
 
 from . import ops, store
 from .aws import IMAGE_ARN, find_amis
@@ -332,18 +334,29 @@ def policy_config(
 
 
 # -------------------------------------------------------------------------------------------------- record
-def _parent(reg: Registry, image: Any) -> VersionRef | None:
-    """The recorded version the image is built on, from any platform's source: an AWS parent AMI that is a
-    recorded artifact, or a parent Image Builder ARN of one of our recipes at a recorded version; an Azure
-    source gallery image version or a GCP source image that is a recorded artifact (Proxmox templates start
-    from a cloud image, never from a recorded version)."""
+def _parent(reg: Registry, build: ImageBuild) -> VersionRef | None:
+    """The recorded version the image is built on: the golden parent's version in this environment (a
+    layered image), else from any platform's source: an AWS parent AMI that is a recorded artifact, or a
+    parent Image Builder ARN of one of our recipes at a recorded version; an Azure source gallery image
+    version or a GCP source image that is a recorded artifact (Proxmox templates start from a cloud image,
+    never from a recorded version)."""
+    if build.parent is not None:
+        golden = VersionRef(
+            image=build.parent.image.name,
+            environment=build.environment,  # type: ignore[arg-type]
+            version=build.parent.image.version,
+        )
+        if find(reg, golden) is not None:
+            return golden
+    image = build.image
     aws_parent = image.aws.parent if image.aws is not None else None
     ami = getattr(aws_parent, "ami", None)
     match = IMAGE_ARN.fullmatch(getattr(aws_parent, "image_builder_arn", None) or "")
-    azure_source = image.azure.source.gallery_image_version_id if image.azure is not None else None
-    gcp_source = None
-    if image.gcp is not None and image.gcp.source_image.image is not None:
-        gcp_source = image.gcp.source_image.reference
+    # Layered sections have no vendor source (their parent was handled above).
+    azure_vendor = getattr(image.azure, "vendor_source", None)
+    azure_source = getattr(azure_vendor, "gallery_image_version_id", None)
+    gcp_vendor = getattr(image.gcp, "source", None)
+    gcp_source = gcp_vendor.reference if gcp_vendor is not None and gcp_vendor.image is not None else None
     for name, entry in reg.images.items():
         for v in entry.versions:
             ref = VersionRef(image=name, environment=v.environment, version=v.version)
@@ -424,8 +437,10 @@ def record(
     now = _now()
     rows: list[dict[str, Any]] = []
     refused: list[str] = []
-    for image in catalog.images:
-        build = ImageBuild.from_catalog(catalog, image, project)
+    # Parents first, with the stack's pins: the same builds (and fingerprints) the program declares.
+    builds = layers.builds(catalog, project, load_pins(pins_path(project, catalog.environment)))
+    for build in builds.values():
+        image = build.image
         fingerprint = build.fingerprint
         artifacts: dict[str, dict[str, str]] = {}
         missing: list[str] = []
@@ -468,7 +483,7 @@ def record(
             row["status"] = "not built"
             rows.append(row)
             continue
-        parent = _parent(reg, image)
+        parent = _parent(reg, build)
         try:
             reg, outcome = ops.record(
                 reg,

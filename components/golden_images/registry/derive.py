@@ -11,7 +11,7 @@ same ``platform → location → id`` shape on every platform without credential
   Azure VM Image Builder numbers the version itself (``Latest`` under the major), which no name predicts, so
   nothing is derived and the reason is reported.
 * **GCP**: ``projects/<project>/global/images/<family>-<version>-<short GCP fingerprint>`` under ``global``
-  (the path the launch policies compare; self links reduce to it).
+  (the path the launch policies compare; self links reduce to it); a layered image starts from its parent's.
 * **Proxmox**: per node, the template's VM id ``start + node index * share + version slot``.
 
 AWS is not derived: AMI ids are assigned by EC2, so :mod:`.aws` finds them by Image Builder provenance.
@@ -58,13 +58,21 @@ def azure_version_id(build: ImageBuild) -> str | None:
 
 
 def gcp_image_path(build: ImageBuild) -> str | None:
-    """``projects/<project>/global/images/<name>`` of ``build`` (``None`` without a gcp section)."""
+    """``projects/<project>/global/images/<name>`` of ``build`` (``None`` without a gcp section). A layered
+    section starts from its golden parent's image, as the component resolves it."""
     from golden_images.core.naming import gcp_image_name
     from golden_images.platforms.gcp.packer import gcp_fingerprint
+    from golden_images.platforms.gcp.spec import GcpSourceImage
 
     spec = build.image.gcp
     if spec is None:
         return None
+    if spec.parent is not None:
+        parent = gcp_image_path(build.parent) if build.parent is not None else None
+        if parent is None:
+            return None
+        project, image = parent.removeprefix("projects/").split("/global/images/")
+        spec = spec.model_copy(update={"source": GcpSourceImage(project=project, image=image)})
     name = gcp_image_name(
         spec.image_family(build.image.name), build.image.version, gcp_fingerprint(build.fingerprint, spec)
     )
