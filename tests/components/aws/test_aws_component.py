@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -126,8 +127,14 @@ def test_pipelines_test_and_scan(stack_run: ProgramRun) -> None:
         assert pipeline.inputs["enhancedImageMetadataEnabled"] is True
         if schedule:
             assert pipeline.inputs["schedule"]["scheduleExpression"] == schedule["cron"]
-            # Every shipped parent is pinned (or an SSM parameter): dependency updates would never start it.
-            assert pipeline.inputs["schedule"]["pipelineExecutionStartCondition"] == "EXPRESSION_MATCH_ONLY"
+            # A pinned (or SSM) parent: dependency updates would never start it. The layered app-runtime
+            # also runs when its parent base-ubuntu publishes a new version.
+            expected = (
+                "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE"
+                if pipeline.name == "app-runtime-aws-pipeline"
+                else "EXPRESSION_MATCH_ONLY"
+            )
+            assert pipeline.inputs["schedule"]["pipelineExecutionStartCondition"] == expected
         else:
             assert "schedule" not in pipeline.inputs
 
@@ -190,7 +197,13 @@ def test_parents_pinned_in_staging_and_prod_floating_in_dev(stack_run: ProgramRu
     assert len(recipes) == 2
     for recipe in recipes:
         parent = recipe.inputs["parentImage"]
-        if stack_run.stack == "dev":
+        if recipe.name == "app-runtime-aws-recipe":
+            # Layered: built from base-ubuntu's own Image Builder image of this stack (exact version).
+            assert re.fullmatch(
+                rf"arn:aws:imagebuilder:us-east-1:123456789012:image/base-ubuntu-{stack_run.stack}-[0-9a-f]{{10}}/1\.4\.2",
+                parent,
+            ), parent
+        elif stack_run.stack == "dev":
             assert parent == f"ssm:{CANONICAL_UBUNTU}", recipe.name
         else:
             assert parent.startswith("ami-") and len(parent) == len("ami-0123456789abcdef0"), recipe.name
@@ -241,6 +254,9 @@ def _rocky_dev() -> dict[str, object]:
     base.pop("validate", None)
     base["aws"] = {"parent": {"ssm_parameter": None, "ami": "ami-0123456789abcdef0"}}
     app["aws"] = {"parent": {"ssm_parameter": None, "image_builder_arn": ROCKY_ARN}}
+    for platform in ("gcp", "azure", "proxmox"):  # not layered on the (now Rocky) base anywhere
+        if isinstance(app.get(platform), dict):
+            app[platform].pop("parent", None)
     return raw
 
 
@@ -282,5 +298,5 @@ def test_dnf_family_installs_packages_with_dnf_not_apt(run_stack: RunStack) -> N
         "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi\n"
         "export DEBIAN_FRONTEND=noninteractive\n"
         "apt-get -o DPkg::Lock::Timeout=600 update -y\n"
-        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends auditd chrony\n"
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends containerd runc\n"
     )
