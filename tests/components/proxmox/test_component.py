@@ -194,24 +194,20 @@ def test_snippet_is_the_rendered_user_data(run_stack: RunStack) -> None:
         f for f in doc["write_files"] if f["path"].startswith("/var/lib/golden-images/build/provision-")
     ]
     assert [f["path"] for f in provision] == [
-        f"/var/lib/golden-images/build/provision-0{i}.sh" for i in range(1, 6)
+        f"/var/lib/golden-images/build/provision-0{i}.sh" for i in range(1, 4)
     ]
     assert all(
         (f["permissions"], f["owner"], f["encoding"]) == ("0700", "root:root", "b64") for f in provision
     )
     bodies = [base64.b64decode(f["content"]) for f in provision]
     apt = "apt-get -o DPkg::Lock::Timeout=600"
+    # Layered on base-ubuntu (#15): only the runtime layer is provisioned here.
     assert bodies[0].decode() == (
-        f"export DEBIAN_FRONTEND=noninteractive\n{apt} update -y\n"
-        f"{apt} install -y --no-install-recommends auditd chrony\n"
-    )
-    assert bodies[1] == (ROOT / "images/base-ubuntu/harden.sh").read_bytes()
-    assert bodies[2].decode() == (
         f"export DEBIAN_FRONTEND=noninteractive\n{apt} update -y\n"
         f"{apt} install -y --no-install-recommends containerd runc\n"
     )
-    assert bodies[3] == (ROOT / "images/app-runtime/install-runtime.sh").read_bytes()
-    assert bodies[4] == (ROOT / "images/base-ubuntu/cleanup.sh").read_bytes()
+    assert bodies[1] == (ROOT / "images/app-runtime/install-runtime.sh").read_bytes()
+    assert bodies[2] == (ROOT / "images/base-ubuntu/cleanup.sh").read_bytes()
 
 
 def _plaintext(value: Any) -> str:
