@@ -44,8 +44,10 @@ def _run(run_stack: RunStack, stack: str, raw: dict[str, Any] | None = None, **e
 def test_dev_registers_one_template_pipeline_per_node_and_image(run_stack: RunStack) -> None:
     run = _run(run_stack, "dev")
     assert len(by_type(run.resources, COMPONENT)) == 2
-    for token in (PROVIDER, DOWNLOAD, SNIPPET, VM, BAKE):
+    for token in (PROVIDER, SNIPPET, VM, BAKE):
         assert len(by_type(run.resources, token)) == 2, token  # 2 images x 1 node
+    # Only the root image downloads the cloud image; the layered app-runtime clones base-ubuntu's template.
+    assert [d.name for d in by_type(run.resources, DOWNLOAD)] == ["base-ubuntu-proxmox-pve-dev1-cloud-image"]
     component = one(run.resources, COMPONENT, "base-ubuntu-proxmox")
     children = {r.name for r in run.resources if r.parent == component.urn}
     assert children == {
@@ -61,7 +63,7 @@ def test_cloud_image_is_pinned_by_sha256_and_never_silently_overwritten(run_stac
     run = _run(run_stack, "prod")
     raw = catalog("prod")["defaults"]["proxmox"]["cloud_image"]
     downloads = by_type(run.resources, DOWNLOAD)
-    assert len(downloads) == 6  # 2 images x 3 nodes: once per node and image
+    assert len(downloads) == 3  # the root image x 3 nodes (app-runtime is layered on base-ubuntu)
     for download in downloads:
         inputs = download.inputs
         assert inputs["url"] == raw["url"]
@@ -337,9 +339,9 @@ def test_a_new_cloud_image_pin_is_a_new_template_build(run_stack: RunStack) -> N
         one(run.resources, BAKE, name).inputs["fingerprint"]
         != one(base.resources, BAKE, name).inputs["fingerprint"]
     )
-    # The version record's image fingerprint (OS + steps) is unchanged; the parent reference changes.
+    # The cloud image is in the fingerprint chain (#15): the record's fingerprint and parent both change.
     old, new = base.outputs["images"]["base-ubuntu"], run.outputs["images"]["base-ubuntu"]
-    assert old["fingerprint"] == new["fingerprint"] and old["parent"]["proxmox"] != new["parent"]["proxmox"]
+    assert old["fingerprint"] != new["fingerprint"] and old["parent"]["proxmox"] != new["parent"]["proxmox"]
 
 
 def test_component_registration_carries_version_tags_and_no_secret(run_stack: RunStack) -> None:
