@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -251,9 +252,10 @@ def test_version_record_says_how_consumers_resolve_the_image(runs: dict[str, Pro
     assert artifacts["family"] == "app-runtime"
     assert artifacts["image"].startswith("app-runtime-2-1-0-") and GCP_NAME.fullmatch(artifacts["image"])
     assert artifacts["resolve"] == "gcp.compute.get_image(family='app-runtime', project='acme-golden-prod')"
-    assert (
-        record["parent"]["gcp"] == "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260918"
-    )
+    # Layered (#15): app-runtime's parent is base-ubuntu's exact image in the same project.
+    assert re.fullmatch(
+        r"projects/acme-golden-prod/global/images/base-ubuntu-1-4-2-[0-9a-f]{10}", record["parent"]["gcp"]
+    ), record["parent"]["gcp"]
     assert record["built_at"] is None
 
 
