@@ -18,7 +18,7 @@ def image(raw: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def reparent(
-    entry: dict[str, Any], parent: str, platforms: tuple[str, ...] = ("aws", "azure", "gcp")
+    entry: dict[str, Any], parent: str, platforms: tuple[str, ...] = ("aws", "azure", "gcp", "proxmox")
 ) -> None:
     """Layer the raw image ``entry`` on ``parent`` on ``platforms`` (dropping their vendor sources)."""
     for platform in platforms:

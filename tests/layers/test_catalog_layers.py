@@ -92,7 +92,7 @@ def test_different_parents_per_platform_are_refused() -> None:
     raw = layered("dev")
     image(raw, "app-runtime")["gcp"]["parent"] = {"image": "app-runtime"}
     assert (
-        "name different golden parents (aws: base-ubuntu, azure: base-ubuntu, gcp: app-runtime)"
+        "name different golden parents (aws: base-ubuntu, azure: base-ubuntu, gcp: app-runtime, proxmox: base-ubuntu)"
         in _refusal(raw, "images[1].aws.parent.image")
     )
 
