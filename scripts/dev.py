@@ -8,6 +8,8 @@
                                                               # on every stack; see docs/engine.md
     python3 scripts/dev.py mutation [--pack]                  # mutation score of the rules (slow; not in
                                                               # the test command); see docs/testing.md
+    python3 scripts/dev.py coverage [pytest args]             # line + branch coverage incl. the pack's
+                                                              # subprocess (slow; not in test); docs/testing.md
     python3 scripts/dev.py lock                               # re-resolve uv.lock after editing pyproject
 
 It creates ``.venv`` (the virtualenv Pulumi.yaml names, ``toolchain: uv``) and installs the project with its
@@ -193,6 +195,8 @@ def main(argv: list[str]) -> int:
         return run([str(BIN / "python"), str(ROOT / "engine" / "check.py"), *rest], uv)
     if command == "mutation":
         return run([str(BIN / "python"), str(ROOT / "scripts" / "mutation.py"), *rest], uv)
+    if command == "coverage":
+        return run([str(BIN / "python"), str(ROOT / "scripts" / "coverage.py"), *rest], uv)
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2
 

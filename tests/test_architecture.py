@@ -1,7 +1,7 @@
 """The layering of docs/architecture.md, enforced: import-linter's contracts in ``.importlinter`` must hold.
 
-Contracts: core ← platforms ← catalog ← components ← program ← tools/registry/preview ← cli (a module imports
-only layers below its own); the policy pack imports only ``golden_images.core``; platforms never import each
+Contracts: core ← engine ← platforms ← catalog ← components ← program/tools/registry ← preview/consume ← cli
+(a module imports only layers below its own); the policy pack imports only ``golden_images.core``; platforms never import each
 other. A test also proves the checker can fail (a contract broken on purpose is reported broken).
 """
 

@@ -20,6 +20,8 @@ from golden_images.catalog.spec import Catalog
 from golden_images.catalog.stackfiles import stack_file_name
 from golden_images.golden_image import GoldenImage, GoldenImageArgs
 from golden_images.platforms import PLATFORMS
+from golden_images.registry.export import OUTPUT_NAME as REGISTRY_OUTPUT
+from golden_images.registry.export import export_registry
 from golden_images.platforms.aws.pins import load_pins, pins_path
 
 
@@ -107,6 +109,9 @@ def run(root: Path) -> dict[str, GoldenImage]:
     images = {image.name: images[image.name] for image in catalog.images}
     pulumi.export("environment", catalog.environment)
     pulumi.export("images", {name: component.record for name, component in images.items()})
+    # The registry view (channels → artifacts, revocations) for consumers (golden_images.consume), and on AWS
+    # one SSM parameter per channel, image and region of this environment (docs/registry.md).
+    pulumi.export(REGISTRY_OUTPUT, export_registry(root, catalog.environment, catalog=catalog))
     return images
 
 

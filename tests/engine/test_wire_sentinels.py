@@ -9,8 +9,8 @@ from golden_images.core import wire
 
 
 def test_sentinels_match_the_pulumi_sdk() -> None:
-    assert wire.SIG == rpc._special_sig_key
-    assert wire.SECRET_SIG == rpc._special_secret_sig
-    assert wire.OUTPUT_SIG == rpc._special_output_value_sig
-    assert wire.RESOURCE_SIG == rpc._special_resource_sig
+    assert rpc._special_sig_key == wire.SIG
+    assert rpc._special_secret_sig == wire.SECRET_SIG
+    assert rpc._special_output_value_sig == wire.OUTPUT_SIG
+    assert rpc._special_resource_sig == wire.RESOURCE_SIG
     assert wire.UNKNOWN == rpc.UNKNOWN

@@ -24,6 +24,10 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
 def _canonical(document: dict[str, Any]) -> str:
     document = dict(document)
+    # The pack's absolute path depends on where the checkout lives; the snapshot pins it relative to the root.
+    pack = Path(document.get("policyPack", ""))
+    if pack.is_absolute() and pack.is_relative_to(ROOT):
+        document["policyPack"] = pack.relative_to(ROOT).as_posix()
     document["violations"] = sorted(
         document["violations"], key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False)
     )

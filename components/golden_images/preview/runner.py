@@ -12,6 +12,7 @@ placeholders), and anything the engine computes from state (diffs, replacements)
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import os
@@ -32,6 +33,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from golden_images.catalog import stackfiles
 from golden_images.catalog.loader import read_stack_file
 from golden_images.engine.model import RegisteredResource
 
@@ -398,8 +400,31 @@ def run_program(
 
     ``engine_unknowns`` (default False) makes new resources' ids and computed outputs unknown during a
     preview, as under the real engine (see :class:`PreviewMocks`); ``golden-images preview`` sets it.
+
+    The run happens in a copy of the caller's context: the SDK keeps its config, mocks, project, stack and
+    root Stack in context variables, so nothing of one run is left set for the rest of the process.
     """
-    stack_file = stack_file or root / "stacks" / f"Pulumi.{stack}.yaml"
+    return contextvars.copy_context().run(
+        _run_program,
+        root,
+        stack,
+        stack_file=stack_file,
+        project=project,
+        preview=preview,
+        engine_unknowns=engine_unknowns,
+    )
+
+
+def _run_program(
+    root: Path,
+    stack: str,
+    *,
+    stack_file: Path | None,
+    project: str,
+    preview: bool,
+    engine_unknowns: bool,
+) -> ProgramRun:
+    stack_file = stack_file or stackfiles.stack_file(root, stack)
     config, secret_keys = stack_config(stack_file, project_file=root / "Pulumi.yaml")
 
     # One fresh event loop and runtime per run: the SDK keeps per-loop state and a root Stack resource.
