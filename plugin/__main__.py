@@ -9,8 +9,9 @@ installed as a distribution).
 
 from importlib import metadata
 
-from golden_images_plugin.components import COMPONENTS
 from pulumi.provider.experimental import component_provider_host
+
+from golden_images_plugin.components import COMPONENTS
 
 #: Package name of the schema: the type tokens are ``golden-images:index:<Component>``, the same tokens the
 #: Python components register, so state and policies see the same resources from every language.

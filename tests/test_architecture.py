@@ -1,8 +1,8 @@
 """The layering of docs/architecture.md, enforced: import-linter's contracts in ``.importlinter`` must hold.
 
 Contracts: core ← engine ← platforms ← catalog ← components ← program/tools/registry ← preview/consume ← cli
-(a module imports only layers below its own); the policy pack imports only ``golden_images.core``; platforms never import each
-other. A test also proves the checker can fail (a contract broken on purpose is reported broken).
+(a module imports only layers below its own); the policy pack imports only ``golden_images.core``; platforms
+never import each other. A test also proves the checker can fail (a contract broken on purpose is reported broken).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from golden_images.catalog.spec import Catalog
 from golden_images.catalog.stackfiles import stack_file_name
 from golden_images.golden_image import GoldenImage, GoldenImageArgs
 from golden_images.platforms import PLATFORMS
+from golden_images.platforms.aws.pins import load_pins, pins_path
 from golden_images.registry.export import OUTPUT_NAME as REGISTRY_OUTPUT
 from golden_images.registry.export import export_registry
-from golden_images.platforms.aws.pins import load_pins, pins_path
 
 
 @dataclass(frozen=True)
