@@ -36,9 +36,10 @@ MUTMUT = ROOT / ".venv" / "bin" / "mutmut"
 #: mutmut 2.x: configuration by CLI flags (3.x needs pyproject/setup.cfg, which we may not edit).
 MUTMUT_REQUIREMENT = "mutmut>=2.5,<3"
 RULES = ["components/golden_images/core/rules.py"]
+# Every rules module, family subpackages included (aws/, azure/, …); the pack entry and package inits hold no rules.
 PACK = sorted(
     str(p.relative_to(ROOT))
-    for p in (ROOT / "policies" / "golden_images_policies").glob("*.py")
+    for p in (ROOT / "policies" / "golden_images_policies").rglob("*.py")
     if p.name not in {"__init__.py", "pack.py"}
 )
 FAST_TESTS = ["tests/policies/test_rules_table.py", "tests/policies/test_policy_survivors.py"]
