@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from golden_images.catalog import layers
+from golden_images.catalog import layers, stackfiles
 from golden_images.catalog.loader import CatalogError, load_catalog_file
 from golden_images.core.build import ImageBuild
 from golden_images.core.rules import ENVIRONMENTS
@@ -103,12 +103,10 @@ def command(
 ) -> None:
     """Print the ancestors and descendants of IMAGE (offline, from the stack files)."""
     project = root or _project_root(Path.cwd())
-    stacks = (
-        [stack] if stack else [e for e in ENVIRONMENTS if (project / "stacks" / f"Pulumi.{e}.yaml").is_file()]
-    )
+    stacks = [stack] if stack else [e for e in ENVIRONMENTS if stackfiles.stack_file(project, e).is_file()]
     results: list[dict[str, Any]] = []
     for name in stacks:
-        stack_file = project / "stacks" / f"Pulumi.{name}.yaml"
+        stack_file = stackfiles.stack_file(project, name)
         try:
             results.append(lineage(stack_file, project, image, name))
         except CatalogError as exc:
@@ -128,4 +126,4 @@ def _unknown(stack_file: Path, root: Path, image: str, stack: str) -> str:
     names = [i.name for i in load_catalog_file(stack_file, root=root, stack=stack).images]
     close = difflib.get_close_matches(image, names, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f" (images: {', '.join(names)})"
-    return f"stacks/Pulumi.{stack}.yaml: no image {image!r} in the catalog{hint}"
+    return f"{stackfiles.stack_file_name(stack)}: no image {image!r} in the catalog{hint}"

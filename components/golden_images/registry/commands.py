@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 from rich.console import Console
 from rich.table import Table
 
-from golden_images.catalog import layers
+from golden_images.catalog import layers, stackfiles
 from golden_images.catalog.loader import CatalogError, Issue, load_catalog_file
 from golden_images.core.build import ImageBuild
 from golden_images.core.rules import is_aws_region
@@ -423,7 +423,7 @@ def record(
 
     project, path = _paths(root, registry)
     chosen = _platforms(platforms)
-    file = stack_file or project / "stacks" / f"Pulumi.{stack}.yaml"
+    file = stack_file or stackfiles.stack_file(project, stack)
     try:
         catalog = load_catalog_file(file, root=project, stack=stack)
     except CatalogError as exc:

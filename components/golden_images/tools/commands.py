@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped,unu
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from golden_images.catalog import stackfiles
 from golden_images.core.rules import is_aws_account_id, is_aws_org_arn, is_aws_ou_arn, is_aws_region
 from golden_images.tools import report as render
 from golden_images.tools.audit import AllowList, AuditConfig, AuditReport, Severity, run_audit
@@ -421,16 +422,14 @@ def pin(
 ) -> None:
     """Resolve SSM-parameter parents to exact AMI ids per region and record them in stacks/pins/<env>.yaml."""
     project = (root or _project_root(Path.cwd())).resolve()
-    stacks_dir = project / "stacks"
+    stacks_dir = project / stackfiles.STACKS_DIR
     skipped: list[str] = []
     if stack:
-        files = [stacks_dir / f"Pulumi.{name}.yaml" for name in dict.fromkeys(stack)]
+        files = [stackfiles.stack_file(project, name) for name in dict.fromkeys(stack)]
     else:
-        every = sorted(stacks_dir.glob("Pulumi.*.yaml"))
-        files = [
-            f for f in every if f.name.removeprefix("Pulumi.").removesuffix(".yaml") not in FOLLOWS_NEWEST
-        ]
-        skipped = [f.name.removeprefix("Pulumi.").removesuffix(".yaml") for f in every if f not in files]
+        every = stackfiles.stack_files(project)
+        files = [f for f in every if stackfiles.stack_of(f) not in FOLLOWS_NEWEST]
+        skipped = [stackfiles.stack_of(f) for f in every if f not in files]
         if every and not files:
             raise _fail_input(
                 f"only {', '.join(skipped)} in {stacks_dir}, which follows the newest parents and is not "
