@@ -18,6 +18,7 @@ from golden_images.catalog.loader import load_catalog
 from golden_images.core.build import ImageBuild
 from golden_images.platforms.gcp import iam
 from golden_images.platforms.gcp.packer import RenderedBuild, render_build
+from golden_images.platforms.gcp.spec import GcpSourceImage
 from tests.conftest import ROOT, stack_catalog
 
 STACKS = ("dev", "staging", "prod")
@@ -37,14 +38,26 @@ def gcp_catalog(stack: str) -> dict[str, Any]:
 def rendered_builds(
     stack: str, raw: dict[str, Any] | None = None, root: Path = ROOT
 ) -> dict[str, RenderedBuild]:
-    """Image name → rendered Packer build for every image of ``stack`` (or of ``raw``)."""
+    """Image name → rendered Packer build for every image of ``stack`` (or of ``raw``); a layered image's
+    source is its parent's rendered image, as the GCP component resolves it."""
     catalog = load_catalog(
         raw if raw is not None else gcp_catalog(stack), source=stack, root=root, stack=stack
     )
     out: dict[str, RenderedBuild] = {}
-    for image in catalog.images:
+    projects: dict[str, str] = {}
+    for catalog_image in catalog.images:
+        image = catalog_image
         assert image.gcp is not None
         build = ImageBuild.from_catalog(catalog, image, root)
+        if image.gcp.parent is not None:
+            # Layered: resolved as GcpGoldenImage does, to the exact image the parent's bake writes in the
+            # parent's project; name and fingerprint stay those of the catalog build. Parents come first.
+            parent = image.gcp.parent.image
+            assert parent in out, f"{image.name}: parent {parent!r} is not rendered before it"
+            source = GcpSourceImage(project=projects[parent], image=out[parent].image_name)
+            image = image.model_copy(update={"gcp": image.gcp.model_copy(update={"source": source})})
+        assert image.gcp is not None
+        projects[image.name] = image.gcp.project
         vm = iam.account_email(iam.account_id("vm", image.name, stack), image.gcp.project)
         out[image.name] = render_build(
             image,

@@ -91,12 +91,21 @@ def test_template_encrypts_with_cmek_without_external_ip(stack: str) -> None:
 
 
 def test_prod_template_uses_the_exact_source_image_dev_the_family() -> None:
-    prod = rendered_builds("prod")["base-ubuntu"].template["builders"][0]
-    dev = rendered_builds("dev")["base-ubuntu"].template["builders"][0]
+    prod_builds, dev_builds = rendered_builds("prod"), rendered_builds("dev")
+    prod = prod_builds["base-ubuntu"].template["builders"][0]
+    dev = dev_builds["base-ubuntu"].template["builders"][0]
     assert prod["source_image"] == "ubuntu-2404-noble-amd64-v20260918" and "source_image_family" not in prod
     assert dev["source_image_family"] == "ubuntu-2404-lts-amd64" and "source_image" not in dev
     assert prod["source_image_project_id"] == ["ubuntu-os-cloud"]
     assert prod["network_project_id"] == "acme-net-host"
+    # The layered app-runtime starts from base-ubuntu's exact image in the base's project, in dev as in prod.
+    for stack, builds in (("prod", prod_builds), ("dev", dev_builds)):
+        child = builds["app-runtime"].template["builders"][0]
+        assert (
+            child["source_image"] == builds["base-ubuntu"].image_name and "source_image_family" not in child
+        )
+        assert child["source_image"].startswith("base-ubuntu-1-4-2-")
+        assert child["source_image_project_id"] == [f"acme-golden-{stack}"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -148,6 +157,24 @@ def test_steps_run_in_order_as_root_and_tests_are_not_baked() -> None:
         for p in provisioners
         if p["type"] == "shell"
     )
+
+
+def test_layered_app_runtime_runs_only_its_own_steps() -> None:
+    # The base's steps (packages, harden, sshd_config, validate) are in the parent image already (#15).
+    rendered = rendered_builds("dev")["app-runtime"]
+    provisioners = rendered.template["provisioners"]
+    by_path = {obj.path: obj for obj in rendered.objects}
+    contents = [by_path[p.get("script") or p["source"]].content for p in provisioners]
+    assert [p["type"] for p in provisioners] == ["shell", "shell", "shell"]
+    assert (
+        "apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends containerd runc" in contents[0]
+    )
+    assert contents[1] == (ROOT / "images/app-runtime/install-runtime.sh").read_text()
+    assert contents[2] == (ROOT / "images/base-ubuntu/cleanup.sh").read_text()
+    harden = (ROOT / "images/base-ubuntu/harden.sh").read_text()
+    assert not any(c == harden or "--no-install-recommends auditd" in c for c in contents)
+    assert not any(c.rstrip().endswith("sshd -t") for c in contents), "no validate step of its own"
+    assert {p["execute_command"] for p in provisioners} == {EXECUTE_COMMAND}
 
 
 def test_script_args_never_reach_a_packer_template_string() -> None:
