@@ -64,12 +64,28 @@ def test_deprecation_reaches_the_distributed_amis(stack_run: ProgramRun) -> None
 
 
 def test_scheduled_pipelines_with_pinned_parents_start_on_the_cron(stack_run: ProgramRun) -> None:
+    """base-ubuntu's parent is a pinned SSM parameter: it builds on every cron match. app-runtime is layered on
+    base-ubuntu (#15): its parent is base-ubuntu's Image Builder image, so it builds when the cron matches and
+    base-ubuntu has a newer build (the layered default)."""
     pipelines = by_type(stack_run.resources, PIPELINE)
-    scheduled = [p for p in pipelines if "schedule" in p.inputs]
-    if stack_run.stack != "dev":
-        assert len(scheduled) == 2
-    for pipeline in scheduled:
-        assert pipeline.inputs["schedule"]["pipelineExecutionStartCondition"] == "EXPRESSION_MATCH_ONLY"
+    conditions = {
+        p.name: p.inputs["schedule"]["pipelineExecutionStartCondition"]
+        for p in pipelines
+        if "schedule" in p.inputs
+    }
+    if stack_run.stack == "dev":
+        assert conditions == {}  # dev has no schedule
+        return
+    assert conditions == {
+        "base-ubuntu-aws-pipeline": "EXPRESSION_MATCH_ONLY",
+        "app-runtime-aws-pipeline": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE",
+    }
+    # The child's "dependency" is exactly its parent's image: base-ubuntu's recipe as an image ARN.
+    parent_recipe = one(stack_run.resources, RECIPE, "base-ubuntu-aws-recipe")
+    child_recipe = one(stack_run.resources, RECIPE, "app-runtime-aws-recipe")
+    assert child_recipe.inputs["parentImage"] == parent_recipe.outputs["arn"].replace(
+        ":image-recipe/", ":image/", 1
+    )
 
 
 def test_a_floating_image_builder_parent_waits_for_updates(run_stack: RunStack) -> None:
@@ -82,9 +98,11 @@ def test_a_floating_image_builder_parent_waits_for_updates(run_stack: RunStack) 
         p.name: p.inputs["schedule"]["pipelineExecutionStartCondition"]
         for p in by_type(run.resources, PIPELINE)
     }
+    # Both wait for updates: base-ubuntu for a newer x.x.x vendor image, the layered app-runtime (#15) for a
+    # newer build of base-ubuntu.
     assert conditions == {
         "base-ubuntu-aws-pipeline": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE",
-        "app-runtime-aws-pipeline": "EXPRESSION_MATCH_ONLY",
+        "app-runtime-aws-pipeline": "EXPRESSION_MATCH_AND_DEPENDENCY_UPDATES_AVAILABLE",
     }
 
 

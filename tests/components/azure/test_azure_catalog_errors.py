@@ -237,13 +237,16 @@ def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(CatalogError) as info:
         load_catalog(raw, source="stacks/Pulumi.staging.yaml", root=ROOT, stack="staging")
     paths = {issue.path for issue in info.value.issues}
-    for image in (0, 1):
-        prefix = f"config.golden-images:catalog.images[{image}].azure"
-        assert {
-            f"{prefix}.subscription_id",
-            f"{prefix}.replication[1].region",
-            f"{prefix}.source.marketplace.version",
-        } <= paths
+    base, child = (f"config.golden-images:catalog.images[{i}].azure" for i in (0, 1))
+    assert {
+        f"{base}.subscription_id",
+        f"{base}.replication[1].region",
+        f"{base}.source.marketplace.version",
+    } <= paths
+    assert {f"{child}.subscription_id", f"{child}.replication[1].region"} <= paths
+    # app-runtime is layered on base-ubuntu (#15): it builds from base-ubuntu's gallery version and does not
+    # inherit the marketplace source from the defaults, so the bad source version is base-ubuntu's alone.
+    assert not [p for p in paths if p.startswith(f"{child}.source")]
     assert all(issue.file == "stacks/Pulumi.staging.yaml" for issue in info.value.issues)
 
 
@@ -267,7 +270,13 @@ def test_longest_allowed_gallery_name_fits_azure() -> None:
     raw = stack_catalog("staging")
     raw["defaults"]["azure"]["gallery_prefix"] = "g" * 31
     raw["images"][0]["name"] = "a" * 40
+    # app-runtime is layered on images[0] (#15) on every platform: it follows the rename.
+    for section in raw["images"][1].values():
+        if isinstance(section, dict) and isinstance(section.get("parent"), dict):
+            section["parent"]["image"] = "a" * 40
     catalog = load_catalog(raw, source="stacks/Pulumi.staging.yaml", root=ROOT, stack="staging")
     spec = catalog.images[0].azure
     assert spec is not None
     assert len(gallery_name(spec, "staging", catalog.images[0].name)) == 80
+    child = catalog.images[1].azure
+    assert child is not None and child.parent is not None and child.parent.image == "a" * 40

@@ -52,6 +52,29 @@ DOCUMENTED_RUNNER_ACTIONS = [
 ]
 
 
+SUBSCRIPTIONS = {
+    "dev": "11111111-1111-4111-8111-111111111111",
+    "staging": "22222222-2222-4222-8222-222222222222",
+    "prod": "33333333-3333-4333-8333-333333333333",
+}
+# What app-runtime (layered on base-ubuntu, #15) builds from: base-ubuntu's gallery image definition at the
+# exact version the stack publishes (staging and prod publish 1.4.2 with customer keys and a waited bake),
+# else at `latest` — dev publishes no exact version (AIB numbers it), so a dev child follows its parent.
+CHILD_SOURCES = {
+    "dev": "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-golden-images-dev-base-ubuntu/"
+    "providers/Microsoft.Compute/galleries/golden_images_dev_base_ubuntu/images/base-ubuntu/versions/latest",
+    "staging": "/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-golden-images-staging/"
+    "providers/Microsoft.Compute/galleries/golden_images_staging_base_ubuntu/images/base-ubuntu/versions/1.4.2",
+    "prod": "/subscriptions/33333333-3333-4333-8333-333333333333/resourceGroups/rg-golden-images-prod/"
+    "providers/Microsoft.Compute/galleries/golden_images_prod_base_ubuntu/images/base-ubuntu/versions/1.4.2",
+}
+
+
+def _rg(stack: str) -> str:
+    """base-ubuntu's resource group: created per image in dev, the shared existing one elsewhere."""
+    return "rg-golden-images-dev-base-ubuntu" if stack == "dev" else f"rg-golden-images-{stack}"
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, ProgramRun]:
     out = {stack: run_program(ROOT, stack) for stack in ("dev", "staging", "prod")}
@@ -80,23 +103,24 @@ CMK_TREE = {
     SCRIPT: 1,
     VERSION: 1,
 }
+DEV_TREE = {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 2, ASSIGNMENT: 2, TEMPLATE: 1}
+# app-runtime is layered on base-ubuntu (#15): one more role (+ assignment) to read the parent's gallery.
+LAYERED = {ROLE: 1, ASSIGNMENT: 1}
+
+
+def _plus(tree: dict[str, int], extra: dict[str, int]) -> dict[str, int]:
+    return {kind: count + extra.get(kind, 0) for kind, count in tree.items()}
 
 
 @pytest.mark.parametrize(
     ("stack", "expected"),
     [
-        ("dev", {RG: 1, IDENTITY: 1, GALLERY: 1, DEFINITION: 1, ROLE: 2, ASSIGNMENT: 2, TEMPLATE: 1}),
-        (
-            "staging",
-            CMK_TREE,
-        ),
-        (
-            "prod",
-            CMK_TREE,
-        ),
+        ("dev", {"base-ubuntu": DEV_TREE, "app-runtime": _plus(DEV_TREE, LAYERED)}),
+        ("staging", {"base-ubuntu": CMK_TREE, "app-runtime": _plus(CMK_TREE, LAYERED)}),
+        ("prod", {"base-ubuntu": CMK_TREE, "app-runtime": _plus(CMK_TREE, LAYERED)}),
     ],
 )
-def test_tree_shape(runs: dict[str, ProgramRun], stack: str, expected: dict[str, int]) -> None:
+def test_tree_shape(runs: dict[str, ProgramRun], stack: str, expected: dict[str, dict[str, int]]) -> None:
     run = runs[stack]
     for image in IMAGES:
         component = one(run.resources, COMPONENT, f"{image}-azure")
@@ -105,7 +129,7 @@ def test_tree_shape(runs: dict[str, ProgramRun], stack: str, expected: dict[str,
         counts: dict[str, int] = {}
         for child in children:
             counts[child.type] = counts.get(child.type, 0) + 1
-        assert counts == expected
+        assert counts == expected[image], image
         assert all(c.custom and c.name.startswith(f"{image}-azure-") for c in children)
 
 
@@ -130,10 +154,33 @@ def test_roles_grant_exactly_the_documented_actions(runs: dict[str, ProgramRun],
         assert write_assignment["scope"] == f"{image}-azure-{target}-id"
         assert write_assignment["principalId"] == identity.outputs["principalId"]
         roles = {r.name for r in by_type(_children(run, image), ROLE)}
+        if image == "app-runtime":
+            # Layered on base-ubuntu (#15): read-only on the parent's gallery, which is its AIB source.
+            source = one(run.resources, ROLE, "app-runtime-azure-source-role").inputs
+            assert source["permissions"] == [{"actions": DOCUMENTED_GALLERY_ACTIONS, "notActions": []}]
+            assert source["assignableScopes"] == [
+                f"/subscriptions/{SUBSCRIPTIONS[stack]}/resourceGroups/{_rg(stack)}"
+            ]
+            source_assignment = one(
+                run.resources, ASSIGNMENT, "app-runtime-azure-source-role-assignment"
+            ).inputs
+            assert source_assignment["scope"] == (
+                f"/subscriptions/{SUBSCRIPTIONS[stack]}/resourceGroups/{_rg(stack)}/providers/"
+                f"Microsoft.Compute/galleries/golden_images_{stack}_base_ubuntu"
+            )
+            assert source_assignment["principalType"] == "ServicePrincipal"
+            assert source_assignment["principalId"] == identity.outputs["principalId"]
         if stack == "dev":
-            # no subnet, marketplace source, no runner
-            assert roles == {f"{image}-azure-gallery-role", f"{image}-azure-definition-role"}
+            # no subnet, no runner; base-ubuntu's source is the marketplace (nothing to read outside its gallery)
+            expected = {f"{image}-azure-gallery-role", f"{image}-azure-definition-role"}
+            if image == "app-runtime":
+                expected.add("app-runtime-azure-source-role")
+            assert roles == expected
             continue
+        expected = {f"{image}-azure-{p}-role" for p in ("gallery", "definition", "network", "runner")}
+        if image == "app-runtime":
+            expected.add("app-runtime-azure-source-role")
+        assert roles == expected
         network = one(run.resources, ROLE, f"{image}-azure-network-role").inputs
         assert network["permissions"] == [{"actions": DOCUMENTED_NETWORK_ACTIONS, "notActions": []}]
         net_assignment = one(run.resources, ASSIGNMENT, f"{image}-azure-network-role-assignment").inputs
@@ -151,15 +198,29 @@ def test_roles_grant_exactly_the_documented_actions(runs: dict[str, ProgramRun],
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_template_source_is_pinned(runs: dict[str, ProgramRun], stack: str) -> None:
-    for template in by_type(runs[stack].resources, TEMPLATE):
-        source = template.inputs["source"]
-        assert source == {
-            "type": "PlatformImage",
-            "publisher": "Canonical",
-            "offer": "ubuntu-24_04-lts",
-            "sku": "server",
-            "version": "24.04.202609040",
-        }
+    run = runs[stack]
+    assert len(by_type(run.resources, TEMPLATE)) == 2
+    # The root image starts from the pinned marketplace image.
+    base = one(run.resources, TEMPLATE, "base-ubuntu-azure-template")
+    assert base.inputs["source"] == {
+        "type": "PlatformImage",
+        "publisher": "Canonical",
+        "offer": "ubuntu-24_04-lts",
+        "sku": "server",
+        "version": "24.04.202609040",
+    }
+    # The layered child starts from the parent's output, and its record names exactly that source.
+    child = one(run.resources, TEMPLATE, "app-runtime-azure-template")
+    assert child.inputs["source"] == {"type": "SharedImageVersion", "imageVersionId": CHILD_SOURCES[stack]}
+    assert run.outputs["images"]["app-runtime"]["parent"]["azure"] == CHILD_SOURCES[stack]
+    if stack == "dev":
+        # Nothing pins base-ubuntu's version in dev: no published version exists to wait for.
+        assert by_type(run.resources, VERSION) == []
+    else:
+        # The exact version it reads is the one base-ubuntu publishes in this stack; the template waits for it.
+        parent_version = one(run.resources, VERSION, "base-ubuntu-azure-version")
+        assert parent_version.inputs["galleryImageVersionName"] == "1.4.2"
+        assert parent_version.urn in child.dependencies
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -434,11 +495,22 @@ def test_role_definitions_wait_for_the_resource_group_they_are_scoped_to(
     run_stack: Any, requests_seen: dict[str, Any]
 ) -> None:
     run = run_stack("dev")
+    # dev creates one group per image; a role may be scoped to another image's group (app-runtime's
+    # source-role reads base-ubuntu's gallery, #15): it must wait for the group its scope names.
+    created = [one(run.resources, RG, f"{image}-azure-resource-group") for image in IMAGES]
+    groups = {group.inputs["resourceGroupName"]: group for group in created}
     for image in IMAGES:
-        group = one(run.resources, RG, f"{image}-azure-resource-group")
         for role in by_type(_children(run, image), ROLE):
-            assert group.inputs["resourceGroupName"] in role.inputs["assignableScopes"][0]
-            assert group.urn in requests_seen[role.name].dependencies, role.name
+            (scope,) = role.inputs["assignableScopes"]
+            named = scope.rsplit("/resourceGroups/", 1)[1]
+            assert named in groups, (role.name, scope)
+            expected = (
+                "rg-golden-images-dev-base-ubuntu"
+                if role.name == "app-runtime-azure-source-role"
+                else f"rg-golden-images-dev-{image}"
+            )
+            assert named == expected, role.name
+            assert groups[named].urn in requests_seen[role.name].dependencies, role.name
 
 
 GALLERY_SOURCE = (
