@@ -26,6 +26,7 @@ Resources (children named ``<name>-<role>``):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -285,6 +286,9 @@ class AzureGoldenImage(PlatformComponent):
         definition = self._definition(
             f"{name}-image-definition", build, spec, rg_name, gallery, image.name, tags
         )
+        # A layered child's grants and template name this gallery and definition: they must exist first.
+        self.gallery_resource: pulumi.Resource = gallery
+        self.definition_resource: pulumi.Resource = definition
         target_definition = definition
         if spec.uses_cmk:
             target_definition = self._definition(
@@ -334,6 +338,14 @@ class AzureGoldenImage(PlatformComponent):
                     f"Azure VM Image Builder joins build VMs of golden image {image.name} ({env}) to its subnet",
                 )
             )
+        # A golden parent's group, gallery and definition are created by another component: the source grant
+        # and the template must wait for them (a role or assignment on a scope that does not exist fails).
+        parent_scope: list[pulumi.Resource] = (
+            [*golden._scope_deps, golden.gallery_resource, golden.definition_resource]
+            if golden is not None
+            else []
+        )
+        grants.extend(parent_scope)
         if golden is not None and golden.published is not None:
             # The parent's published version must exist before AIB validates this template's source.
             grants.append(golden.published)
@@ -350,6 +362,7 @@ class AzureGoldenImage(PlatformComponent):
                     build,
                     spec,
                     f"Azure VM Image Builder reads the source image of golden image {image.name} ({env})",
+                    after=parent_scope,
                 )
             )
 
@@ -472,7 +485,11 @@ class AzureGoldenImage(PlatformComponent):
         build: ImageBuild,
         spec: AzureSpec,
         description: str,
+        after: Sequence[pulumi.Resource] = (),
     ) -> authorization.RoleAssignment:
+        """A custom role with ``actions`` on ``assignable_scope`` and its assignment on ``scope``; both wait for
+        the scope's resources (this component's created group, plus ``after``: another component's resources
+        the scope names, default none)."""
         image, env, sub = build.image.name, build.environment, spec.subscription_id
         rg = resource_group_name(spec, env, image)
         role = authorization.RoleDefinition(
@@ -486,7 +503,7 @@ class AzureGoldenImage(PlatformComponent):
                 permissions=[authorization.PermissionArgs(actions=list(actions), not_actions=[])],
                 assignable_scopes=[assignable_scope],
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=list(self._scope_deps)),
+            pulumi.ResourceOptions(parent=self, depends_on=[*self._scope_deps, *after]),
         )
         return authorization.RoleAssignment(
             f"{name}-{purpose}-role-assignment",
@@ -499,7 +516,7 @@ class AzureGoldenImage(PlatformComponent):
                 role_assignment_name=roles.stable_guid(sub, rg, env, image, purpose, "assignment"),
                 description=description,
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
 
     def _template(
