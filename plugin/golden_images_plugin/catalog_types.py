@@ -361,8 +361,10 @@ class ProxmoxArgs(TypedDict):
     """Catalog key ``proxmox.nodes``. At least 1 item. Required."""
     vm_id_range: ProxmoxVmIdRangeArgs
     """Catalog key ``proxmox.vm_id_range``. Required."""
-    cloud_image: ProxmoxCloudImageArgs
-    """Catalog key ``proxmox.cloud_image``. Required."""
+    cloud_image: NotRequired[ProxmoxCloudImageArgs]
+    """Catalog key ``proxmox.cloud_image``. Default: not set."""
+    parent: NotRequired[GoldenParentArgs]
+    """Catalog key ``proxmox.parent``. Default: not set."""
     vm_datastore: NotRequired[str]
     """Catalog key ``proxmox.vm_datastore``. Default: ``"local-lvm"``."""
     image_datastore: NotRequired[str]

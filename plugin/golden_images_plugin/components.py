@@ -43,6 +43,15 @@ from golden_images_plugin.catalog_types import (
 # --- Output types ---------------------------------------------------------------------------------------------
 
 
+class ProxmoxCloudImageOutput(TypedDict):
+    """A pinned Proxmox cloud image (``ProxmoxGoldenTemplate.root_cloud_image``)."""
+
+    url: str
+    """The ``https`` URL of one specific cloud-image build."""
+    sha256: str
+    """Its sha256 digest (hex), which PVE verifies after the download."""
+
+
 class AzureArtifacts(TypedDict):
     """Where an Azure bake lands (``AzureGoldenImage.artifacts``)."""
 
@@ -319,7 +328,21 @@ def construct_platform(
         raise _refuse(where, platform, f"the {platform} section is required")
     extras = {key: data.pop(key) for key in connection if key in data}
     build = api.image_build(name, data, source=where)
-    return cls(name, {"build": build, **extras}, opts)
+    component = cls(name, {"build": build, **extras}, opts)
+    if platform != "proxmox":
+        return component
+    # The real component holds its root cloud image as the catalog's pydantic model, which is no wire value:
+    # the provider reads a view with the same outputs, that one as a plain dict.
+    return _Constructed(
+        component.urn,
+        artifacts=component.artifacts,
+        built_at=component.built_at,
+        encryption_level=component.encryption_level,
+        parent_reference=component.parent_reference,
+        vm_ids=component.vm_ids,
+        root_cloud_image=component.root_cloud_image.model_dump(),
+        image_ref=component.image_ref,
+    )
 
 
 class GoldenImage(pulumi.ComponentResource):
@@ -447,6 +470,10 @@ class ProxmoxGoldenTemplate(pulumi.ComponentResource):
     """The pinned cloud image: ``<url>@sha256:<digest>``."""
     vm_ids: dict[str, int]
     """Node → VM id, computed from the version."""
+    root_cloud_image: ProxmoxCloudImageOutput
+    """The pinned cloud image at the root of the chain (this image's own; a layered image is refused here)."""
+    image_ref: str
+    """``<image>@<version>``: how a layered child names this template as its parent."""
 
     def __new__(
         cls, name: str, args: ProxmoxGoldenTemplateArgs, opts: pulumi.ResourceOptions | None = None
@@ -473,6 +500,7 @@ COMPONENTS: list[type[pulumi.ComponentResource]] = [
 # indentation, every generated SDK's documentation reads cleanly. Field docstrings here are one line each.
 for _documented in [
     *COMPONENTS,
+    ProxmoxCloudImageOutput,
     AzureArtifacts,
     GcpArtifacts,
     RecordArtifacts,

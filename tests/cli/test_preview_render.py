@@ -158,8 +158,11 @@ CASES = {
         "images image name 'base-ubuntu' appears more than once (images[0] and images[1]); names must be unique",
     ),
     "misspelt-image-key": (
-        "        tags:\n          data-classification: internal\n        azure:\n          os_disk_size_gb",
-        "        tgas:\n          data-classification: internal\n        azure:\n          os_disk_size_gb",
+        # app-runtime's tags, right before its layered azure section (the only azure section with a parent).
+        "        tags:\n          data-classification: internal\n"
+        "        azure:\n          parent: {image: base-ubuntu}",
+        "        tgas:\n          data-classification: internal\n"
+        "        azure:\n          parent: {image: base-ubuntu}",
         "tgas:",
         "images[app-runtime].tgas unknown key 'tgas'; allowed keys here: aws, azure, description, gcp, name, os, "
         "provision, proxmox, tags, tests, validate, version; did you mean 'tags'?",

@@ -100,8 +100,11 @@ def test_version_record_contract() -> None:
         "encryption",
         "tags",
         "launch",
+        "ancestry",
     }
     assert record["version"] == "1.4.2" and len(record["fingerprint"]) == 64
+    # The root's chain is just its vendor source, as pinned.
+    assert record["ancestry"]["aws"] == [{"vendor": "ami-0a1b2c3d4e5f60718"}]
     assert record["parent"]["aws"] == "ami-0a1b2c3d4e5f60718"
     assert set(record["artifacts"]["aws"]) == {"us-east-1", "eu-west-1", "eu-central-1"}
     assert set(record["encryption"]) == set(record["artifacts"]) == set(record["parent"])
@@ -117,6 +120,30 @@ def test_version_record_contract() -> None:
         r for r in run.resources if r.type == "golden-images:index:GoldenImage" and r.name == "base-ubuntu"
     )
     assert golden.inputs["version"] == "1.4.2" and golden.inputs["os"]["lts"] is True
+    # app-runtime is layered on base-ubuntu (#15): every platform's chain is that exact parent build (its
+    # fingerprint is the parent record's), ending at the root's vendor source.
+    runtime = run.outputs["images"]["app-runtime"]
+    assert set(runtime["ancestry"]) == set(runtime["artifacts"]) == {"aws", "azure", "gcp", "proxmox"}
+    parent = {
+        "image": "base-ubuntu",
+        "version": "1.4.2",
+        "ref": "base-ubuntu@1.4.2",
+        "fingerprint": record["fingerprint"],
+    }
+    assert runtime["ancestry"]["aws"] == [parent, {"vendor": "ami-0a1b2c3d4e5f60718"}]
+    assert runtime["ancestry"]["azure"] == [
+        parent,
+        {"vendor": "Canonical:ubuntu-24_04-lts:server:24.04.202609040"},
+    ]
+    assert runtime["ancestry"]["gcp"] == [
+        parent,
+        {"vendor": "projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20260918"},
+    ]
+    assert runtime["ancestry"]["proxmox"][0] == parent
+    assert runtime["ancestry"]["proxmox"][1]["vendor"].startswith(
+        "https://cloud-images.ubuntu.com/releases/noble/release-20250610/"
+    )
+    assert runtime["parent"]["aws"] == "base-ubuntu@1.4.2"
 
 
 def test_missing_platform_config_refused_before_anything_registers(tmp_path: Path) -> None:
@@ -159,6 +186,8 @@ def test_run_program_leaves_no_pulumi_runtime_state_behind() -> None:
         run = run_program(ROOT, "dev")
         assert run.error is None and run.resources
         after = _runtime_state()
-        assert after == before, f"run_program left Pulumi runtime state set ({len(after[0])} config keys)"
+        config = after[0]
+        assert isinstance(config, dict)
+        assert after == before, f"run_program left Pulumi runtime state set ({len(config)} config keys)"
 
     contextvars.copy_context().run(check)
