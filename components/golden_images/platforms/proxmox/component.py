@@ -81,13 +81,13 @@ class ProxmoxGoldenTemplate(PlatformComponent):
     parent_reference: str
     """The pinned cloud image: ``<url>@sha256:<digest>``."""
     vm_ids: dict[str, int]
+    """Node → VM id, computed from the version (plain values, for consumers that need them at once)."""
     bakes: dict[str, ProxmoxTemplateBake]
     """Node → the bake that converts the template there (a layered child's clone waits for it)."""
     root_cloud_image: ProxmoxCloudImage
     """The cloud image at the root of the chain (this image's own unless it is layered)."""
     image_ref: str
     """``<image>@<version>``: how a layered child names this parent."""
-    """Node → VM id, computed from the version (plain values, for consumers that need them at once)."""
 
     def __init__(
         self, name: str, args: ProxmoxGoldenTemplateArgs, opts: pulumi.ResourceOptions | None = None
