@@ -1,5 +1,5 @@
 """Verdicts, word for word, for the mutants of ``keys.py`` that survived the first mutation pass
-(tests/policies/MUTATION.md) outside AWS: a key value that is not a string, on Azure and GCP (the resource is
+(docs/testing.md) outside AWS: a key value that is not a string, on Azure and GCP (the resource is
 named ``golden``). Expectations are literal sentences, never computed with the pack's code. The AWS reasons are
 in ``aws/test_policy_aws_dlm_survivors.py``."""
 

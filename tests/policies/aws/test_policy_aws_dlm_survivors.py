@@ -1,5 +1,5 @@
 """Verdicts, word for word, for the mutants of ``keys.py``'s AWS key reasons that survived the first mutation pass
-(tests/policies/MUTATION.md): Data Lifecycle Manager copy rules are where a key's reason is shown as it is, so
+(docs/testing.md): Data Lifecycle Manager copy rules are where a key's reason is shown as it is, so
 each case changes the compliant policy's copy key (the policy is named ``golden``) and lists every message.
 Expectations are literal sentences, never computed with the pack's code."""
 

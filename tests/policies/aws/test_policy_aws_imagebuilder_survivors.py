@@ -1,5 +1,5 @@
 """Verdicts, word for word, for the mutants of ``aws/imagebuilder.py`` that survived the first mutation pass
-(tests/policies/MUTATION.md): each case changes the compliant resource (named ``golden``) and lists every message
+(docs/testing.md): each case changes the compliant resource (named ``golden``) and lists every message
 the policy must give. Expectations are literal sentences, never computed with the pack's code."""
 
 # ruff: noqa: E501 (whole sentences are kept on one line each, as the pack says them)
