@@ -28,7 +28,10 @@ installed into ``.venv``: when the venv has no ``coverage`` module, coverage 7.x
 The pytest run defaults to ``-n 2 --dist loadgroup -o addopts= -q tests`` (as ``scripts/dev.py test``);
 arguments after the options replace it. Prints a table per module: statements, line %, branches, branch %,
 then every module below ``--threshold`` (default 90) lines; ``--report FILE`` also keeps coverage's own
-report with the missing lines. Exit code: pytest's when the tests failed, otherwise 0; 2 on bad arguments.
+report with the missing lines. The first lines say what was measured (snapshot kind, commit, start time) and the
+last ones how pytest ended: a pytest that did not finish (killed, interrupted, a lost xdist controller) is
+reported as a **partial** table, since the data of the tests that never ran is missing. Exit code: pytest's
+when the tests failed or did not finish, otherwise 0; 2 on bad arguments.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +51,8 @@ VENV_PY = ROOT / ".venv" / "bin" / "python"
 #: 7.x: ``process_startup`` and branch coverage as used here; the C tracer is in the wheel.
 COVERAGE_REQUIREMENT = "coverage>=7.10,<8"
 SOURCES = ["golden_images", "golden_images_policies"]
+#: pytest's exit codes after which every selected test ran (1: some failed); anything else leaves a partial table.
+COMPLETE_EXITS = (0, 1)
 DEFAULT_PYTEST = ["-n", "2", "--dist", "loadgroup", "-o", "addopts=", "-q", "-p", "no:cacheprovider", "tests"]
 
 SITECUSTOMIZE = '''\
@@ -178,6 +185,26 @@ def print_table(rows: list[dict[str, object]], threshold: float) -> None:
         )
 
 
+def describe_tree(*, head: bool, in_place: bool) -> str:
+    """What is measured, for the header: the snapshot kind and the commit (``+ uncommitted`` when it differs)."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if head:
+        return f"committed tree at {commit}"
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=normal"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    kind = "working tree in place" if in_place else "snapshot of the working tree"
+    return f"{kind} at {commit}" + (" + uncommitted changes" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -244,8 +271,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"coverage: tests would import {where}, not {tree}", file=sys.stderr)
             return 1
         command = [str(VENV_PY), "-m", "pytest", *(pytest_args or DEFAULT_PYTEST)]
+        started = datetime.now(UTC)
+        print(f"coverage: {describe_tree(head=args.head, in_place=args.in_place)}", flush=True)
+        print(f"coverage: started {started:%Y-%m-%d %H:%M} UTC", flush=True)
         print(f"$ (cd {tree}) " + " ".join(command), flush=True)
+        clock = time.monotonic()
         tests = subprocess.run(command, cwd=tree, env=env, check=False)
+        minutes = (time.monotonic() - clock) / 60
         # Combining and reporting must not measure themselves: no COVERAGE_PROCESS_START from here on.
         report_env = {k: v for k, v in env.items() if k != "COVERAGE_PROCESS_START"}
         coverage = [str(VENV_PY), "-m", "coverage"]
@@ -264,7 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows, args.threshold)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    return tests.returncode
+    if tests.returncode in COMPLETE_EXITS:
+        print(
+            f"\ncoverage: pytest exited {tests.returncode} after {minutes:.1f} min; the table covers every test"
+        )
+        return tests.returncode
+    print(
+        f"\ncoverage: PARTIAL: pytest exited {tests.returncode} after {minutes:.1f} min without finishing"
+        " (negative: killed by that signal); the table lacks the tests that did not run",
+        file=sys.stderr,
+    )
+    return tests.returncode if tests.returncode > 0 else 1
 
 
 if __name__ == "__main__":
