@@ -8,7 +8,7 @@ catalog (``golden_images.catalog.spec``) composes :class:`ImageCore` with the pl
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -45,6 +45,45 @@ class GoldenParent(CatalogModel):
     vendor source, and its fingerprint covers the parent's."""
 
     image: ImageName
+
+
+class LayeredSection:
+    """What a platform section whose ``parent: GoldenParent | None`` stands in for its vendor source shares
+    (Azure, GCP, Proxmox; AWS's ``parent`` has more shapes and spells these itself).
+
+    A plain mixin, not a model, so the sections' fields and their order stay their own. The section gives
+    :meth:`vendor_identity` (what its build starts from without a golden parent) and calls
+    :meth:`check_source_or_parent` from a model validator.
+    """
+
+    if TYPE_CHECKING:
+        parent: GoldenParent | None
+
+    @property
+    def golden_parent(self) -> str | None:
+        """The catalog image this section is layered on, ``None`` for a vendor source."""
+        return self.parent.image if self.parent is not None else None
+
+    def source_identity(self, pins: Any) -> Any:
+        """What the build starts from, for the fingerprint: the golden parent's name (its own fingerprint is
+        chained in by the build) or :meth:`vendor_identity`."""
+        if self.parent is not None:
+            return {"image": self.parent.image}
+        return self.vendor_identity(pins)
+
+    def vendor_identity(self, pins: Any) -> Any:
+        """The vendor source as the fingerprint covers it (each section defines it)."""
+        raise NotImplementedError
+
+    def check_source_or_parent(self, has_vendor: bool, code: str, vendor_field: str) -> None:
+        """Refuse a section with both or neither of its vendor source (``vendor_field``) and ``parent``, as a
+        ``code`` validation error."""
+        if has_vendor == (self.parent is not None):
+            raise PydanticCustomError(
+                code,
+                "set exactly one of {field} (a vendor image) or parent (a catalog image); got {given}",
+                {"field": vendor_field, "given": "both" if has_vendor else "neither"},
+            )
 
 
 class _StepBase(CatalogModel):

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
 from golden_images.core.base import CatalogModel, NonEmptyStr, context_value, require_exactly_one
-from golden_images.core.image import GoldenParent
+from golden_images.core.image import GoldenParent, LayeredSection
 
 #: Azure Compute Gallery names: 1-80 characters. The gallery is ``<prefix>_<env>_<image>``; env ≤ 7
 #: (``staging``) and image ≤ 40 characters leave 31 for the prefix.
@@ -220,7 +220,7 @@ class AzureImageDefinition(CatalogModel):
         return self
 
 
-class AzureSpec(CatalogModel):
+class AzureSpec(LayeredSection, CatalogModel):
     """Azure VM Image Builder + Compute Gallery settings.
 
     Required: ``subscription_id``, ``resource_group``, ``location`` (where the template, gallery and build run),
@@ -255,12 +255,7 @@ class AzureSpec(CatalogModel):
 
     @model_validator(mode="after")
     def _source_or_parent(self) -> AzureSpec:
-        if (self.vendor_source is None) == (self.parent is None):
-            raise PydanticCustomError(
-                "azure_source_parent",
-                "set exactly one of source (a vendor image) or parent (a catalog image); got {given}",
-                {"given": "both" if self.parent is not None else "neither"},
-            )
+        self.check_source_or_parent(self.vendor_source is not None, "azure_source_parent", "source")
         return self
 
     @property
@@ -270,15 +265,8 @@ class AzureSpec(CatalogModel):
             raise ValueError("a layered azure section has no source until its parent's version is resolved")
         return self.vendor_source
 
-    @property
-    def golden_parent(self) -> str | None:
-        """The catalog image this section is layered on, ``None`` for a vendor source."""
-        return self.parent.image if self.parent is not None else None
-
-    def source_identity(self, pins: Any) -> Any:
-        """What the build starts from, for the fingerprint: the source reference or the golden parent."""
-        if self.parent is not None:
-            return {"image": self.parent.image}
+    def vendor_identity(self, pins: Any) -> Any:
+        """The source reference, as the fingerprint covers it."""
         return self.source.reference()
 
     @field_validator("gallery_prefix")

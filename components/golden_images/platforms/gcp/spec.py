@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from golden_images.core import rules
 from golden_images.core.base import CatalogModel, context_value, require_exactly_one
-from golden_images.core.image import GoldenParent
+from golden_images.core.image import GoldenParent, LayeredSection
 
 # GCP project ids: 6-30 chars, lowercase letters, digits, hyphens, starting with a letter.
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -256,7 +256,7 @@ class GcpBuilder(CatalogModel):
     timeout_minutes: Annotated[int, Field(ge=30, le=1440)] = 120
 
 
-class GcpSpec(CatalogModel):
+class GcpSpec(LayeredSection, CatalogModel):
     """Cloud Build + Packer ``googlecompute`` settings.
 
     Required: ``project``, ``project_number`` (names the Compute Engine and Cloud Build service agents),
@@ -349,13 +349,7 @@ class GcpSpec(CatalogModel):
 
     @model_validator(mode="after")
     def _source_or_parent(self) -> GcpSpec:
-        if (self.source is None) == (self.parent is None):
-            given = "both" if self.parent is not None else "neither"
-            raise PydanticCustomError(
-                "gcp_source_choice",
-                "set exactly one of source_image (a vendor image) or parent (a catalog image); got {given}",
-                {"given": given},
-            )
+        self.check_source_or_parent(self.source is not None, "gcp_source_choice", "source_image")
         return self
 
     @property
@@ -365,15 +359,8 @@ class GcpSpec(CatalogModel):
             raise ValueError("a layered gcp section has no source image until its parent's image is resolved")
         return self.source
 
-    @property
-    def golden_parent(self) -> str | None:
-        """The catalog image this section is layered on, ``None`` for a vendor source."""
-        return self.parent.image if self.parent is not None else None
-
-    def source_identity(self, pins: Any) -> Any:
-        """What the build starts from, for the fingerprint: the source image reference or the golden parent."""
-        if self.parent is not None:
-            return {"image": self.parent.image}
+    def vendor_identity(self, pins: Any) -> Any:
+        """The source image reference, as the fingerprint covers it."""
         return self.source_image.reference
 
     @model_validator(mode="after")

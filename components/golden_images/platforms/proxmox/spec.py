@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from golden_images.core.base import CatalogModel, NonEmptyStr, context_value
-from golden_images.core.image import GoldenParent
+from golden_images.core.image import GoldenParent, LayeredSection
 
 #: PVE node names are host names (a single DNS label).
 NODE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
@@ -135,7 +135,7 @@ class ProxmoxEncryptedDatastore(CatalogModel):
     evidence: NonEmptyStr
 
 
-class ProxmoxSpec(CatalogModel):
+class ProxmoxSpec(LayeredSection, CatalogModel):
     """Proxmox VE settings. One template per node in ``nodes``, all baked from ``cloud_image``.
 
     Required: ``nodes``, ``vm_id_range``, ``cloud_image``.
@@ -182,12 +182,7 @@ class ProxmoxSpec(CatalogModel):
 
     @model_validator(mode="after")
     def _source_or_parent(self) -> ProxmoxSpec:
-        if (self.cloud is None) == (self.parent is None):
-            raise PydanticCustomError(
-                "proxmox_source_parent",
-                "set exactly one of cloud_image (a vendor image) or parent (a catalog image); got {given}",
-                {"given": "both" if self.parent is not None else "neither"},
-            )
+        self.check_source_or_parent(self.cloud is not None, "proxmox_source_parent", "cloud_image")
         return self
 
     @property
@@ -197,16 +192,8 @@ class ProxmoxSpec(CatalogModel):
             raise ValueError("a layered proxmox section has no cloud image until its parent's is resolved")
         return self.cloud
 
-    @property
-    def golden_parent(self) -> str | None:
-        """The catalog image this section is layered on, ``None`` for a cloud image."""
-        return self.parent.image if self.parent is not None else None
-
-    def source_identity(self, pins: Any) -> Any:
-        """What the build starts from, for the fingerprint: ``<cloud image url>@sha256:<digest>`` or the
-        golden parent."""
-        if self.parent is not None:
-            return {"image": self.parent.image}
+    def vendor_identity(self, pins: Any) -> Any:
+        """``<cloud image url>@sha256:<digest>``, as the fingerprint covers it."""
         return f"{self.cloud_image.url}@sha256:{self.cloud_image.sha256}"
 
     def layer_problems(self, parent: ProxmoxSpec) -> list[str]:
