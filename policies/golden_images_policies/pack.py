@@ -16,7 +16,7 @@ from . import launch, stack
 from .aws import dlm, ec2, imagebuilder
 from .azure import compute as azure_compute
 from .gcp import compute as gcp_compute
-from .golden_image import components
+from .golden_image import components, lineage
 from .proxmox import templates
 from .registry import registered
 
@@ -31,6 +31,7 @@ FAMILIES: Final[tuple[ModuleType, ...]] = (
     gcp_compute,
     templates,
     components,
+    lineage,
     launch,
     stack,
 )

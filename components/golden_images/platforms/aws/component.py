@@ -125,6 +125,7 @@ class AwsGoldenImage(PlatformComponent):
                 "encryption": "enforced",
             },
             opts,
+            parent=golden,
         )
         child = self.child
         env = build.environment

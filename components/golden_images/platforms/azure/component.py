@@ -239,6 +239,7 @@ class AzureGoldenImage(PlatformComponent):
                 "encryption": encryption,
             },
             opts,
+            parent=golden,
         )
         tags = azure_tags(build.tags)
         sub = spec.subscription_id

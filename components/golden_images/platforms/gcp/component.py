@@ -133,6 +133,7 @@ class GcpGoldenImage(PlatformComponent):
                 "encryption": "enforced",
             },
             opts,
+            parent=golden,
         )
         child = self.child
         labels = gcp_labels(build.tags)

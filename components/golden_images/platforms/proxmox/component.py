@@ -122,6 +122,7 @@ class ProxmoxGoldenTemplate(PlatformComponent):
                 "encryption": encryption,
             },
             opts,
+            parent=golden,
         )
         config = pulumi.Config(CONFIG_NAMESPACE)
         endpoint: pulumi.Input[str] = args.get("endpoint") or config.require(ENDPOINT_KEY)
