@@ -21,18 +21,18 @@ is mutmut installed into the project venv. This script, not ``mutmut run``, appl
 mutmut 2.5.1's result cache crashed mid-run (``ValueError: Attribute Mutant.line is required``), so there is no
 cache at all, and every result is printed (and appended to ``--log``) as soon as it is known.
 
-A mutant's id is its 1-based position in mutmut's list for its file (the id ``mutmut run``/``mutmut show`` give
-it when that file is run alone). ``--sample N`` tests every N-th id (1, 1+N, 1+2N, ...; ``--offset K`` starts at
-id 1+K), ``--ids`` exactly the ids given (one file only). Everything runs in a throwaway copy of the committed
-tree (``git archive HEAD``; commit tests before a run): the working tree others edit is never touched.
-``PYTHONPATH`` and ``GOLDEN_IMAGES_POLICY_PACK`` point the tests and the pack subprocess at the copy. The runner
-is the project venv's ``python -m pytest -x`` over ``--tests`` (in the order given: put the fastest killers
-first), with ``--confcutdir=tests/policies`` when every test is under ``tests/policies`` (the root conftest
-imports the whole program stack, ~9 s per mutant, and those tests do not need it). A mutant is killed when the
-runner exits non-zero (the exit code is shown when it is not 1), survives when it passes, and times out after
-3x the unmutated run's time (at least that time + 60 s; counted apart, not as killed). Prints killed/tested per
-file, the score and every survivor's diff; exits 0, 2 on bad arguments, 1 when the unmutated tests fail or the
-mutation engine does.
+A mutant's id is its 1-based position in mutmut's list for its file (the id ``mutmut run``/``mutmut show`` give it
+when that file is run alone). ``--sample N`` tests every N-th id (1, 1+N, 1+2N, ...; ``--offset K`` starts at id
+1+K), ``--ids`` exactly the ids given (one file only); ``--show`` prints their diffs and runs nothing. Everything
+runs in a throwaway copy of the committed tree (``git archive HEAD``; commit tests before a run): the working tree
+others edit is never touched. ``PYTHONPATH`` and ``GOLDEN_IMAGES_POLICY_PACK`` point the tests and the pack
+subprocess at the copy. The runner is the project venv's ``python -m pytest -x`` over ``--tests`` (in the order
+given: put the fastest killers first), with ``--confcutdir=tests/policies`` when every test is under
+``tests/policies`` (the root conftest imports the whole program stack, ~9 s per mutant, and those tests do not need
+it). A mutant is killed when the runner exits non-zero (the exit code is shown when it is not 1), survives when it
+passes, and times out after 3x the unmutated run's time (at least that time + 60 s; counted apart, not as killed).
+Prints killed/tested per file, the score and every survivor's diff; exits 0, 2 on bad arguments, 1 when the
+unmutated tests fail or the mutation engine does.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=1, help="test every N-th mutant id (default 1: all)")
     parser.add_argument("--offset", type=int, default=0, help="with --sample: start at id 1+K (default 0)")
     parser.add_argument("--ids", type=int, nargs="+", help="test only these mutant ids (one --paths file)")
+    parser.add_argument("--show", action="store_true", help="print the selected mutants' diffs, run nothing")
     parser.add_argument("--log", type=Path, help="append one JSON line per judged mutant to this file")
     return parser.parse_args(argv)
 
@@ -243,6 +244,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         ids = set(args.ids) if args.ids else None
         chosen = {path: select(found, args.sample, args.offset, ids) for path, found in mutants.items()}
+        if args.show:
+            for path in paths:
+                original = (work / path).read_text()
+                for mutant in chosen[path]:
+                    print(f"--- mutant {path} #{mutant.id}\n{diff(original, mutant.source, path)}")
+            return 0
         print("$ " + " ".join(runner), flush=True)
         rc, baseline = run_tests(runner, work, env, None)
         if rc != 0:
