@@ -82,7 +82,8 @@ class GoldenParent:
 
 @dataclass(frozen=True)
 class Claim:
-    """What a component's ``goldenParent`` says: ``parent`` when well-formed, ``problem`` when malformed,
+    """What a component's ``goldenParent`` says: ``parent`` when well-formed, ``problem`` (completing "a
+    goldenParent that …") when malformed,
     ``unknown`` when a part is unknown during preview; all empty for a component that is not layered."""
 
     parent: GoldenParent | None = None
@@ -98,7 +99,7 @@ def read_claim(props: Props) -> Claim:
     if raw is UNKNOWN:
         return Claim(unknown=True)
     if not is_mapping(raw):
-        return Claim(problem=f"goldenParent is a {type(raw).__name__}, not a mapping")
+        return Claim(problem=f"is a {type(raw).__name__}, not a mapping")
     values: dict[str, str] = {}
     missing: list[str] = []
     wrong: list[str] = []
@@ -122,7 +123,7 @@ def read_claim(props: Props) -> Claim:
         wrong.append(f"encryption {level!r} is not a known level")
     details = ([f"missing {', '.join(missing)}"] if missing else []) + wrong
     if details:
-        return Claim(problem=f"goldenParent is malformed ({'; '.join(details)})")
+        return Claim(problem=f"is malformed ({'; '.join(details)})")
     if unknown:
         return Claim(unknown=True)
     return Claim(
@@ -143,7 +144,7 @@ def rank(level: Any) -> int:
 
 
 def _malformed(label: str, problem: str, judged: str) -> str:
-    return f"{label} has {problem}, so {judged} cannot be judged; {_SHAPE_FIX}."
+    return f"{label} registers a goldenParent that {problem}, so {judged} cannot be judged; {_SHAPE_FIX}."
 
 
 # --- the child's own claim (Analyze: inputs) ------------------------------------------------------------------
