@@ -11,9 +11,12 @@ shared machine wall time is mostly waiting for a CPU, so verdicts use the CPU ra
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from golden_images.core.fingerprint import SHORT
 
 #: The targets of each benchmark's headline ratio (``≤``). P3: our growth from the small to the large catalog
 #: over the floor's growth measured in the same run.
@@ -164,14 +167,33 @@ def p3_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The type token of the top-level component of one catalog image.
+IMAGE_TYPE = "golden-images:index:GoldenImage"
+
+
 def _image_of(urn: str, entries: Mapping[str, Mapping[str, Any]]) -> str:
     """The catalog image a resource belongs to: the name of its top-level ``GoldenImage`` ancestor."""
     current = urn
     while current in entries:
         entry = entries[current]
-        if entry["type"] == "golden-images:index:GoldenImage":
+        if entry["type"] == IMAGE_TYPE:
             return str(entry["name"])
         current = entry["parent"]
+    return ""
+
+
+def _platform_of(urn: str, entries: Mapping[str, Mapping[str, Any]]) -> str:
+    """The URN of the platform component (a direct child of the image's ``GoldenImage``) above ``urn``, or
+    ``urn`` itself; empty for the ``GoldenImage`` and for resources outside any image."""
+    current = urn
+    while current in entries:
+        entry = entries[current]
+        if entry["type"] == IMAGE_TYPE:
+            return ""
+        parent = entry["parent"]
+        if parent in entries and entries[parent]["type"] == IMAGE_TYPE:
+            return current
+        current = parent
     return ""
 
 
@@ -187,10 +209,14 @@ def incremental_report(
     script: str,
     users: set[str],
     images: int,
+    affected: set[str] | None = None,
 ) -> dict[str, Any]:
     """P5 figures from three runs' ``{urn: {type, name, parent, wire}}``: two with the same catalog, one after
-    ``script`` (used by the images ``users``) changed. A resource counts as changed when its inputs differ or it
-    exists on one side only (content-named objects are replaced: one removed, one added)."""
+    ``script`` (used by the images ``users``) changed. Only the images ``affected`` (default: ``users``; in a
+    layered catalog the users and every image built on them) may change, and each of them must. A resource
+    counts as changed when its inputs differ or it exists on one side only (content-named objects are
+    replaced: one removed, one added)."""
+    affected = set(users) if affected is None else set(affected)
     unchanged = _changed(first, second)
     changed = _changed(second, changed_run)
     entries = {**second, **changed_run}
@@ -199,13 +225,14 @@ def incremental_report(
     per_image: dict[str, int] = {}
     for image in owner.values():
         per_image[image] = per_image.get(image, 0) + 1
-    outside = [urn for urn in changed if owner[urn] not in users]
+    outside = [urn for urn in changed if owner[urn] not in affected]
     return {
         "images": images,
         "resources": len(first),
         "unchanged_rerun_changes": len(unchanged),
         "script": script,
         "images_using_script": len(users),
+        "images_affected": len(affected),
         "images_changed": len(images_changed),
         "resources_changed": len(changed),
         "resources_added": len(changed_run.keys() - second.keys()),
@@ -213,10 +240,113 @@ def incremental_report(
         "resources_of_images_using_script": sum(
             1 for urn in changed_run if _image_of(urn, changed_run) in users
         ),
+        "resources_of_affected_images": sum(
+            1 for urn in changed_run if _image_of(urn, changed_run) in affected
+        ),
         "changes_outside_users": len(outside),
         "changed_per_image": sorted(set(per_image.values())),
         "changed_types": sorted({entries[urn]["type"] for urn in changed}),
-        "met": not unchanged and not outside and images_changed == users,
+        "met": not unchanged and not outside and images_changed == affected,
+    }
+
+
+def _mentions(wire: Any, fingerprint: str) -> bool:
+    """True when ``fingerprint`` or its name prefix (its first ``SHORT`` characters) occurs in ``wire``."""
+    return fingerprint[:SHORT] in json.dumps(wire, sort_keys=True)
+
+
+def layered_report(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    base: str,
+    descendants: Sequence[str],
+    script: str,
+    images: int,
+    platforms: Sequence[str] = (),
+    layered_on: Sequence[str] = (),
+) -> dict[str, Any]:
+    """P5 on a chain: ``before`` and ``after`` (``{urn: {type, name, parent, wire}}``) are the runs before and
+    after ``script``, used by ``base`` alone, changed; ``descendants`` are the images built on ``base``
+    (directly or not). Met when exactly the chain changed:
+
+    - no resource of any other image changes (``unrelated``: 0);
+    - the base and every descendant change: its ``GoldenImage``'s ``fingerprint`` input (the chain
+      fingerprint) differs, every platform component of it has a changed resource (its builds are
+      replaced), and every resource whose inputs carried its old fingerprint (or the fingerprint's name
+      prefix) changed;
+    - the chain is layered on every platform of the catalog: ``layered_on`` (the platforms on which every
+      descendant is built on its parent) covers ``platforms`` (default: none given, not checked).
+
+    A resource counts as changed when its inputs differ or it exists on one side only (replaced)."""
+    chain = [base, *descendants]
+    changed = _changed(before, after)
+    entries = {**before, **after}
+    owner = {urn: _image_of(urn, entries) for urn in changed}
+    per_image = {name: sum(1 for urn in changed if owner[urn] == name) for name in chain}
+    unrelated = sorted(urn for urn in changed if owner[urn] not in chain)
+    tops = {entry["name"]: urn for urn, entry in before.items() if entry["type"] == IMAGE_TYPE}
+    changed_platforms = {_platform_of(urn, entries) for urn in changed}
+    missing: list[str] = []
+    fingerprint_unchanged: list[str] = []
+    stale: list[str] = []
+    components_of: dict[str, list[str]] = {}
+    components_changed = 0
+    carrying: dict[str, int] = {}
+    for name in chain:
+        top = tops.get(name)
+        if top is None or top not in after:
+            missing.append(f"{name}: no GoldenImage in both runs")
+            continue
+        old = str(before[top]["wire"].get("fingerprint", ""))
+        if not old or old == after[top]["wire"].get("fingerprint"):
+            fingerprint_unchanged.append(name)
+        components = sorted(
+            urn for urn, entry in before.items() if entry["parent"] == top and entry["type"] != IMAGE_TYPE
+        )
+        components_of[name] = [str(before[urn]["type"]) for urn in components]
+        components_changed += sum(1 for urn in components if urn in changed_platforms)
+        missing += [
+            f"{name}: {before[urn]['name']} unchanged" for urn in components if urn not in changed_platforms
+        ]
+        mine = [
+            urn
+            for urn, e in before.items()
+            if old and _image_of(urn, before) == name and _mentions(e["wire"], old)
+        ]
+        carrying[name] = len(mine)
+        stale += [f"{name}: {before[urn]['name']}" for urn in mine if urn not in changed]
+    descendants_changed = sum(per_image[name] for name in descendants)
+    return {
+        "images": images,
+        "resources": len(before),
+        "script": script,
+        "base": base,
+        "descendants": list(descendants),
+        "unrelated_images": len({_image_of(urn, before) for urn in before} - set(chain) - {""}),
+        "resources_changed": len(changed),
+        "resources_added": len(after.keys() - before.keys()),
+        "resources_removed": len(before.keys() - after.keys()),
+        "base_changed": per_image[base],
+        "descendants_changed": descendants_changed,
+        "unrelated_changed": len(unrelated),
+        "unrelated_examples": unrelated[:10],
+        "changed_per_image": per_image,
+        "platform_components": components_of,
+        "platform_components_total": sum(len(v) for v in components_of.values()),
+        "platform_components_changed": components_changed,
+        "fingerprint_carriers": carrying,
+        "fingerprints_changed": len(chain) - len(fingerprint_unchanged),
+        "fingerprint_unchanged": fingerprint_unchanged,
+        "not_changed": missing,
+        "stale_fingerprint_resources": stale,
+        "catalog_platforms": list(platforms),
+        "layered_on": list(layered_on),
+        "platforms_not_layered": [p for p in platforms if p not in layered_on],
+        "met": not unrelated
+        and not fingerprint_unchanged
+        and not missing
+        and not stale
+        and all(p in layered_on for p in platforms),
     }
 
 
@@ -231,8 +361,24 @@ def suite_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
     if "P5" in raw:
         p5 = raw["P5"]
         figures["P5"] = incremental_report(
-            p5["first"], p5["second"], p5["changed"], p5["script"], set(p5["users"]), p5["images"]
+            p5["first"],
+            p5["second"],
+            p5["changed"],
+            p5["script"],
+            set(p5["users"]),
+            p5["images"],
+            set(p5["affected"]) if "affected" in p5 else None,
         )
+        if "layered" in p5:
+            chain = p5["lineage"]
+            figures["P5"]["layered"] = layered_report(
+                p5["second"],
+                p5["layered"],
+                chain["base"],
+                chain["descendants"],
+                chain["script"],
+                p5["images"],
+            )
     figures["samples"] = {k: v for k, v in raw.items() if k not in ("meta", "P5")}
     return figures
 

@@ -150,10 +150,12 @@ def suite_text(figures: Mapping[str, Any]) -> str:
     if p5:
         lines.append(
             f"P5   unchanged re-run: {p5['unchanged_rerun_changes']} of {p5['resources']} resources changed; "
-            f"{p5['script']} (used by {p5['images_using_script']} of {p5['images']} images) changed: "
-            f"{p5['resources_changed']} resources in {p5['images_changed']} images, "
+            f"{p5['script']} (used by {p5['images_using_script']} of {p5['images']} images{_built_on(p5)}) "
+            f"changed: {p5['resources_changed']} resources in {p5['images_changed']} images, "
             f"{p5['changes_outside_users']} outside them -> {'ok' if p5['met'] else 'FAILED'}"
         )
+        if p5.get("layered"):
+            lines.append("     " + layered_line(p5["layered"]))
     lines += _verdict_lines(figures)
     if p1:
         nt = p1["not_timed"]
@@ -170,6 +172,46 @@ def suite_text(figures: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _built_on(p5: Mapping[str, Any]) -> str:
+    """``, N with the images built on them`` when the changed script's users have descendants."""
+    affected = p5.get("images_affected", p5["images_using_script"])
+    return f", {affected} with the images built on them" if affected != p5["images_using_script"] else ""
+
+
+def layered_line(layered: Mapping[str, Any]) -> str:
+    """P5's chain figure in one line: what the base's own script changed, split base / descendants /
+    unrelated, the chain checks and the verdict (with the first reasons when it failed)."""
+    per_image = layered["changed_per_image"]
+    descendants = ", ".join(f"{name} {per_image[name]}" for name in layered["descendants"])
+    chain = 1 + len(layered["descendants"])
+    line = (
+        f"layered: {layered['script']} (used by {layered['base']} only) edited: changed "
+        f"{layered['resources_changed']} of {layered['resources']} resources: base {layered['base_changed']}, "
+        f"descendants {layered['descendants_changed']} ({descendants}), unrelated {layered['unrelated_changed']} "
+        f"(of {layered['unrelated_images']} unrelated images); chain fingerprints changed "
+        f"{layered['fingerprints_changed']} of {chain}, platform builds changed "
+        f"{layered['platform_components_changed']} of {layered['platform_components_total']}, layered on "
+        f"{', '.join(layered['layered_on']) or 'no platform'}"
+    )
+    if layered["met"]:
+        return line + " -> ok"
+    reasons = [
+        *(f"unrelated changed: {urn.rsplit('::', 1)[-1]}" for urn in layered["unrelated_examples"][:3]),
+        *(f"fingerprint unchanged: {name}" for name in layered["fingerprint_unchanged"]),
+        *layered["not_changed"][:3],
+        *(
+            f"still carries the old fingerprint: {item}"
+            for item in layered["stale_fingerprint_resources"][:3]
+        ),
+        *(f"not layered on {p}" for p in layered.get("platforms_not_layered", [])),
+    ]
+    return line + " -> FAILED (" + "; ".join(reasons) + ")"
+
+
+def _p5_met(p5: Mapping[str, Any]) -> bool:
+    return bool(p5["met"] and p5.get("layered", {}).get("met", True))
+
+
 def _verdict_lines(figures: Mapping[str, Any]) -> list[str]:
     judged = []
     for key in ("P1", "P2", "P3"):
@@ -178,6 +220,14 @@ def _verdict_lines(figures: Mapping[str, Any]) -> list[str]:
             clock = data["judged_on"]
             state = "met" if data["met"] else "NOT MET"
             judged.append(f"{key} {data['ratio'][clock]:.2f} <= {data['target']} ({clock}) {state}")
+    p5 = figures.get("P5")
+    if p5:
+        layered = p5.get("layered")
+        chain = f", unrelated {layered['unrelated_changed']} on the chain's change" if layered else ""
+        judged.append(
+            f"P5 unchanged {p5['unchanged_rerun_changes']}, outside {p5['changes_outside_users']}{chain} "
+            + ("met" if _p5_met(p5) else "NOT MET")
+        )
     return ["", "verdicts: " + "; ".join(judged)] if judged else []
 
 
@@ -244,11 +294,30 @@ def suite_markdown(figures: Mapping[str, Any]) -> str:
             f"resources changed | | | 0 | {'met' if p5['unchanged_rerun_changes'] == 0 else '**not met**'} |"
         )
         rows.append(
-            f"| P5 | `{p5['script']}` changed (used by {p5['images_using_script']} of {p5['images']} images) | "
+            f"| P5 | `{p5['script']}` changed (used by {p5['images_using_script']} of {p5['images']} "
+            f"images{_built_on(p5)}) | "
             f"| {p5['resources_changed']} resources changed ({p5['resources_added']} added, "
             f"{p5['resources_removed']} removed), in {p5['images_changed']} images; "
             f"{p5['changes_outside_users']} elsewhere | | | 0 outside | {'met' if p5['met'] else '**not met**'} |"
         )
+        layered = p5.get("layered")
+        if layered:
+            per_image = layered["changed_per_image"]
+            chain = 1 + len(layered["descendants"])
+            rows.append(
+                f"| P5 | `{layered['script']}` changed (used by {layered['base']} only; built on it: "
+                + ", ".join(layered["descendants"])
+                + f"; {layered['unrelated_images']} unrelated images; layered on "
+                f"{', '.join(layered['layered_on'])}) "
+                f"| | changed {layered['resources_changed']} of {layered['resources']} resources: base "
+                f"{layered['base_changed']}, descendants {layered['descendants_changed']} ("
+                + ", ".join(f"{name} {per_image[name]}" for name in layered["descendants"])
+                + f"), unrelated {layered['unrelated_changed']}; {layered['resources_added']} added, "
+                f"{layered['resources_removed']} removed; chain fingerprints changed "
+                f"{layered['fingerprints_changed']} of {chain}, platform builds "
+                f"{layered['platform_components_changed']} of {layered['platform_components_total']} "
+                f"| | | 0 unrelated, every descendant | {'met' if layered['met'] else '**not met**'} |"
+            )
     return "\n".join(rows)
 
 

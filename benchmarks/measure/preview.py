@@ -5,8 +5,9 @@
 - **P2** ``Analyze``/``AnalyzeStack`` of those resources through the harness with our pack vs a one-policy
   no-op pack, and vs a no-op pack with as many policies as ours.
 - **P3** the P1 pair (floor and ours) at the small and at the large catalog size, in the same run.
-- **P5** re-running with an unchanged catalog changes nothing; changing one script changes only the resources
-  of the images that use it.
+- **P5** on a layered catalog: re-running with an unchanged catalog changes nothing; changing one script
+  changes only the resources of the images that use it and of their descendants; changing the script only a
+  chain's base uses changes the base and every image built on it, and nothing of the unrelated images.
 
 Every measurement runs in its own fresh interpreter (:mod:`benchmarks.measure.worker`); floor and ours
 alternate (ABBA) so drift on a shared machine hits both. This module returns the workers' results as they
@@ -27,9 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.measure.catalog import (
+    CATALOG_KEY,
     REPO,
     GeneratedProject,
+    descendants_of,
+    dev_document,
     generated_catalog,
+    layered_minimum,
     least_shared_script,
     make_project,
 )
@@ -177,8 +182,14 @@ def changed_script(path: Path) -> Iterator[None]:
 
 
 def measure_p5(work: Workers, project: GeneratedProject, scratch: Path) -> dict[str, Any]:
-    """Three runs' wire inputs: unchanged catalog twice (two fresh processes), then one script changed.
-    Returns ``first``, ``second``, ``changed`` (``{urn: {type, name, parent, wire}}``), ``script``, ``users``."""
+    """Four runs' wire inputs on a layered ``project`` (:func:`make_project` with ``layered``): the unchanged
+    catalog twice (two fresh processes), then the least shared script other than the base's own changed, then
+    the base's own script changed. Returns ``first``, ``second``, ``changed``, ``layered``
+    (``{urn: {type, name, parent, wire}}`` each), ``script``, ``users``, ``affected`` (the users and their
+    descendants) and ``lineage`` (``base``, ``descendants``, ``script``, ``copied_from``, ``layered_on``)."""
+    if project.lineage is None:
+        raise ValueError("P5 needs a layered project (make_project(..., layered=True))")
+    lineage = project.lineage
 
     def inputs(name: str) -> dict[str, Any]:
         path = scratch / f"p5-{name}.json"
@@ -187,10 +198,28 @@ def measure_p5(work: Workers, project: GeneratedProject, scratch: Path) -> dict[
         return data
 
     first, second = inputs("first"), inputs("second")
-    script, users = least_shared_script(generated_catalog(project.stack_file))
+    catalog = generated_catalog(project.stack_file)
+    script, users = least_shared_script(catalog, exclude=frozenset({lineage.script}))
     with changed_script(project.root / script):
         changed = inputs("changed")
-    return {"first": first, "second": second, "changed": changed, "script": script, "users": users}
+    with changed_script(project.root / lineage.script):
+        layered = inputs("layered")
+    return {
+        "first": first,
+        "second": second,
+        "changed": changed,
+        "layered": layered,
+        "script": script,
+        "users": sorted(users),
+        "affected": sorted(users | set(descendants_of(catalog, users))),
+        "lineage": {
+            "base": lineage.base,
+            "descendants": list(lineage.descendants),
+            "script": lineage.script,
+            "copied_from": lineage.copied_from,
+            "layered_on": list(lineage.layered_on),
+        },
+    }
 
 
 def source() -> str:
@@ -234,9 +263,9 @@ def measure(
     log: Callable[[str], None] = lambda _message: None,
 ) -> dict[str, Any]:
     """Measure the ``selected`` benchmarks (``P1``, ``P2``, ``P3``, ``P5``); generated projects and worker
-    files go to ``scratch``. Defaults: 5 runs per variant, 20 images (P1, P2, P5, P3's small side), 200 (P3's
-    large side), 2 CPUs (every worker is pinned to them; this process is not). Returns the samples with
-    ``meta`` (source, runs, CPUs, Python, load averages)."""
+    files go to ``scratch``. Defaults: 5 runs per variant, 20 images (P1, P2, P5, P3's small side; P5 at least
+    what its layered chain needs), 200 (P3's large side), 2 CPUs (every worker is pinned to them; this process
+    is not). Returns the samples with ``meta`` (source, runs, CPUs, Python, load averages)."""
     chosen = choose_cpus(cpus)
     work = Workers(scratch, verbose, chosen)
     raw: dict[str, Any] = {
@@ -268,9 +297,12 @@ def measure(
         )
     if "P5" in selected:
         log("P5 ...")
-        p5_project = make_project(scratch / f"catalog-{images}-p5", images)
+        # The layered catalog needs room for its chain and an unrelated image (the dev catalog: 4 images).
+        count = max(images, layered_minimum(dev_document()["config"][CATALOG_KEY]))
+        p5_project = make_project(scratch / f"catalog-{count}-p5", count, layered=True)
         raw["P5"] = measure_p5(work, p5_project, scratch)
-        raw["P5"]["images"] = images
+        raw["P5"]["images"] = count
+        raw["P5"]["platforms"] = list(p5_project.platforms)
     raw["meta"]["load_average_at_end"] = load_average()
     raw["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return raw
