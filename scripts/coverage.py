@@ -10,9 +10,10 @@ Usage::
     python3 scripts/coverage.py --json cov.json      # also the per-module numbers as JSON
 
 By default the suite runs in a throwaway copy of the working tree (tracked and untracked files git does not
-ignore; ``.venv`` linked in), with ``PYTHONPATH`` and ``GOLDEN_IMAGES_POLICY_PACK`` pointing the tests and
-the pack subprocess at the copy: in a tree others edit while the suite runs (the run takes half an hour
-under coverage on two cores) a file changing mid-run would otherwise break collection or the report.
+ignore; ``.venv`` linked in; committed as a fresh git repository, so tests that use git see the copy), with
+``PYTHONPATH`` and ``GOLDEN_IMAGES_POLICY_PACK`` pointing the tests and the pack subprocess at the copy: in a
+tree others edit while the suite runs (the run takes 15-30 minutes under coverage on two shared cores) a file
+changing mid-run would otherwise break collection or the report.
 
 What is measured: ``golden_images`` (``components/golden_images``) and ``golden_images_policies``
 (``policies/golden_images_policies``), with branch coverage on. The policy pack runs in a subprocess the
@@ -109,6 +110,15 @@ def copy_tree(dest: Path, *, head: bool) -> None:
         ["tar", "-c", "-C", str(ROOT), "--null", "-T", "-"], input=present, check=True, capture_output=True
     )
     subprocess.run(["tar", "-x", "-C", str(dest)], input=packed.stdout, check=True)
+
+
+def commit_snapshot(tree: Path) -> None:
+    """Make the copy a git repository whose ``HEAD`` holds exactly the copied files: tests that read the
+    repository through git (the wheel test builds from ``git archive HEAD``) then see the measured tree, not
+    the shared checkout, and do not fail for want of a ``.git``."""
+    git = ["git", "-C", str(tree), "-c", "user.name=coverage", "-c", "user.email=coverage@localhost"]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "coverage snapshot"]):
+        subprocess.run([*git, *step], check=True, capture_output=True)
 
 
 def write_rc(path: Path, data_file: Path) -> None:
@@ -243,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             tree = work / "tree"
             tree.mkdir()
             copy_tree(tree, head=args.head)
+            commit_snapshot(tree)
             (tree / ".venv").symlink_to(ROOT / ".venv")  # tests that run .venv/bin/... find the project venv
             # The copy before the editable install on sys.path, for the tests and the pack subprocess alike.
             source_path = [str(tree / "components"), str(tree / "policies"), str(tree)]
