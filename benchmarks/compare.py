@@ -378,6 +378,8 @@ def suite_figures(raw: Mapping[str, Any]) -> dict[str, Any]:
                 chain["descendants"],
                 chain["script"],
                 p5["images"],
+                p5.get("platforms", ()),
+                chain.get("layered_on", ()),
             )
     figures["samples"] = {k: v for k, v in raw.items() if k not in ("meta", "P5")}
     return figures

@@ -30,8 +30,9 @@ def test_generated_catalog_clones_dev_images() -> None:
 
 @pytest.mark.slow
 def test_p1_and_p5_on_the_dev_catalog(tmp_path: Path) -> None:
-    """P1 and P5 measured once on the dev catalog itself (2 images), 1 run each, then judged and rendered:
-    what ``python -m benchmarks --only P1,P5`` does (7 worker processes, ~25 s of CPU)."""
+    """P1 on the dev catalog itself (2 images) and P5 on its smallest layered catalog (4 images), 1 run each,
+    then judged and rendered: what ``python -m benchmarks --only P1,P5`` does (8 worker processes, ~35 s of
+    CPU)."""
     affinity = os.sched_getaffinity(0)
     raw = preview.measure(tmp_path, {"P1", "P5"}, runs=1, images=2)
     assert os.sched_getaffinity(0) == affinity  # only the workers are pinned
@@ -68,15 +69,30 @@ def test_p1_and_p5_on_the_dev_catalog(tmp_path: Path) -> None:
     differences = compare_registrations(tampered, registrations)
     assert len(differences) == 1 and differences[0].endswith("inputs differ"), differences
 
-    # P5: same catalog -> 0 changes; one script -> only the images using it change.
+    # P5 runs on the layered catalog (4 images: base-ubuntu <- app-runtime <- app-runtime-1, and base-ubuntu-1).
+    # Same catalog -> 0 changes; the least shared script -> only the images using it change.
     p5 = figures["P5"]
-    assert p5["script"] == "images/app-runtime/install-runtime.sh" and p5["images_using_script"] == 1
+    assert p5["images"] == 4
+    assert p5["script"] == "images/base-ubuntu/harden.sh" and p5["images_using_script"] == 1
     assert p5["unchanged_rerun_changes"] == 0
     assert p5["changes_outside_users"] == 0
-    assert p5["images_changed"] == 1
+    assert p5["images_changed"] == p5["images_affected"] == 1
     assert 0 < p5["resources_changed"] < p5["resources_of_images_using_script"]
     assert "aws:imagebuilder/component:Component" in p5["changed_types"]
     assert p5["met"] is True
+    # The base's own script -> the base and both descendants change on every platform, base-ubuntu-1 not at all.
+    chain = p5["layered"]
+    assert (chain["base"], chain["descendants"]) == ("base-ubuntu", ["app-runtime", "app-runtime-1"])
+    assert chain["unrelated_images"] == 1 and chain["unrelated_changed"] == 0
+    assert all(count > 0 for count in chain["changed_per_image"].values())
+    assert chain["base_changed"] + chain["descendants_changed"] == chain["resources_changed"]
+    assert chain["fingerprints_changed"] == 3
+    assert (
+        chain["platform_components_changed"] == chain["platform_components_total"] == 3 * len(p1["platforms"])
+    )
+    assert chain["layered_on"] == chain["catalog_platforms"] == p1["platforms"]
+    assert all(chain["fingerprint_carriers"].values()) and chain["stale_fingerprint_resources"] == []
+    assert chain["met"] is True
 
     # Rendered, saved and read back: the same ratios, and a diff against itself changes nothing.
     text = render.render(figures)
@@ -87,7 +103,10 @@ def test_p1_and_p5_on_the_dev_catalog(tmp_path: Path) -> None:
     again = json.loads(saved.read_text())
     assert again["P1"]["ratio"] == p1["ratio"]
     assert [row["status"] for row in compare.diff(again, figures)] == ["same"]
-    assert "| P1 |" in render.render(figures, "markdown")
+    table = render.render(figures, "markdown")
+    assert "| P1 |" in table
+    assert f"changed {chain['resources_changed']} of {chain['resources']} resources: base" in table
+    assert "unrelated 0 on the chain's change met" in text
 
 
 def test_floor_plan_is_set_only_while_planned() -> None:

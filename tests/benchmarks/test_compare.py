@@ -194,3 +194,207 @@ def test_a_saved_result_that_is_not_one_is_refused_with_its_name(
         load_result(broken)
     assert exited.value.code == 2
     assert "old.json: no 'meta' field, not a benchmark result; pass a --save" in capsys.readouterr().err
+
+
+# --- P5 on a layered catalog ----------------------------------------------------------------------------------
+
+IMAGE = "golden-images:index:GoldenImage"
+BASE_FP, CHILD_FP, GRAND_FP, OTHER_FP = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
+
+
+def chain_run(fingerprints: dict[str, str], wires: dict[str, str]) -> dict[str, Any]:
+    """Four images (base <- child <- grandchild, and an unrelated one), each with an aws and a gcp platform
+    component: an AWS recipe whose name carries the image's fingerprint prefix (``wires`` overrides its
+    component data) and a GCS object named by its content."""
+    run: dict[str, Any] = {}
+    for name, fingerprint in fingerprints.items():
+        top = f"urn::{name}"
+        run[top] = {"type": IMAGE, "name": name, "parent": "stack", "wire": {"fingerprint": fingerprint}}
+        for platform, kind in (("aws", "AwsGoldenImage"), ("gcp", "GcpGoldenImage")):
+            component = f"{top}/{platform}"
+            run[component] = {
+                "type": f"golden-images:index:{kind}",
+                "name": f"{name}-{platform}",
+                "parent": top,
+                "wire": {"imageName": name},
+            }
+        run[f"{top}/aws/recipe"] = {
+            "type": "aws:imagebuilder/imageRecipe:ImageRecipe",
+            "name": f"{name}-aws-recipe",
+            "parent": f"{top}/aws",
+            "wire": {"name": f"{name}-dev-{fingerprint[:10]}", "components": wires.get(name, "v1")},
+        }
+        run[f"{top}/aws/role"] = {
+            "type": "aws:iam/role:Role",
+            "name": f"{name}-aws-role",
+            "parent": f"{top}/aws",
+            "wire": {"assumeRolePolicy": "{}"},
+        }
+        content = wires.get(name, "v1")
+        run[f"{top}/gcp/object-{content}"] = {
+            "type": "gcp:storage/bucketObject:BucketObject",
+            "name": f"{name}-gcp-object-{content}",
+            "parent": f"{top}/gcp",
+            "wire": {"content": content},
+        }
+    return run
+
+
+BEFORE_FPS = {"base": BASE_FP, "child": CHILD_FP, "grand": GRAND_FP, "other": OTHER_FP}
+#: What the chain fingerprints do when the base's own script changes: base, child and grandchild change.
+AFTER_FPS = {"base": "e" * 64, "child": "f" * 64, "grand": "0" * 64, "other": OTHER_FP}
+
+
+def layered(after: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    before = chain_run(BEFORE_FPS, {})
+    return compare.layered_report(
+        before, after, "base", ["child", "grand"], "images/base/harden-base-only.sh", 4, **kwargs
+    )
+
+
+def test_layered_report_counts_base_descendants_and_unrelated() -> None:
+    # Base: its script changed (component data v2); child and grandchild only through the chain fingerprint.
+    after = chain_run(AFTER_FPS, {"base": "v2"})
+    report = layered(after, platforms=["aws", "gcp"], layered_on=["aws", "gcp"])
+    # Per image: GoldenImage (fingerprint) + recipe (name) = 2; the base also replaces its GCS object (+2).
+    assert report["changed_per_image"] == {"base": 4, "child": 2, "grand": 2}
+    assert (report["resources"], report["resources_changed"]) == (24, 8)
+    assert (report["base_changed"], report["descendants_changed"], report["unrelated_changed"]) == (4, 4, 0)
+    assert (report["resources_added"], report["resources_removed"], report["unrelated_images"]) == (1, 1, 1)
+    assert report["fingerprints_changed"] == 3 and report["fingerprint_unchanged"] == []
+    assert (report["platform_components_changed"], report["platform_components_total"]) == (4, 6)
+    # The grandchild's and child's gcp builds did not change (their objects hold no fingerprint) -> named.
+    assert report["not_changed"] == ["child: child-gcp unchanged", "grand: grand-gcp unchanged"]
+    assert report["fingerprint_carriers"] == {"base": 2, "child": 2, "grand": 2}
+    assert report["met"] is False
+
+
+def passing_after() -> dict[str, Any]:
+    """Every chain image's GCS object replaced too (the build's content carries the parent's output)."""
+    return chain_run(AFTER_FPS, {"base": "v2", "child": "v3", "grand": "v4"})
+
+
+def test_layered_report_is_met_when_exactly_the_chain_changes() -> None:
+    report = layered(passing_after(), platforms=["aws", "gcp"], layered_on=["aws", "gcp"])
+    assert report["changed_per_image"] == {"base": 4, "child": 4, "grand": 4}
+    assert (report["resources_changed"], report["unrelated_changed"]) == (12, 0)
+    assert (report["platform_components_changed"], report["platform_components_total"]) == (6, 6)
+    assert report["not_changed"] == [] and report["stale_fingerprint_resources"] == []
+    assert report["met"] is True
+    line = render.layered_line(report)
+    assert line.startswith(
+        "layered: images/base/harden-base-only.sh (used by base only) edited: changed 12 of 24 resources: "
+        "base 4, descendants 8 (child 4, grand 4), unrelated 0 (of 1 unrelated images); chain fingerprints "
+        "changed 3 of 3, platform builds changed 6 of 6, layered on aws, gcp -> ok"
+    )
+
+
+def test_layered_report_fails_when_an_unrelated_resource_changes() -> None:
+    after = passing_after()
+    after["urn::other/aws/role"]["wire"] = {"assumeRolePolicy": '{"changed": true}'}
+    report = layered(after)
+    assert (report["unrelated_changed"], report["unrelated_examples"]) == (1, ["urn::other/aws/role"])
+    assert report["descendants_changed"] == 8
+    assert report["met"] is False
+    assert "FAILED (unrelated changed: other/aws/role)" in render.layered_line(report)
+
+
+def test_layered_report_fails_when_a_descendant_does_not_change() -> None:
+    # The grandchild keeps its old fingerprint and builds: the chain stopped at the child.
+    fingerprints = dict(AFTER_FPS, grand=GRAND_FP)
+    after = chain_run(fingerprints, {"base": "v2", "child": "v3"})
+    report = layered(after)
+    assert report["changed_per_image"]["grand"] == 0
+    assert report["fingerprint_unchanged"] == ["grand"]
+    assert report["not_changed"] == ["grand: grand-aws unchanged", "grand: grand-gcp unchanged"]
+    assert report["stale_fingerprint_resources"] == ["grand: grand", "grand: grand-aws-recipe"]
+    assert report["met"] is False
+    assert "fingerprint unchanged: grand" in render.layered_line(report)
+
+
+def test_layered_report_fails_on_a_stale_fingerprint_name_or_a_platform_not_layered() -> None:
+    # The child's fingerprint changed, but its recipe kept the name derived from the old one (and its inputs).
+    after = passing_after()
+    after["urn::child/aws/recipe"] = chain_run(BEFORE_FPS, {})["urn::child/aws/recipe"]
+    stale = layered(after)
+    assert stale["fingerprint_unchanged"] == []
+    assert stale["stale_fingerprint_resources"] == ["child: child-aws-recipe"]
+    assert stale["not_changed"] == ["child: child-aws unchanged"]  # the recipe was its only aws build change
+    assert stale["met"] is False
+    # With another aws resource of the child changing, the stale name alone still fails the figure.
+    after["urn::child/aws/role"]["wire"] = {"assumeRolePolicy": '{"v": 3}'}
+    only_stale = layered(after)
+    assert (only_stale["not_changed"], only_stale["unrelated_changed"]) == ([], 0)
+    assert (only_stale["stale_fingerprint_resources"], only_stale["met"]) == (
+        ["child: child-aws-recipe"],
+        False,
+    )
+    # Everything changed as it should, but the chain is layered on aws only while the catalog has gcp too.
+    report = layered(passing_after(), platforms=["aws", "gcp"], layered_on=["aws"])
+    assert (report["platforms_not_layered"], report["met"]) == (["gcp"], False)
+
+
+def test_suite_figures_and_tables_carry_the_chain_figure() -> None:
+    before = chain_run(BEFORE_FPS, {})
+    raw = {
+        "meta": {},
+        "P5": {
+            "first": before,
+            "second": json.loads(json.dumps(before)),
+            "changed": before,
+            "layered": passing_after(),
+            "script": "images/child/x.sh",
+            "users": ["child"],
+            "affected": ["child", "grand"],
+            "images": 4,
+            "platforms": ["aws", "gcp"],
+            "lineage": {
+                "base": "base",
+                "descendants": ["child", "grand"],
+                "script": "images/base/harden-base-only.sh",
+                "copied_from": "images/base/harden.sh",
+                "layered_on": ["aws", "gcp"],
+            },
+        },
+    }
+    figures = compare.suite_figures(raw)
+    # Nothing changed in the least shared script's run although two images use it or build on it: not met.
+    assert (figures["P5"]["images_affected"], figures["P5"]["images_changed"], figures["P5"]["met"]) == (
+        2,
+        0,
+        False,
+    )
+    assert figures["P5"]["layered"]["met"] is True
+    assert figures["P5"]["layered"]["catalog_platforms"] == ["aws", "gcp"]
+    text = render.render(figures)
+    assert "platform builds changed 6 of 6, layered on aws, gcp -> ok" in text
+    # A chain layered on fewer platforms than the catalog has fails the figure.
+    raw["P5"]["lineage"]["layered_on"] = ["aws"]
+    assert compare.suite_figures(raw)["P5"]["layered"]["platforms_not_layered"] == ["gcp"]
+    assert "not layered on gcp" in render.render(compare.suite_figures(raw))
+    raw["P5"]["lineage"]["layered_on"] = ["aws", "gcp"]
+    assert "(used by 1 of 4 images, 2 with the images built on them)" in text
+    assert "verdicts: P5 unchanged 0, outside 0, unrelated 0 on the chain's change NOT MET" in text
+    table = render.render(figures, "markdown")
+    assert (
+        "| changed 12 of 24 resources: base 4, descendants 8 (child 4, grand 4), unrelated 0; 3 added, 3 removed; "
+        "chain fingerprints changed 3 of 3, platform builds 6 of 6 | | | 0 unrelated, every descendant | met |"
+    ) in table
+
+
+def test_incremental_report_allows_and_requires_the_users_descendants() -> None:
+    # "base" uses the changed script; "child" does not, but is built on it (and "grand" on "child").
+    before = chain_run(BEFORE_FPS, {})
+    after = chain_run(dict(BEFORE_FPS, base=AFTER_FPS["base"], child=AFTER_FPS["child"]), {"base": "v2"})
+    users = {"base"}
+    alone = compare.incremental_report(before, before, after, "images/base/x.sh", users, 4)
+    assert (alone["changes_outside_users"], alone["met"]) == (2, False)  # the child's fingerprint and recipe
+    allowed = compare.incremental_report(
+        before, before, after, "images/base/x.sh", users, 4, {"base", "child"}
+    )
+    assert (allowed["images_affected"], allowed["changes_outside_users"], allowed["met"]) == (2, 0, True)
+    # The grandchild is built on the child too: it must change as well, and here it did not.
+    missing = compare.incremental_report(
+        before, before, after, "images/base/x.sh", users, 4, {"base", "child", "grand"}
+    )
+    assert (missing["images_changed"], missing["met"]) == (2, False)
