@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from policy_factories import UNKNOWN, compliant
-from policy_support import PROJECT, of
+from policy_support import PACK_DIR, PROJECT, of
 
 from golden_images.engine.harness import PolicyHarness, is_preview_notice
 from golden_images.engine.model import RegisteredResource, Violation
@@ -44,12 +44,14 @@ FLOATING = {
     "gcp": "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64",
 }
 LEVEL = {"aws": "enforced", "azure": "enforced", "gcp": "enforced", "proxmox": "attested"}
-CHAIN_POLICIES = (
-    "golden-image-platform-chain-pinned",
-    "golden-image-platform-chain-encryption-in-prod",
-    "golden-image-stack-chain-pinned",
-    "golden-image-stack-chain-encryption-in-prod",
-    "golden-image-stack-parent-exists",
+CHAIN_POLICIES = frozenset(
+    {
+        "golden-image-platform-chain-pinned",
+        "golden-image-platform-chain-encryption-in-prod",
+        "golden-image-stack-chain-pinned",
+        "golden-image-stack-chain-encryption-in-prod",
+        "golden-image-stack-parent-exists",
+    }
 )
 _ids = itertools.count()
 
@@ -426,3 +428,17 @@ def test_an_unknown_claim_is_only_a_preview_notice(configured: PolicyHarness, pa
     assert chain_violations(violations) == []
     notices = [v for v in of(violations, "golden-image-platform-chain-pinned") if v.urn == child.urn]
     assert notices and all(is_preview_notice(v) for v in notices), notices
+
+
+def test_apply_everywhere_runs_the_prod_chain_rules_on_dev(dev: PolicyHarness) -> None:
+    prod_rules = CHAIN_POLICIES - {"golden-image-stack-parent-exists"}
+    images = chain("azure", 2, source=FLOATING["azure"], encryption="platform-default")
+    _, child, grandchild = images
+    assert chain_violations(analyze(dev, images)) == []
+    config = {name: {"applyEverywhere": True} for name in prod_rules}
+    with PolicyHarness(PACK_DIR, project=PROJECT, stack="dev", config=config) as harness:
+        found = {(v.policy, v.urn) for v in chain_violations(analyze(harness, images))}
+    # The grandchild's own claim names an enforced parent, so only the stack rule sees its weak root.
+    assert found == {(policy, image.urn) for policy in prod_rules for image in (child, grandchild)} - {
+        ("golden-image-platform-chain-encryption-in-prod", grandchild.urn)
+    }
