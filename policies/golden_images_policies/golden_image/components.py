@@ -107,7 +107,13 @@ def _lts(ctx: Ctx) -> Iterable[str]:
             f"{ctx.label} is built on a non-LTS base OS ({family!r} {release!r}); prod images must use an LTS "
             f"release."
         )
-    if UNKNOWN in (family, release) or text(family) is None:
+    if UNKNOWN in (family, release):
+        return
+    if text(family) is None:  # fail closed: a family that cannot be read cannot be checked against the table
+        yield (
+            f"{ctx.label} declares no readable base OS family (os.family is {family!r}); declare the family so "
+            f"prod can check its release against ltsReleases."
+        )
         return
     raw = ctx.config.get("ltsReleases")
     table: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
