@@ -202,10 +202,10 @@ def _chain_encryption(ctx: Ctx) -> Iterable[str]:
     own = ctx.props("encryption")
     effective = own if own is not UNKNOWN and rank(own) < rank(parent.encryption) else parent.encryption
     yield (
-        f"{ctx.label} is built on golden parent {parent.ref}, which reports encryption {parent.encryption!r}, "
-        f"so the child's effective level is {effective!r} whatever its own; prod images need a customer-managed "
-        f"key (or an attested datastore) along the whole chain: set the parent's CMK settings in the catalog and "
-        f"rebuild the child."
+        f"{ctx.label} is built on golden parent {parent.ref}, which reports encryption {parent.encryption!r}; "
+        f"a child is judged at the lowest level along its chain, so its effective level is {effective!r}; prod "
+        f"images need a customer-managed key (or an attested datastore) along the whole chain: set the parent's "
+        f"CMK settings in the catalog and rebuild the child."
     )
 
 

@@ -254,7 +254,8 @@ def test_a_child_above_its_parents_level_is_judged_at_the_parents(
     assert child.encryption in ("enforced", "attested")
     violations = analyze(configured, images)
     [claimed] = on(violations, "golden-image-platform-chain-encryption-in-prod", child)
-    assert f"reports encryption {weak!r}, so the child's effective level is {weak!r}" in claimed
+    assert f"reports encryption {weak!r}; a child is judged at the lowest level" in claimed
+    assert f"so its effective level is {weak!r}" in claimed
     [walked] = on(violations, "golden-image-stack-chain-encryption-in-prod", child)
     assert f"where {KIND_LABEL[platform]} '{root.name}' reports {weak!r}" in walked
     # The weak root is reported by the platform rule, the child only by the chain rules.
@@ -442,3 +443,85 @@ def test_apply_everywhere_runs_the_prod_chain_rules_on_dev(dev: PolicyHarness) -
     assert found == {(policy, image.urn) for policy in prod_rules for image in (child, grandchild)} - {
         ("golden-image-platform-chain-encryption-in-prod", grandchild.urn)
     }
+
+
+def test_a_child_below_its_parents_level_keeps_its_own(configured: PolicyHarness) -> None:
+    root, child = chain("azure", 1, encryption="platform-default")
+    child.encryption = "none"
+    violations = analyze(configured, [root, child])
+    [claimed] = on(violations, "golden-image-platform-chain-encryption-in-prod", child)
+    assert "so its effective level is 'none'" in claimed
+    assert on(violations, "golden-image-platform-encryption-in-prod", child)
+
+
+def test_a_chain_through_a_registry_parent_ends_at_its_claim(configured: PolicyHarness) -> None:
+    """The middle image is in the stack, its own parent is a registry entry with a floating source."""
+    middle = Image("gcp", "app-runtime", "2.1.0")
+    middle.claim = {
+        **Image("gcp", "base-ubuntu", "1.4.2", source=FLOATING["gcp"]).as_parent(),
+        "registry": "org/golden-images/prod",
+    }
+    leaf = Image("gcp", "app-worker", "3.0.1", parent=middle)
+    assert leaf.claim is not None
+    leaf.claim["parentImage"] = FLOATING["gcp"]  # what golden_parent_prop copies from the middle's claim
+    violations = analyze(configured, [middle, leaf])
+    assert of(violations, "golden-image-stack-parent-exists") == []
+    [walked] = on(violations, "golden-image-stack-chain-pinned", leaf)
+    assert "chain app-runtime@2.1.0 → base-ubuntu@1.4.2 (registry org/golden-images/prod)" in walked
+    assert f"whose root starts from {FLOATING['gcp']!r}" in walked
+
+
+def test_a_claim_weaker_than_the_stack_is_a_disagreement_not_the_grandchilds_level(
+    configured: PolicyHarness,
+) -> None:
+    """The middle claims its root reports 'none'; the root in the stack is enforced: the middle's claim is
+    contradicted, and the grandchild's chain in the stack is fully encrypted."""
+    root, middle, leaf = chain("aws", 2)
+    assert middle.claim is not None
+    middle.claim["encryption"] = "none"
+    violations = analyze(configured, [root, middle, leaf])
+    assert on(violations, "golden-image-stack-chain-encryption-in-prod", leaf) == []
+    [disagreement] = on(violations, "golden-image-stack-chain-encryption-in-prod", middle)
+    assert "reports encryption 'none', but" in disagreement and "reports 'enforced'" in disagreement
+    assert on(violations, "golden-image-platform-chain-encryption-in-prod", middle)
+
+
+def test_a_malformed_link_up_the_chain_stops_the_stack_walk(configured: PolicyHarness) -> None:
+    """The middle's claim is malformed (reported on the middle); the stack rules do not guess past it."""
+    root, middle, leaf = chain("azure", 2)
+    middle.claim = "base-ubuntu@1.4.2"
+    assert leaf.claim is not None
+    leaf.claim.update(parentImage=FLOATING["azure"], encryption="platform-default")
+    violations = analyze(configured, [root, middle, leaf])
+    for policy in ("golden-image-stack-chain-pinned", "golden-image-stack-chain-encryption-in-prod"):
+        assert on(violations, policy, leaf) == [], policy
+    # The leaf's own claim is still judged, and the middle's malformed claim reported.
+    assert on(violations, "golden-image-platform-chain-pinned", leaf)
+    assert on(violations, "golden-image-platform-chain-encryption-in-prod", leaf)
+    assert on(violations, "golden-image-stack-parent-exists", middle)
+
+
+def test_a_component_of_unknown_identity_may_be_the_parent(configured: PolicyHarness) -> None:
+    """During a preview a component whose version is unknown might be the parent: not reported missing."""
+    _, child = chain("proxmox", 1)
+    unknown = Image("proxmox", "base-ubuntu", "9.9.9")
+    resources = [unknown.registered(), child.registered()]
+    resources[0].outputs["lineage"]["version"] = UNKNOWN
+    resources[0].inputs["version"] = UNKNOWN
+    assert of(configured.analyze(resources), "golden-image-stack-parent-exists") == []
+    assert of(configured.analyze([child.registered()]), "golden-image-stack-parent-exists")
+
+
+def test_only_platform_components_are_judged(configured: PolicyHarness) -> None:
+    """A resource of another type carrying a goldenParent-like prop is none of these rules' business."""
+    _, child = chain("gcp", 1)
+    registered = child.registered()
+    other = RegisteredResource(
+        urn=f"urn:pulumi:prod::{PROJECT}::golden-images:index:GoldenImage::app-runtime",
+        type="golden-images:index:GoldenImage",
+        name="app-runtime",
+        parent="",
+        custom=False,
+        inputs={**compliant("golden_image"), "goldenParent": registered.inputs["goldenParent"]},
+    )
+    assert chain_violations(configured.analyze([other])) == []
