@@ -21,7 +21,9 @@ analyzer harness starts (``python -m pulumi.policy``), and the CLI tests start `
 every one of those Python processes is measured too: the script writes, in a throwaway directory, a
 ``sitecustomize.py`` that calls ``coverage.process_startup()`` and puts that directory on ``PYTHONPATH``
 together with ``COVERAGE_PROCESS_START`` (coverage's documented subprocess support), so each process (pytest,
-its xdist workers, the pack, the CLI) writes its own data file; they are combined at the end. Nothing is
+its xdist workers, the pack, the CLI) writes its own data file; they are combined at the end, with
+any other copy of a package (``test_reuse.py`` runs one laid out as a wheel installs it) mapped onto the
+tree's files. Nothing is
 installed into ``.venv``: when the venv has no ``coverage`` module, coverage 7.x is installed with
 ``pip install --target`` into a private directory under the system temp dir (default
 ``$TMPDIR/gi-coverage/lib``; ``--lib DIR`` to choose) and only added to ``PYTHONPATH`` for the run.
@@ -51,7 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_PY = ROOT / ".venv" / "bin" / "python"
 #: 7.x: ``process_startup`` and branch coverage as used here; the C tracer is in the wheel.
 COVERAGE_REQUIREMENT = "coverage>=7.10,<8"
-SOURCES = ["golden_images", "golden_images_policies"]
+#: The measured packages and where each lives in the repository.
+SOURCES = {
+    "golden_images": "components/golden_images",
+    "golden_images_policies": "policies/golden_images_policies",
+}
 #: pytest's exit codes after which every selected test ran (1: some failed); anything else leaves a partial table.
 COMPLETE_EXITS = (0, 1)
 DEFAULT_PYTEST = ["-n", "2", "--dist", "loadgroup", "-o", "addopts=", "-q", "-p", "no:cacheprovider", "tests"]
@@ -121,8 +127,12 @@ def commit_snapshot(tree: Path) -> None:
         subprocess.run([*git, *step], check=True, capture_output=True)
 
 
-def write_rc(path: Path, data_file: Path) -> None:
+def write_rc(path: Path, data_file: Path, tree: Path) -> None:
     sources = "".join(f"    {name}\n" for name in SOURCES)
+    # Any other copy of a package (the wheel test installs the built wheel into a temp dir and runs it; a
+    # process that fell back to the editable install) is the same code: its data is merged onto the tree's
+    # files instead of being reported as extra modules.
+    aliases = "".join(f"{name} =\n    {tree / where}\n    */{name}\n" for name, where in SOURCES.items())
     path.write_text(
         "[run]\n"
         "branch = True\n"
@@ -132,6 +142,7 @@ def write_rc(path: Path, data_file: Path) -> None:
         f"data_file = {data_file}\n"
         f"source_pkgs =\n{sources}"
         "disable_warnings = module-not-imported, no-data-collected, module-not-measured\n"
+        f"\n[paths]\n{aliases}"
         "\n[report]\n"
         # A module moved or deleted while the suite ran has data but no source: skip it, do not fail.
         "ignore_errors = True\n"
@@ -244,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         (work / "sitecustomize.py").write_text(SITECUSTOMIZE)
         rc = work / "coveragerc"
-        write_rc(rc, work / "data" / ".coverage")
         (work / "data").mkdir()
         tree = ROOT
         source_path: list[str] = []
@@ -258,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
             # The copy before the editable install on sys.path, for the tests and the pack subprocess alike.
             source_path = [str(tree / "components"), str(tree / "policies"), str(tree)]
             extra_env = {"GOLDEN_IMAGES_POLICY_PACK": str(tree / "policies")}
+        write_rc(rc, work / "data" / ".coverage", tree)
         path = [
             str(work),
             *source_path,
