@@ -150,16 +150,23 @@ def test_platform_components_count_and_other_resources_do_not(limited: PolicyHar
 
 
 def test_unknown_or_missing_name_and_unparsable_version_are_not_counted(limited: PolicyHarness) -> None:
-    counted = [_image(1, "base", "1.0.0"), _image(2, "base", "2.0.0")]
+    # The skipped resources come first: judging must go on past them.
     skipped = [
-        _image(3, UNKNOWN, "3.0.0"),
-        _image(4, None, "4.0.0"),
-        _image(5, 5, "5.0.0"),
-        _image(6, "base", "latest"),
-        _image(7, "base", None),
-        _image(8, "base", UNKNOWN),
+        _image(1, UNKNOWN, "1.0.0"),
+        _image(2, None, "2.0.0"),
+        _image(3, 5, "3.0.0"),
+        _image(4, "base", "latest"),
+        _image(5, "base", None),
+        _image(6, "base", UNKNOWN),
     ]
-    assert _stack_rows(limited, counted + skipped) == []
+    counted = [_image(7, "base", "7.0.0"), _image(8, "base", "8.0.0")]
+    assert _stack_rows(limited, skipped + counted) == []
+    assert _stack_rows(limited, [*skipped, *counted, _image(9, "base", "9.0.0")]) == [
+        (
+            "Golden image 'base' has 3 concurrent major versions (7, 8, 9), more than the limit of 2; retire major version(s) 7 or raise maxConcurrentMajors.",
+            _urn(7),
+        )
+    ]
 
 
 def test_identity_from_record_and_version_record_outputs(limited: PolicyHarness) -> None:
