@@ -274,6 +274,16 @@ CASES = [
         ],
         id="source-floating",
     ),
+    # Any "/family/" path, not only ".../images/family/<f>".
+    pytest.param(
+        "gcp_image",
+        {"sourceImage": "projects/debian-cloud/family/debian-12"},
+        "gcp-compute-image-source-pinned",
+        [
+            "GCP image 'golden' is created from the image family or floating reference 'projects/debian-cloud/family/debian-12', which resolves to whatever is newest; point sourceImage at an exact image name."
+        ],
+        id="source-family-without-images",
+    ),
     # Labels: an unknown value is skipped and the next label judged; a non-map is left to the required-labels rule.
     pytest.param(
         "gcp_image",
