@@ -51,6 +51,24 @@ def is_sequence(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray)
 
 
+def plain(value: Any) -> Any:
+    """``value`` with the SDK's mapping and list proxies turned into dicts and lists, recursively (a proxy's own
+    repr is a memory address); an unknown nested value becomes :data:`UNKNOWN`."""
+    try:
+        if is_mapping(value):
+            return {k: plain(v) for k, v in value.items()}
+        if is_sequence(value):
+            return [plain(v) for v in value]
+    except UnknownValueError:
+        return UNKNOWN
+    return value
+
+
+def shown(value: Any) -> str:
+    """``value`` as a message shows it: the ``repr`` of its plain data (``['scsi0']``, ``{'a': 1.0}``, ``'x'``)."""
+    return repr(plain(value))
+
+
 class Props:
     """Unknown-aware reader over one resource's properties (see module docstring)."""
 

@@ -19,6 +19,7 @@ from .. import tagging
 from ..base import Ctx, config_strings, semver_problems
 from ..keys import aws_key_problem, is_customer_kms_key
 from ..props import UNKNOWN, Props, is_mapping, is_sequence, text
+from ..props import shown as props_shown  # the local name "shown" is the message part
 from ..registry import resource_policy
 from .sharing import SHARING_CONFIG, listed, sharing_target_problems
 
@@ -115,7 +116,7 @@ def _ebs_mappings(ctx: Ctx, props: Props, mappings: Any, where: str, require: bo
             continue
         encrypted = props.get(ebs, "encrypted")
         if encrypted is not UNKNOWN and not is_truthy_flag(encrypted):
-            shown = "not set" if encrypted is None else repr(encrypted)
+            shown = "not set" if encrypted is None else props_shown(encrypted)
             yield (
                 f"{ctx.label} does not explicitly encrypt {label} (encrypted is {shown}; it is a string and "
                 f"'false' means false); set ebs.encrypted to \"true\" with a customer-managed kmsKeyId."

@@ -14,7 +14,7 @@ from golden_images.core.rules import is_floating_reference, is_truthy_flag
 
 from .. import tagging
 from ..base import Ctx, semver_problems
-from ..props import UNKNOWN, is_mapping, text
+from ..props import UNKNOWN, is_mapping, shown, text
 from ..registry import resource_policy
 
 GOLDEN_IMAGE: Final = tokens.GOLDEN_IMAGE
@@ -111,7 +111,7 @@ def _lts(ctx: Ctx) -> Iterable[str]:
         return
     if text(family) is None:  # fail closed: a family that cannot be read cannot be checked against the table
         yield (
-            f"{ctx.label} declares no readable base OS family (os.family is {family!r}); declare the family so "
+            f"{ctx.label} declares no readable base OS family (os.family is {shown(family)}); declare the family so "
             f"prod can check its release against ltsReleases."
         )
         return
@@ -175,6 +175,6 @@ def _platform_parent(ctx: Ctx) -> Iterable[str]:
         return
     if not isinstance(parent, str) or is_floating_reference(parent):
         yield (
-            f"{ctx.label} builds from the floating parent {parent!r}, so the prod image changes without a code "
+            f"{ctx.label} builds from the floating parent {shown(parent)}, so the prod image changes without a code "
             f"change; pin the parent to an exact image (run 'golden-images pin' for AWS SSM parameters)."
         )

@@ -21,6 +21,7 @@ from golden_images.core.rules import is_proxmox_tag
 from .. import tagging
 from ..base import Ctx, config_strings
 from ..props import UNKNOWN, is_mapping
+from ..props import shown as props_shown  # the local name "shown" is the message part
 from ..registry import resource_policy
 
 VM_LEGACY: Final = "proxmoxve:index/vmLegacy:VmLegacy"
@@ -124,7 +125,7 @@ def _encrypted_datastores(ctx: Ctx) -> Iterable[str]:
         if datastore is None:
             shown = "the source VM's datastore" if ctx.type in _CLONED else "the provider default (local-lvm)"
         else:
-            shown = repr(datastore)
+            shown = props_shown(datastore)
         yield (
             f"{ctx.label} keeps its {label} on datastore {shown}, which is not on the encrypted-datastore "
             f"allow-list (encryption there is attested, not enforced); move it to an encrypted datastore or "
