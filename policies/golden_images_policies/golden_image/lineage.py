@@ -35,7 +35,7 @@ from pulumi_policy import StackValidationArgs
 from golden_images.core.rules import is_floating_reference, is_semver
 
 from ..base import APPLY_EVERYWHERE_PROPERTY, ENVIRONMENT_PROPERTY, KIND, Ctx, stack_environment
-from ..props import UNKNOWN, Props, is_mapping, text
+from ..props import UNKNOWN, Props, is_mapping, shown, text
 from ..registry import resource_policy, stack_policy
 from .components import PLATFORM_COMPONENTS, PROD_ENCRYPTION_LEVELS
 
@@ -99,7 +99,7 @@ def read_claim(props: Props) -> Claim:
     if raw is UNKNOWN:
         return Claim(unknown=True)
     if not is_mapping(raw):
-        return Claim(problem=f"is a {type(raw).__name__}, not a mapping")
+        return Claim(problem=f"is {shown(raw)}, not a mapping")
     values: dict[str, str] = {}
     missing: list[str] = []
     wrong: list[str] = []
@@ -112,7 +112,7 @@ def read_claim(props: Props) -> Claim:
             if key != "registry":
                 missing.append(key)
         elif text(value) is None:
-            wrong.append(f"{key} is {value!r}, not a non-blank string")
+            wrong.append(f"{key} is {shown(value)}, not a non-blank string")
         else:
             values[key] = value
     version = values.get("version")

@@ -384,8 +384,9 @@ def _claim(**changes: Any) -> dict[str, Any]:
 
 
 MALFORMED = [
-    ("base-ubuntu@1.4.2", "registers a goldenParent that is a str, not a mapping"),
-    (["base-ubuntu", "1.4.2"], "not a mapping"),
+    ("base-ubuntu@1.4.2", "registers a goldenParent that is 'base-ubuntu@1.4.2', not a mapping"),
+    (["base-ubuntu", "1.4.2"], "that is ['base-ubuntu', '1.4.2'], not a mapping"),
+    (_claim(fingerprint=["ab"]), "fingerprint is ['ab'], not a non-blank string"),
     (_claim(fingerprint=None), "missing fingerprint"),
     (_claim(image=None, parentImage=None), "missing image, parentImage"),
     (_claim(fingerprint=42), "is malformed (fingerprint is 42"),
