@@ -30,9 +30,10 @@ subprocess at the copy. The runner is the project venv's ``python -m pytest -x``
 given: put the fastest killers first), with ``--confcutdir=tests/policies`` when every test is under
 ``tests/policies`` (the root conftest imports the whole program stack, ~9 s per mutant, and those tests do not need
 it). A mutant is killed when the runner exits non-zero (the exit code is shown when it is not 1), survives when it
-passes, and times out after 3x the unmutated run's time (at least that time + 60 s; counted apart, not as killed).
-Prints killed/tested per file, the score and every survivor's diff; exits 0, 2 on bad arguments, 1 when the
-unmutated tests fail or the mutation engine does.
+passes, and times out after 3x the unmutated run's time (at least that time + 60 s; counted apart, not as killed;
+``--timeout S`` sets it and skips the unmutated run, for a runner already shown to pass). Prints killed/tested per
+file, the score and every survivor's diff; exits 0, 2 on bad arguments, 1 when the unmutated tests fail or the
+mutation engine does.
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample", type=int, default=1, help="test every N-th mutant id (default 1: all)")
     parser.add_argument("--offset", type=int, default=0, help="with --sample: start at id 1+K (default 0)")
     parser.add_argument("--ids", type=int, nargs="+", help="test only these mutant ids (one --paths file)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="seconds per mutant; skips the unmutated run (only for a runner already shown to pass)",
+    )
     parser.add_argument("--show", action="store_true", help="print the selected mutants' diffs, run nothing")
     parser.add_argument("--log", type=Path, help="append one JSON line per judged mutant to this file")
     return parser.parse_args(argv)
@@ -251,14 +257,17 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"--- mutant {path} #{mutant.id}\n{diff(original, mutant.source, path)}")
             return 0
         print("$ " + " ".join(runner), flush=True)
-        rc, baseline = run_tests(runner, work, env, None)
-        if rc != 0:
-            print(
-                f"mutation: the tests fail without any mutant (exit {rc}): {' '.join(runner)}",
-                file=sys.stderr,
-            )
-            return 1
-        timeout = max(3 * baseline, baseline + 60)
+        if args.timeout:
+            baseline, timeout = 0.0, args.timeout
+        else:
+            rc, baseline = run_tests(runner, work, env, None)
+            if rc != 0:
+                print(
+                    f"mutation: the tests fail without any mutant (exit {rc}): {' '.join(runner)}",
+                    file=sys.stderr,
+                )
+                return 1
+            timeout = max(3 * baseline, baseline + 60)
         print(
             f"unmutated run {baseline:.1f}s (timeout {timeout:.0f}s); mutmut engine {python}; "
             + ", ".join(f"{p}: {len(chosen[p])} of {len(mutants[p])} mutants" for p in paths),
