@@ -64,6 +64,16 @@ CASES = [
         [POLICY_PUBLIC],
         id="byte-order-mark",
     ),
+    # Only a byte-order mark is stripped: other leading text is not JSON.
+    pytest.param(
+        "gcp_iam_policy",
+        {"policyData": 'X{"bindings": []}'},
+        IAM,
+        [
+            "GCP image IAM policy 'golden' has policyData that could not be read as JSON (Expecting value at character 0); render it with gcp.organizations.get_iam_policy so the pack can check its members."
+        ],
+        id="leading-text-is-not-stripped",
+    ),
     # Duplicate keys in any case are all read; an unreadable or null one is skipped and the next is judged.
     pytest.param(
         "gcp_iam_policy",
