@@ -112,6 +112,17 @@ CASES = [
         ],
         id="members-not-a-list-then-public",
     ),
+    # Within one binding: an unreadable members key, then a public one (keys in any case).
+    pytest.param(
+        "gcp_iam_policy",
+        _policy({"bindings": [{"role": "roles/compute.imageUser", "members": "x", "Members": ["allUsers"]}]}),
+        IAM,
+        [
+            POLICY_PUBLIC,
+            "GCP image IAM policy 'golden' has members in policyData binding #1 that could not be read.",
+        ],
+        id="members-key-not-a-list-then-public-in-same-binding",
+    ),
     pytest.param(
         "gcp_iam_policy",
         _policy(
@@ -304,6 +315,14 @@ CASES = [
             f"GCP image 'golden' has the label 'ok': 'Y', {LABEL_RULES}",
         ],
         id="unknown-label-then-invalid",
+    ),
+    # Label keys arrive sorted: the unknown value comes first here, the invalid label after it.
+    pytest.param(
+        "gcp_image",
+        {"labels": {"a-unknown": UNKNOWN, "b": "Y"}},
+        "gcp-compute-image-labels-valid",
+        [f"GCP image 'golden' has the label 'b': 'Y', {LABEL_RULES}"],
+        id="first-label-unknown-then-invalid",
     ),
     pytest.param("gcp_image", {"labels": UNKNOWN}, "gcp-compute-image-labels-valid", [], id="labels-unknown"),
     pytest.param("gcp_image", {"labels": ["a"]}, "gcp-compute-image-labels-valid", [], id="labels-not-a-map"),
