@@ -22,9 +22,6 @@ from ..registry import resource_policy
 
 IMAGE: Final = "gcp:compute/image:Image"
 MACHINE_IMAGE: Final = "gcp:compute/machineImage:MachineImage"
-IAM_BINDING: Final = "gcp:compute/imageIamBinding:ImageIamBinding"
-IAM_MEMBER: Final = "gcp:compute/imageIamMember:ImageIamMember"
-IAM_POLICY: Final = "gcp:compute/imageIamPolicy:ImageIamPolicy"
 SNAPSHOT: Final = "gcp:compute/snapshot:Snapshot"
 #: Per-resource IAM of everything an image can be read or recreated from, by (binding, member, policy) token.
 _IAM_TARGETS: Final = (
