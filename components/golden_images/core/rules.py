@@ -98,7 +98,8 @@ def is_floating_reference(value: Any) -> bool:
     Catches ``latest``/``current``/``stable``/``*``, semver wildcards (``1.x.x``, ``x.x.x``), Image Builder
     ARNs ending in a wildcard version, Azure ``.../versions/latest``, Image Builder's ``ssm:`` parent
     references (an SSM parameter is re-read at every build) and GCP image families (``.../images/family/<f>``
-    resolves to the family's newest image). Non-strings are not references: ``False``.
+    resolves to the family's newest image, as does the provider's ``family/<f>`` shorthand). Non-strings are
+    not references: ``False``.
     """
     if not isinstance(value, str):
         return False
@@ -107,7 +108,8 @@ def is_floating_reference(value: Any) -> bool:
         return False
     if text in _FLOATING_WORDS or text.startswith("ssm:") or text.startswith("resolve:ssm:"):
         return True
-    if "/images/family/" in text:
+    # ``family/<f>`` is the Google provider's shorthand for a family (of the provider's or a public project).
+    if "/images/family/" in text or text.startswith("family/"):
         return True
     # Paths (``.../versions/latest``) and Azure marketplace URNs (``publisher:offer:sku:latest``) alike.
     last = text.replace(":", "/").rstrip("/").rsplit("/", 1)[-1]

@@ -9,6 +9,7 @@ is stripped; anything that still does not parse, or has an unexpected shape, is 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -17,10 +18,17 @@ from golden_images.core.rules import is_floating_reference, is_gcp_label
 from .. import tagging
 from ..base import Ctx
 from ..keys import gcp_key_problem
-from ..props import UNKNOWN, is_mapping, is_sequence, text
+from ..props import UNKNOWN, is_mapping, is_sequence, shown, text
 from ..registry import resource_policy
 
 IMAGE: Final = "gcp:compute/image:Image"
+#: A source image the Google provider takes as is (no lookup that could fall back to a family): a self link,
+#: ``projects/<p>/global/images/<name>`` or ``global/images/<name>``. ``<p>/<name>`` and ``<name>`` are
+#: looked up as an image first and then as a family, so they do not pin bytes.
+_EXACT_IMAGE: Final = re.compile(
+    r"(?:https://(?:www|compute)\.googleapis\.com/compute/(?:v1|beta|alpha)/)?(?:projects/[^/]+/)?"
+    r"global/images/(?!family/)[^/]+"
+)
 MACHINE_IMAGE: Final = "gcp:compute/machineImage:MachineImage"
 SNAPSHOT: Final = "gcp:compute/snapshot:Snapshot"
 #: Per-resource IAM of everything an image can be read or recreated from, by (binding, member, policy) token.
@@ -232,10 +240,23 @@ def _iam(ctx: Ctx) -> Iterable[str]:
 )
 def _source_pinned(ctx: Ctx) -> Iterable[str]:
     source = ctx.props("sourceImage")
-    if isinstance(source, str) and ("/family/" in source or is_floating_reference(source)):
+    if source is UNKNOWN or source is None:  # None: an image made from a disk or snapshot, not a source image
+        return
+    if not isinstance(source, str):
+        yield (
+            f"{ctx.label} has a sourceImage that is not a string ({shown(source)}), so it cannot be checked; "
+            f"point sourceImage at an exact image (projects/<p>/global/images/<name>)."
+        )
+    elif "/family/" in source or is_floating_reference(source):
         yield (
             f"{ctx.label} is created from the image family or floating reference '{source}', which resolves to "
             f"whatever is newest; point sourceImage at an exact image name."
+        )
+    elif _EXACT_IMAGE.fullmatch(source) is None:
+        yield (
+            f"{ctx.label} is created from '{source}', a shorthand the Google provider resolves to an image of "
+            f"that name or, when there is none, to a family's newest image; point sourceImage at an exact "
+            f"image (projects/<p>/global/images/<name>)."
         )
 
 
