@@ -42,6 +42,7 @@ import argparse
 import difflib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -143,14 +144,23 @@ def run_tests(
 ) -> tuple[int | None, float]:
     """Exit code (None on timeout) and seconds of one runner call."""
     start = time.monotonic()
-    try:
-        quiet = subprocess.DEVNULL
-        done = subprocess.run(
-            command, cwd=work, env=env, stdout=quiet, stderr=quiet, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return None, time.monotonic() - start
-    return done.returncode, time.monotonic() - start
+    # Its own process group: on a timeout the policy packs the tests started go too (killing pytest alone
+    # left them serving, orphaned, for the rest of the run).
+    with subprocess.Popen(
+        command,
+        cwd=work,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as process:
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None, time.monotonic() - start
+    return code, time.monotonic() - start
 
 
 def diff(original: str, mutated: str, path: str) -> str:
