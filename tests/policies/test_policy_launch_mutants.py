@@ -50,6 +50,9 @@ REVOKED = [
     # No image, version or environment; a time without a zone (read as UTC); a time with an offset.
     {"id": "ami-0000000000000e100", "platform": "aws", "reason": "bad build", "at": "2020-01-01T00:00:00"},
     _entry("ami-0000000000000f100", "aws", "us-east-1", at="2020-01-01T02:00:00+02:00"),
+    # The second full run's survivors: an id revoked on another platform, an entry without an environment.
+    _entry("ami-0000000000000b200", "azure", "westeurope"),
+    {k: v for k, v in _entry("ami-0000000000000c200", "aws", "us-east-1").items() if k != "environment"},
 ]
 TABLE = Table(
     packs={
@@ -220,6 +223,45 @@ CASES = [
             ]
         ],
         id="aws-entry-time-with-offset",
+    ),
+    pytest.param(
+        "registry",
+        "gcp:compute/instance:Instance",
+        {
+            "bootDisk": {
+                "initializeParams": {
+                    "image": "https://compute.googleapis.com/compute/v1/projects/p/global/images/base-1-0-0-aaaaaaaaaa"
+                }
+            }
+        },
+        [
+            [
+                NOT_REVOKED,
+                "mandatory",
+                f"GCP instance 'web' launches https://compute.googleapis.com/compute/v1/projects/p/global/images/base-1-0-0-aaaaaaaaaa, {TAIL}",
+            ]
+        ],
+        id="gcp-compute-self-link",
+    ),
+    pytest.param(
+        "registry",
+        "aws:ec2/instance:Instance",
+        {"ami": "ami-0000000000000b200"},
+        [],
+        id="aws-id-revoked-on-another-platform",
+    ),
+    pytest.param(
+        "registry",
+        "aws:ec2/instance:Instance",
+        {"ami": "ami-0000000000000c200"},
+        [
+            [
+                NOT_REVOKED,
+                "mandatory",
+                "EC2 instance 'web' launches ami-0000000000000c200, which is base-ubuntu 1.0.0, revoked since 2020-01-01T00:00:00Z: CVE-2026-0001 in openssh; launch a good version instead (golden-images registry show --image base-ubuntu).",
+            ]
+        ],
+        id="aws-entry-without-environment",
     ),
 ]
 
