@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .base import Ctx
-from .props import UNKNOWN
+from .props import UNKNOWN, shown
 from .registry import resource_policy
 
 #: Image-reference paths per resource type (``"*"`` walks every element of a list), and the platform.
@@ -221,10 +221,15 @@ def _not_revoked(ctx: Ctx) -> Iterable[str]:
     for launch, entry, at in _revocations(ctx, due=True):
         cause = entry.get("cause")
         built_on = f"; it is built on the revoked {cause}" if isinstance(cause, str) and cause else ""
+        image = entry.get("image")
+        show = "golden-images registry show" + (f" --image {image}" if isinstance(image, str) else "")
+        if _parse_at(entry.get("at")) is None:  # counted as due; say so rather than print this run's clock
+            since = f"revoked (its time {shown(entry.get('at'))} cannot be read, so it counts as revoked now)"
+        else:
+            since = f"revoked since {at.isoformat().replace('+00:00', 'Z')}"
         yield (
-            f"{ctx.label} launches {launch.value}, which is {_what(entry)}, revoked since "
-            f"{at.isoformat().replace('+00:00', 'Z')}: {entry.get('reason')}{built_on}; launch a good version "
-            f"instead (golden-images registry show --image {entry.get('image')})."
+            f"{ctx.label} launches {launch.value}, which is {_what(entry)}, {since}: {entry.get('reason')}"
+            f"{built_on}; launch a good version instead ({show})."
         )
 
 

@@ -53,6 +53,9 @@ REVOKED = [
     # The second full run's survivors: an id revoked on another platform, an entry without an environment.
     _entry("ami-0000000000000b200", "azure", "westeurope"),
     {k: v for k, v in _entry("ami-0000000000000c200", "aws", "us-east-1").items() if k != "environment"},
+    # A bare GCP image name as the revoked id; an unreadable time (treated as due, never skipped).
+    _entry("base-2-0-0-bbbbbbbbbb", "gcp", "global"),
+    _entry("ami-0000000000000e200", "aws", "us-east-1", at="soon"),
 ]
 TABLE = Table(
     packs={
@@ -206,7 +209,7 @@ CASES = [
             [
                 NOT_REVOKED,
                 "mandatory",
-                "EC2 instance 'web' launches ami-0000000000000e100, which is a registry version, revoked since 2020-01-01T00:00:00Z: bad build; launch a good version instead (golden-images registry show --image None).",
+                "EC2 instance 'web' launches ami-0000000000000e100, which is a registry version, revoked since 2020-01-01T00:00:00Z: bad build; launch a good version instead (golden-images registry show).",
             ]
         ],
         id="aws-entry-without-image-and-zone",
@@ -262,6 +265,46 @@ CASES = [
             ]
         ],
         id="aws-entry-without-environment",
+    ),
+    pytest.param(
+        "registry",
+        "proxmoxve:cloned/vm:Vm",
+        {"nodeName": "pve2", "clone": {"sourceVmId": 9100}},
+        [],
+        id="pve-clone-on-another-node-without-a-source-node",
+    ),
+    pytest.param(
+        "registry",
+        "azure:compute/linuxVirtualMachine:LinuxVirtualMachine",
+        {"sourceImageId": GALLERY_X},
+        [
+            [
+                NOT_REVOKED,
+                "mandatory",
+                f"azure:compute/linuxVirtualMachine:LinuxVirtualMachine 'web' launches {GALLERY_X}, {TAIL}",
+            ]
+        ],
+        id="azure-id-ending-in-capital-x-as-written",
+    ),
+    pytest.param(
+        "registry",
+        "gcp:compute/instance:Instance",
+        {"bootDisk": {"initializeParams": {"image": "base-2-0-0-bbbbbbbbbb"}}},
+        [[NOT_REVOKED, "mandatory", f"GCP instance 'web' launches base-2-0-0-bbbbbbbbbb, {TAIL}"]],
+        id="gcp-bare-name-revoked-as-a-bare-name",
+    ),
+    pytest.param(
+        "registry",
+        "aws:ec2/instance:Instance",
+        {"ami": "ami-0000000000000e200"},
+        [
+            [
+                NOT_REVOKED,
+                "mandatory",
+                "EC2 instance 'web' launches ami-0000000000000e200, which is base-ubuntu 1.0.0 (prod), revoked (its time 'soon' cannot be read, so it counts as revoked now): CVE-2026-0001 in openssh; launch a good version instead (golden-images registry show --image base-ubuntu).",
+            ]
+        ],
+        id="aws-entry-with-an-unreadable-time",
     ),
 ]
 
