@@ -26,7 +26,7 @@ SDK's preview note, as everywhere in the pack).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -328,6 +328,20 @@ def _root_reference(walk: _Walk) -> Any:
     return walk.last_claim.parent_image if walk.last_claim is not None else None
 
 
+def _prod_walks(
+    args: StackValidationArgs, config: Mapping[str, Any]
+) -> Iterator[tuple[_Node, GoldenParent, _Walk]]:
+    """In prod (or with applyEverywhere), each layered component, its claim and its walk up the stack; walks
+    that stop (a malformed, unknown or cyclic link: not judged here) are left out."""
+    if not _prod(config):
+        return
+    stack = _Stack(args.resources)
+    for child, claim in stack.layered():
+        walk = stack.walk(child)
+        if walk.end != "stop":
+            yield child, claim, walk
+
+
 @stack_policy(
     name="golden-image-stack-chain-pinned",
     description=(
@@ -346,13 +360,7 @@ def _root_reference(walk: _Walk) -> Any:
 def _stack_chain_pinned(
     args: StackValidationArgs, config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    if not _prod(config):
-        return
-    stack = _Stack(args.resources)
-    for child, claim in stack.layered():
-        walk = stack.walk(child)
-        if walk.end == "stop":
-            continue
+    for child, claim, walk in _prod_walks(args, config):
         root = _root_reference(walk)
         chain = _chain_text(child, walk)
         if root is not UNKNOWN and (text(root) is None or is_floating_reference(root)):
@@ -403,13 +411,7 @@ def _stack_chain_pinned(
 def _stack_chain_encryption(
     args: StackValidationArgs, config: Mapping[str, Any]
 ) -> Iterable[tuple[str, str | None]]:
-    if not _prod(config):
-        return
-    stack = _Stack(args.resources)
-    for child, claim in stack.layered():
-        walk = stack.walk(child)
-        if walk.end == "stop":
-            continue
+    for child, claim, walk in _prod_walks(args, config):
         levels: list[tuple[str, Any]] = [(p.label, p.encryption) for p in walk.parents]
         if walk.end == "claim" and walk.last_claim is not None:
             levels.append((f"golden parent {walk.last_claim.ref}", walk.last_claim.encryption))
